@@ -1,0 +1,2 @@
+using CnnInterpret.Cli;
+return Cli.Run(args);

@@ -1,0 +1,124 @@
+using System.Security.Cryptography;
+using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.Formats;
+using SixLabors.ImageSharp.Formats.Gif;
+using SixLabors.ImageSharp.Metadata;
+using SixLabors.ImageSharp.PixelFormats;
+using SixLabors.ImageSharp.Processing;
+
+namespace CnnInterpret.Core.Imaging;
+
+/// <summary>Limits applied before any pixel is decoded.</summary>
+/// <param name="MaxPixels">Largest width×height accepted (default 40 megapixels).</param>
+/// <param name="MaxFileBytes">Largest file accepted (default 200 MiB).</param>
+public sealed record ImageLimits(long MaxPixels = 40_000_000, long MaxFileBytes = 200L * 1024 * 1024)
+{
+    public static readonly ImageLimits Default = new();
+}
+
+/// <summary>A decoded, upright, opaque RGB image and the hash of the file it came from.</summary>
+public sealed class DecodedImage(Image<Rgb24> pixels, string contentHash, string format) : IDisposable
+{
+    public Image<Rgb24> Pixels { get; } = pixels;
+
+    /// <summary>sha256 of the file's bytes: the image's identity in caches.</summary>
+    public string ContentHash { get; } = contentHash;
+
+    public string Format { get; } = format;
+    public int Width => Pixels.Width;
+    public int Height => Pixels.Height;
+    public void Dispose() => Pixels.Dispose();
+}
+
+/// <summary>
+/// Decodes PNG, JPEG, BMP, GIF (first frame), WebP, TIFF, TGA and PBM with ImageSharp 2.1, applies the
+/// EXIF orientation and composites transparency over a background. Header dimensions are checked
+/// against <see cref="ImageLimits"/> before decoding, so a decompression bomb is refused cheaply.
+/// </summary>
+public static class ImageLoader
+{
+    public static DecodedImage Load(string path, ImageLimits? limits = null, int[]? background = null)
+    {
+        limits ??= ImageLimits.Default;
+        var file = new FileInfo(path);
+        if (!file.Exists)
+            throw Bad($"The image '{path}' does not exist. Check the path.");
+        if (file.Length == 0)
+            throw Bad($"The image '{path}' is empty (0 bytes). Choose a PNG, JPEG, BMP, GIF or WebP file.");
+        if (file.Length > limits.MaxFileBytes)
+            throw Bad($"The image '{path}' is {file.Length / (1024 * 1024)} MiB, over the {limits.MaxFileBytes / (1024 * 1024)} MiB limit. Downscale it first.");
+        return Decode(File.ReadAllBytes(path), path, limits, background);
+    }
+
+    public static DecodedImage Decode(byte[] bytes, string name, ImageLimits? limits = null, int[]? background = null)
+    {
+        limits ??= ImageLimits.Default;
+        IImageInfo? info;
+        IImageFormat? format;
+        try
+        {
+            using var stream = new MemoryStream(bytes, writable: false);
+            info = Image.Identify(stream, out format);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            throw Bad($"The image '{name}' is damaged or truncated ({e.Message}). Re-export or re-download it.", e);
+        }
+        if (info is null || format is null)
+            throw Bad($"'{name}' is not an image this tool can read. Supported: PNG, JPEG, BMP, GIF, WebP, TIFF, TGA, PBM.");
+        var pixels = (long)info.Width * info.Height;
+        if (info.Width <= 0 || info.Height <= 0)
+            throw Bad($"The image '{name}' declares an empty size ({info.Width}×{info.Height}).");
+        if (pixels > limits.MaxPixels)
+            throw Bad($"The image '{name}' declares {info.Width}×{info.Height} = {pixels:N0} pixels, over the limit of {limits.MaxPixels:N0}. Downscale it first (or raise the limit).",
+                details: new { width = info.Width, height = info.Height, maxPixels = limits.MaxPixels });
+
+        Image<Rgba32> image;
+        try
+        {
+            using var stream = new MemoryStream(bytes, writable: false);
+            image = format is GifFormat
+                ? Image.Load<Rgba32>(stream, new GifDecoder { DecodingMode = FrameDecodingMode.First })
+                : Image.Load<Rgba32>(stream);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            throw Bad($"The image '{name}' could not be decoded ({e.Message}). It is probably truncated or damaged: re-export or re-download it.", e);
+        }
+
+        using (image)
+        {
+            while (image.Frames.Count > 1) image.Frames.RemoveFrame(image.Frames.Count - 1);
+            image.Mutate(x => x.AutoOrient());
+            var rgb = Flatten(image, background ?? [255, 255, 255]);
+            return new DecodedImage(rgb, Convert.ToHexStringLower(SHA256.HashData(bytes)), format.Name);
+        }
+    }
+
+    /// <summary>Composites alpha over <paramref name="background"/> (copying alpha-less pixels as they are).</summary>
+    private static Image<Rgb24> Flatten(Image<Rgba32> image, int[] background)
+    {
+        var rgb = new Image<Rgb24>(image.Width, image.Height);
+        image.ProcessPixelRows(rgb, (source, target) =>
+        {
+            for (var y = 0; y < source.Height; y++)
+            {
+                var from = source.GetRowSpan(y);
+                var to = target.GetRowSpan(y);
+                for (var x = 0; x < from.Length; x++)
+                {
+                    var p = from[x];
+                    int a = p.A, na = 255 - a;
+                    to[x] = new Rgb24(
+                        (byte)((p.R * a + background[0] * na + 127) / 255),
+                        (byte)((p.G * a + background[1] * na + 127) / 255),
+                        (byte)((p.B * a + background[2] * na + 127) / 255));
+                }
+            }
+        });
+        return rgb;
+    }
+
+    private static CnnInterpretException Bad(string message, Exception? inner = null, object? details = null) =>
+        new(ErrorKind.BadImage, message, details, inner);
+}
