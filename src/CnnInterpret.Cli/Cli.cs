@@ -20,7 +20,19 @@ public static partial class Cli
             words.RemoveAt(0);
             var code = command switch
             {
+                "info" => Info(line),
+                "models" when words is ["list", ..] => ModelsList(line),
+                "models" when words is ["fetch", ..] => ModelsFetch(line, words),
+                "models" when words is ["add", ..] => ModelsAdd(line, words),
+                "models" => throw CommandLine.Usage("Use 'models list', 'models fetch MODEL' or 'models add MODEL FILE'."),
+                "layers" => Layers(line),
+                "predict" => Predict(line, words),
+                "explain" => Explain(line, words),
+                "report" => Report(line, words),
+                "evaluate" => Evaluate(line),
+                "bench" => Bench(line, words),
                 "train-default" => TrainDefault(line),
+                "serve" => Daemon.DaemonHost.RunAsync([]).GetAwaiter().GetResult(),
                 _ => throw CommandLine.Usage($"Unknown command '{command}'. See 'cnn-interpret help'."),
             };
             return code;
@@ -42,16 +54,27 @@ public static partial class Cli
 
         Commands:
           info                                   versions, device and built-in models
-          models list [--json]                   the built-in models
+          models list [--json]                   the built-in models and whether their weights are here
+          models fetch MODEL [--url URL] [--sha256 HEX] [--cache-dir DIR]   download published weights (vgg16)
+          models add MODEL FILE [--sha256 HEX]   use weights downloaded elsewhere
           layers --model M [--json]              a model's layers in forward order
           predict --model M [--top K] [--json] IMAGE...
           explain --model M IMAGE --method feature-maps --layer L [--channels A-B] --out DIR [--raw]
                   [--colormap viridis|gray] [--shared-scale]
+          explain --model M IMAGE --method grad-cam|grad-cam++ --layer L [--target N|LAYER:C] --out DIR [--raw]
+                  [--colormap viridis|gray] [--opacity 0.5]
+          explain --model M --method filter-patterns --layer L [--channels A-B] [--preset readable|classic]
+                  [--steps N] [--seed S] [--size PX] --out DIR   (no IMAGE; cached under $CNN_INTERPRET_CACHE)
+          explain --model M IMAGE --method lime|kernel-shap|gradient-shap --out DIR [--target N] [--samples N|auto]
+                  [--segments N] [--seed S] [--baseline B] [--score probability|logit] [--layer L (gradient-shap)]
           report --model M IMAGE --out DIR        an HTML page with every view
           evaluate --model M [--data DIR] [--json]  accuracy on the Fashion-MNIST test set
           train-default [--data DIR] [--epochs N] [--seed S]  retrain the embedded fashion-vgg
+          bench [--model M] [--runs N] [--only SECTIONS] [--json]  speed and memory figures
           serve                                  the JSON-RPC daemon on stdin/stdout
 
-        --model defaults to fashion-vgg. Layers are named by path (features.0) or display name (block1_conv1).
+        --model defaults to fashion-vgg; it also takes a model file (FILE.pth with --arch NAME when it cannot be
+        inferred, FILE.safetensors, FILE.onnx), and --weights FILE runs a built-in architecture with other weights.
+        Layers are named by path (features.0) or display name (block1_conv1).
         """;
 }

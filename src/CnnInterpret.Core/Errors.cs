@@ -12,6 +12,8 @@ public enum ErrorKind
     InvalidArgument = 1004,
     OutOfMemory = 1005,
     BadModelFile = 1006,
+    Network = 1007,
+    WeightsMissing = 1008,
     Internal = 1099,
 }
 

@@ -1,1 +1,2 @@
-return 0;
+using CnnInterpret.Daemon;
+return await DaemonHost.RunAsync(args);

@@ -71,7 +71,7 @@ public static class ChannelGrid
         float min = float.PositiveInfinity, max = float.NegativeInfinity;
         foreach (var v in values)
         {
-            if (float.IsNaN(v)) continue;
+            if (!float.IsFinite(v)) continue; // NaN and ±∞ would make every cell one colour
             if (v < min) min = v;
             if (v > max) max = v;
         }

@@ -22,7 +22,7 @@ public sealed class Colormap
     /// <summary>Perceptually uniform and readable by colour-blind users: the default, as in matplotlib.</summary>
     public static readonly Colormap Viridis = new("viridis", t =>
     {
-        // A degree-6 polynomial fit of matplotlib's viridis (max error under 1/255 per channel), to avoid a 768-number table.
+        // A degree-6 polynomial fit of matplotlib's viridis (within 4/255 per channel of its table), to avoid a 768-number table.
         static double P(double t, double c0, double c1, double c2, double c3, double c4, double c5, double c6) =>
             c0 + t * (c1 + t * (c2 + t * (c3 + t * (c4 + t * (c5 + t * c6)))));
         return (P(t, 0.2777273272234177, 0.1050930431085774, -0.3308618287255563, -4.634230498983486, 6.228269936347081, 4.776384997670288, -5.435455855934631),

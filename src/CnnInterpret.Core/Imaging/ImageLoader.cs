@@ -40,14 +40,22 @@ public static class ImageLoader
     public static DecodedImage Load(string path, ImageLimits? limits = null, int[]? background = null)
     {
         limits ??= ImageLimits.Default;
+        return Decode(ReadFile(path, limits), path, limits, background);
+    }
+
+    /// <summary>Reads an image file's bytes after checking it exists, is not empty and is within the size limit.</summary>
+    public static byte[] ReadFile(string path, ImageLimits limits)
+    {
+        if (string.IsNullOrWhiteSpace(path))
+            throw Bad("No image was given. Pass the path of a PNG, JPEG, BMP, GIF or WebP file.");
         var file = new FileInfo(path);
         if (!file.Exists)
-            throw Bad($"The image '{path}' does not exist. Check the path.");
+            throw Bad($"The image '{path}' does not exist. Check the path{(Path.IsPathRooted(path) ? "" : $" (relative to {Environment.CurrentDirectory})")}.");
         if (file.Length == 0)
             throw Bad($"The image '{path}' is empty (0 bytes). Choose a PNG, JPEG, BMP, GIF or WebP file.");
         if (file.Length > limits.MaxFileBytes)
             throw Bad($"The image '{path}' is {file.Length / (1024 * 1024)} MiB, over the {limits.MaxFileBytes / (1024 * 1024)} MiB limit. Downscale it first.");
-        return Decode(File.ReadAllBytes(path), path, limits, background);
+        return File.ReadAllBytes(path);
     }
 
     public static DecodedImage Decode(byte[] bytes, string name, ImageLimits? limits = null, int[]? background = null)
@@ -72,6 +80,12 @@ public static class ImageLoader
         if (pixels > limits.MaxPixels)
             throw Bad($"The image '{name}' declares {info.Width}×{info.Height} = {pixels:N0} pixels, over the limit of {limits.MaxPixels:N0}. Downscale it first (or raise the limit).",
                 details: new { width = info.Width, height = info.Height, maxPixels = limits.MaxPixels });
+
+        if (ImageCompleteness.Problem(bytes, format.Name) is { } problem)
+            throw Bad($"The image '{name}' is incomplete: {problem}. The file is probably truncated (an interrupted download or copy): re-export or re-download it.");
+        if (background is not null && (background.Length != 3 || background.Any(v => v is < 0 or > 255)))
+            throw new CnnInterpretException(ErrorKind.BadModelFile,
+                $"The model's background colour [{string.Join(", ", background)}] must be three values from 0 to 255; fix \"background\" in its preprocessing.");
 
         Image<Rgba32> image;
         try

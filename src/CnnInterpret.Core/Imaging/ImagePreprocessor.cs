@@ -26,12 +26,12 @@ public static class ImagePreprocessor
 {
     public static ModelInput Prepare(Image<Rgb24> image, Preprocessing spec)
     {
-        // torchvision's Resize(int): the shorter side becomes `Resize`, the longer keeps the aspect ratio;
-        // never smaller than the crop, so the crop always fits.
+        // torchvision's Resize(int): the shorter side becomes `Resize`, the longer keeps the aspect ratio
+        // (truncated, as torchvision does); never smaller than the crop, so the crop always fits.
         var shorter = Math.Min(image.Width, image.Height);
         var scale = Math.Max((double)spec.Resize / shorter, Math.Max((double)spec.Width / image.Width, (double)spec.Height / image.Height));
-        var width = Math.Max(spec.Width, (int)Math.Round(image.Width * scale));
-        var height = Math.Max(spec.Height, (int)Math.Round(image.Height * scale));
+        var width = Math.Max(spec.Width, image.Width == shorter ? (int)Math.Round(image.Width * scale) : (int)(image.Width * scale));
+        var height = Math.Max(spec.Height, image.Height == shorter ? (int)Math.Round(image.Height * scale) : (int)(image.Height * scale));
         var left = (int)Math.Round((width - spec.Width) / 2.0);
         var top = (int)Math.Round((height - spec.Height) / 2.0);
         var display = image.Clone(ctx =>

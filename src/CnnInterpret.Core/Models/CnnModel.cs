@@ -5,25 +5,31 @@ using static TorchSharp.torch.nn;
 namespace CnnInterpret.Core.Models;
 
 /// <summary>
-/// A CNN whose layers run in a fixed forward order, with a layer table for the UI and one operation:
-/// run a batch and keep the outputs of the layers asked for. Walking the layers ourselves (instead of
-/// forward hooks) means a capture is always the layer's true output, and nothing is left registered
-/// on the module if a request fails.
+/// A CNN as explainers see it: a layer table for the UI, its preprocessing and classes, and one operation:
+/// run a batch and keep the outputs of the layers asked for. The graph runs the layers itself (no forward
+/// hooks), so a capture is always the layer's true output even when a later op works in place, and
+/// nothing is left registered on the module if a request fails.
 /// </summary>
 public sealed class CnnModel : IDisposable
 {
-    private readonly LayerStack _network;
+    private readonly ILayerGraph _graph;
 
+    /// <summary>A model whose layers run one after another (VGG; ResNet at block level).</summary>
     public CnnModel(string id, string displayName, Preprocessing input, IReadOnlyList<string> classes,
         IReadOnlyList<(string Name, string DisplayName, string Kind, string Group, Module<Tensor, Tensor> Module)> layers)
+        : this(id, displayName, input, classes, new LayerSequence(layers))
+    {
+    }
+
+    public CnnModel(string id, string displayName, Preprocessing input, IReadOnlyList<string> classes, ILayerGraph graph)
     {
         Id = id;
         DisplayName = displayName;
         Input = input;
         Classes = classes;
-        _network = new LayerStack(layers.Select(l => (l.Name, l.Module)).ToList());
-        _network.eval();
-        Layers = DescribeLayers(layers);
+        _graph = graph;
+        _graph.Module.eval();
+        Layers = DescribeLayers();
     }
 
     public string Id { get; }
@@ -37,7 +43,7 @@ public sealed class CnnModel : IDisposable
     /// <summary>sha256 of the weights that were loaded (empty for random weights); part of cache keys.</summary>
     public string WeightsHash { get; private set; } = "";
 
-    public Module<Tensor, Tensor> Network => _network;
+    public Module<Tensor, Tensor> Network => _graph.Module;
 
     public long ParameterCount => Layers.Sum(l => l.ParameterCount);
 
@@ -54,11 +60,41 @@ public sealed class CnnModel : IDisposable
     /// whether gradients flow is the caller's choice.
     /// </summary>
     public (Tensor Logits, Dictionary<string, Tensor> Captured) Forward(Tensor batch, IReadOnlySet<string>? capture = null)
-        => _network.Run(batch, capture ?? new HashSet<string>());
+    {
+        var captured = new Dictionary<string, Tensor>();
+        var logits = _graph.Run(batch, capture ?? new HashSet<string>(), captured);
+        return (logits, captured);
+    }
+
+    /// <summary>
+    /// Runs the network only up to <paramref name="layer"/> and returns that layer's output: nothing past it
+    /// is computed (filter patterns optimise through this truncated network).
+    /// </summary>
+    public Tensor ForwardTo(Tensor batch, string layer) =>
+        _graph.Run(batch, new HashSet<string>(), new Dictionary<string, Tensor>(), stopAfter: GetLayer(layer).Name);
+
+    /// <summary>
+    /// Runs the network with <paramref name="activation"/> as the output of <paramref name="layer"/>
+    /// (attributions at an inner layer) and returns the logits and the captures of later layers. Graphs with
+    /// skip connections around the layer also need the <paramref name="input"/> batch.
+    /// </summary>
+    public (Tensor Logits, Dictionary<string, Tensor> Captured) ForwardFrom(string layer, Tensor activation,
+        IReadOnlySet<string>? capture = null, Tensor? input = null)
+    {
+        var name = GetLayer(layer).Name;
+        var captured = new Dictionary<string, Tensor>();
+        capture ??= new HashSet<string>();
+        var logits = _graph.RunFrom(name, activation, capture, captured)
+                     ?? (input is not null
+                         ? _graph.Run(input, capture, captured, replace: (name, activation))
+                         : throw new CnnInterpretException(ErrorKind.InvalidArgument,
+                             $"Layer '{name}' of model '{Id}' has connections around it; running from it alone needs the input image too."));
+        return (logits, captured);
+    }
 
     public void LoadWeights(IReadOnlyDictionary<string, Tensor> stateDict, string weightsHash, string source)
     {
-        var own = _network.state_dict();
+        var own = _graph.Module.state_dict();
         var missing = own.Keys.Except(stateDict.Keys).ToList();
         var unexpected = stateDict.Keys.Except(own.Keys).ToList();
         if (missing.Count > 0 || unexpected.Count > 0)
@@ -79,54 +115,18 @@ public sealed class CnnModel : IDisposable
         WeightsHash = weightsHash;
     }
 
-    public Dictionary<string, Tensor> StateDict() => _network.state_dict();
+    public Dictionary<string, Tensor> StateDict() => _graph.Module.state_dict();
 
-    public void Dispose() => _network.Dispose();
+    public void Dispose() => _graph.Module.Dispose();
 
-    private List<LayerInfo> DescribeLayers(IReadOnlyList<(string Name, string DisplayName, string Kind, string Group, Module<Tensor, Tensor> Module)> layers)
+    private List<LayerInfo> DescribeLayers()
     {
         using var scope = NewDisposeScope();
         using var _ = no_grad();
-        var names = layers.Select(l => l.Name).ToHashSet();
-        var (_, captured) = Forward(zeros([1, .. Input.InputShape.Select(d => (long)d)]), names);
-        return layers.Select(l => new LayerInfo(
-            l.Name, l.DisplayName, l.Kind, l.Group,
-            captured[l.Name].shape.Skip(1).Select(d => (int)d).ToArray(),
-            l.Module.parameters().Sum(p => p.numel()))).ToList();
-    }
-
-    /// <summary>
-    /// The layers as one module, registered under torchvision's paths (<c>features.0</c> lives in a
-    /// <c>features</c> container) so that state_dict keys match torchvision checkpoints.
-    /// </summary>
-    private sealed class LayerStack : Module<Tensor, Tensor>
-    {
-        private readonly List<(string Name, Module<Tensor, Tensor> Module)> _layers;
-
-        public LayerStack(List<(string Name, Module<Tensor, Tensor> Module)> layers) : base("CnnModel")
-        {
-            _layers = layers;
-            foreach (var group in layers.GroupBy(l => l.Name.Split('.')[0]))
-            {
-                if (group.Count() == 1 && !group.First().Name.Contains('.'))
-                    register_module(group.Key, group.First().Module);
-                else
-                    register_module(group.Key, Sequential(group.Select(l => (l.Name[(group.Key.Length + 1)..], (Module<Tensor, Tensor>)l.Module)).ToArray()));
-            }
-        }
-
-        public override Tensor forward(Tensor input) => Run(input, new HashSet<string>()).Logits;
-
-        public (Tensor Logits, Dictionary<string, Tensor> Captured) Run(Tensor input, IReadOnlySet<string> capture)
-        {
-            var captured = new Dictionary<string, Tensor>();
-            var x = input;
-            foreach (var (name, module) in _layers)
-            {
-                x = module.forward(x);
-                if (capture.Contains(name)) captured[name] = x;
-            }
-            return (x, captured);
-        }
+        var (_, captured) = Forward(zeros([1, .. Input.InputShape.Select(d => (long)d)]), _graph.Nodes.Select(n => n.Name).ToHashSet());
+        return _graph.Nodes.Select(n => new LayerInfo(
+            n.Name, n.DisplayName, n.Kind, n.Group,
+            captured[n.Name].shape.Skip(1).Select(d => (int)d).ToArray(),
+            n.ParameterCount)).ToList();
     }
 }

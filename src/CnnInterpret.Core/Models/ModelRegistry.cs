@@ -1,21 +1,33 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
+using System.Text.Json;
+using CnnInterpret.Core.Models.Checkpoints;
 using static TorchSharp.torch;
 
 namespace CnnInterpret.Core.Models;
 
+/// <summary>Whether a model can run now: weights shipped in the repository, fetched into the cache, or missing.</summary>
+public enum ModelState
+{
+    BuiltIn,
+    Ready,
+    WeightsMissing,
+}
+
 /// <summary>
-/// The built-in models of <c>models/models.json</c>. Each model is built and its weights checked
-/// (sha256) and loaded once, on first use, then shared by every request.
+/// The built-in models of <c>models/models.json</c> and the model files a user opens. Each model is built,
+/// its weights checked and loaded once, on first use, then shared by every request.
 /// </summary>
 public sealed class ModelRegistry : IDisposable
 {
     private readonly ConcurrentDictionary<string, Lazy<CnnModel>> _loaded = new();
+    private readonly ConcurrentDictionary<string, Func<CnnModel>> _files = new();
 
-    public ModelRegistry(string? modelsDirectory = null)
+    public ModelRegistry(string? modelsDirectory = null, string? cacheDirectory = null)
     {
         ModelsDirectory = modelsDirectory ?? FindModelsDirectory();
         Manifest = ModelManifest.Load(Path.Combine(ModelsDirectory, "models.json"));
+        WeightsDirectory = CacheDirectories.Weights(cacheDirectory);
     }
 
     public const string DefaultModelId = "fashion-vgg";
@@ -23,18 +35,28 @@ public sealed class ModelRegistry : IDisposable
     public string ModelsDirectory { get; }
     public ModelManifest Manifest { get; }
 
+    /// <summary>Where fetched weights are kept (the cache folder's <c>weights/</c>).</summary>
+    public string WeightsDirectory { get; }
+
     public ModelEntry GetEntry(string id) =>
         Manifest.Models.FirstOrDefault(m => m.Id == id)
         ?? throw new CnnInterpretException(ErrorKind.UnknownModel,
-            $"Unknown model '{id}'. Built-in models: {string.Join(", ", Manifest.Models.Select(m => m.Id))}.",
+            $"Unknown model '{id}'. Built-in models: {string.Join(", ", Manifest.Models.Select(m => m.Id))}; or give the path of a model file (.pth, .pt, .safetensors, .onnx).",
             new { models = Manifest.Models.Select(m => m.Id).ToArray() });
 
     public bool IsLoaded(string id) => _loaded.TryGetValue(id, out var lazy) && lazy.IsValueCreated;
 
+    public ModelState State(ModelEntry entry) =>
+        entry.Download is null ? ModelState.BuiltIn
+        : File.Exists(FetchedWeightsPath(entry)) ? ModelState.Ready
+        : ModelState.WeightsMissing;
+
+    public string FetchedWeightsPath(ModelEntry entry) => Path.Combine(WeightsDirectory, entry.Download!.FileName);
+
+    /// <summary>A built-in model by id, a model file registered with <see cref="Register"/>, or a model file by path.</summary>
     public CnnModel Get(string id)
     {
-        var entry = GetEntry(id);
-        var lazy = _loaded.GetOrAdd(id, _ => new Lazy<CnnModel>(() => Build(entry)));
+        var lazy = _loaded.GetOrAdd(id, key => new Lazy<CnnModel>(() => Build(key)));
         try { return lazy.Value; }
         catch
         {
@@ -43,26 +65,55 @@ public sealed class ModelRegistry : IDisposable
         }
     }
 
-    /// <summary>Builds a model with the given entry's architecture and random weights (for training).</summary>
-    public static CnnModel BuildUntrained(ModelEntry entry) =>
-        new(entry.Id, entry.DisplayName, entry.Input, entry.Classes, entry.Architecture.BuildLayers());
-
-    private CnnModel Build(ModelEntry entry)
+    /// <summary>
+    /// Makes a model from files available under an id and returns it: a built-in architecture with other weights
+    /// (<paramref name="model"/> "vgg16", <paramref name="weights"/> FILE), or a checkpoint/ONNX file
+    /// (<paramref name="model"/> FILE, with <paramref name="arch"/> when it cannot be inferred).
+    /// </summary>
+    public CnnModel Register(string model, string? weights = null, string? arch = null)
     {
+        if (weights is null && arch is null) return Get(model);
+        var id = weights is not null ? $"{model}@{Path.GetFullPath(weights)}" : $"{Path.GetFullPath(model)}#{arch}";
+        _files[id] = weights is not null
+            ? () => FromCheckpoint(id, GetEntry(model).Arch ?? model, Path.GetFullPath(weights), GetEntry(model))
+            : () => FromFile(Path.GetFullPath(model), arch, id);
+        return Get(id);
+    }
+
+    /// <summary>Builds a model with the given entry's VGG architecture and random weights (for training).</summary>
+    public static CnnModel BuildUntrained(ModelEntry entry) =>
+        new(entry.Id, entry.DisplayName, entry.Input, entry.Classes,
+            (entry.Architecture ?? throw new CnnInterpretException(ErrorKind.BadModelFile, $"Model '{entry.Id}' has no VGG architecture in models.json.")).BuildLayers());
+
+    private CnnModel Build(string id)
+    {
+        if (_files.TryGetValue(id, out var fromFile)) return fromFile();
+        if (Manifest.Models.All(m => m.Id != id) && File.Exists(id)) return FromFile(Path.GetFullPath(id), null, id);
+        var entry = GetEntry(id);
+        if (entry.Arch is not null && entry.Download is not null)
+        {
+            var path = FetchedWeightsPath(entry);
+            if (!File.Exists(path))
+                throw new CnnInterpretException(ErrorKind.WeightsMissing,
+                    $"The weights of '{entry.Id}' are not on this machine. Fetch them with 'cnn-interpret models fetch {entry.Id}' " +
+                    $"({entry.Download.Url}), or, if you downloaded {entry.Download.FileName} elsewhere, add it with 'cnn-interpret models add {entry.Id} FILE'.",
+                    new { model = entry.Id, url = entry.Download.Url, file = entry.Download.FileName });
+            return FromCheckpoint(entry.Id, entry.Arch, path, entry, WeightsFetcher.HashPrefix(entry.Download.FileName));
+        }
         var model = BuildUntrained(entry);
         if (entry.Weights is null) return model;
-        var path = Path.Combine(ModelsDirectory, entry.Weights.File);
+        var weightsPath = Path.Combine(ModelsDirectory, entry.Weights.File);
         try
         {
-            if (!File.Exists(path))
+            if (!File.Exists(weightsPath))
                 throw new CnnInterpretException(ErrorKind.BadModelFile,
-                    $"The weights of '{entry.Id}' are missing: '{path}' does not exist. Restore the models/ folder from the repository, or run 'cnn-interpret train-default'.");
-            var hash = Sha256File(path);
+                    $"The weights of '{entry.Id}' are missing: '{weightsPath}' does not exist. Restore the models/ folder from the repository, or run 'cnn-interpret train-default'.");
+            var hash = Sha256File(weightsPath);
             if (!string.Equals(hash, entry.Weights.Sha256, StringComparison.OrdinalIgnoreCase))
                 throw new CnnInterpretException(ErrorKind.BadModelFile,
-                    $"The weights file '{path}' has sha256 {hash}, but models.json expects {entry.Weights.Sha256}. The file is damaged or out of date: restore it from the repository.");
+                    $"The weights file '{weightsPath}' has sha256 {hash}, but models.json expects {entry.Weights.Sha256}. The file is damaged or out of date: restore it from the repository.");
             using var scope = NewDisposeScope();
-            model.LoadWeights(SafeTensors.Load(path), hash, path);
+            model.LoadWeights(SafeTensors.Load(weightsPath), hash, weightsPath);
             return model;
         }
         catch
@@ -71,6 +122,58 @@ public sealed class ModelRegistry : IDisposable
             throw;
         }
     }
+
+    /// <summary>A torchvision checkpoint (or safetensors) for a known architecture; classes from the entry, else ImageNet's when there are 1000.</summary>
+    private CnnModel FromCheckpoint(string id, string arch, string weightsPath, ModelEntry? entry = null, string? knownHash = null)
+    {
+        using var scope = NewDisposeScope();
+        var state = LoadStateDict(weightsPath);
+        var classCount = TorchvisionArchitectures.ClassCount(state, arch);
+        var entryClasses = entry is null ? null : ClassesOf(entry);
+        var classes = entryClasses is { Count: > 0 } && entryClasses.Count == classCount ? entryClasses
+            : classCount == 1000 ? ImageNetClasses()
+            : Enumerable.Range(0, classCount).Select(i => $"class {i}").ToList();
+        var model = new CnnModel(id, entry?.DisplayName ?? $"{arch} ({Path.GetFileName(weightsPath)})",
+            entry?.Input ?? TorchvisionArchitectures.ImageNet, classes, TorchvisionArchitectures.BuildLayers(arch, classCount));
+        try
+        {
+            model.LoadWeights(state, knownHash ?? Sha256File(weightsPath), weightsPath);
+            return model;
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
+    private CnnModel FromFile(string path, string? arch, string id)
+    {
+        if (!File.Exists(path))
+            throw new CnnInterpretException(ErrorKind.BadModelFile, $"The model file '{path}' does not exist.");
+        var extension = Path.GetExtension(path).ToLowerInvariant();
+        if (extension == ".onnx")
+            throw new CnnInterpretException(ErrorKind.BadModelFile, $"ONNX files are not supported by this build ('{path}').");
+        if (arch is null)
+        {
+            using var scope = NewDisposeScope();
+            arch = TorchvisionArchitectures.Infer(LoadStateDict(path))
+                   ?? throw new CnnInterpretException(ErrorKind.InvalidArgument,
+                       $"Cannot tell which architecture '{Path.GetFileName(path)}' is for. Pass --arch (one of: {string.Join(", ", TorchvisionArchitectures.Names)}).");
+        }
+        return FromCheckpoint(id, arch, path);
+    }
+
+    /// <summary>A state_dict from a PyTorch checkpoint (.pth/.pt/.bin, zip or legacy format) or a safetensors file.</summary>
+    public static Dictionary<string, Tensor> LoadStateDict(string path) =>
+        Path.GetExtension(path).Equals(".safetensors", StringComparison.OrdinalIgnoreCase) ? SafeTensors.Load(path) : TorchCheckpoint.Load(path);
+
+    public IReadOnlyList<string> ClassesOf(ModelEntry entry) =>
+        entry.ClassesFile is null ? entry.Classes
+            : JsonSerializer.Deserialize<List<string>>(File.ReadAllText(Path.Combine(ModelsDirectory, entry.ClassesFile)))!;
+
+    private IReadOnlyList<string> ImageNetClasses() =>
+        JsonSerializer.Deserialize<List<string>>(File.ReadAllText(Path.Combine(ModelsDirectory, "imagenet-classes.json")))!;
 
     public static string Sha256File(string path)
     {

@@ -21,6 +21,10 @@ public sealed record VggArchitecture(
     double Dropout = 0.5,
     bool BatchNorm = false)
 {
+    /// <summary>torchvision's VGG16 (configuration "D"): 13 convs in 5 blocks, classifier 4096-4096-1000, 224×224 RGB.</summary>
+    public static VggArchitecture Vgg16(int numClasses = 1000) =>
+        FromWidths(3, TorchvisionArchitectures.VggConfig("vgg16"), [7, 7], [4096, 4096], numClasses);
+
     /// <summary>The feature config as widths, with 0 standing for a max-pool.</summary>
     public IEnumerable<int> FeatureWidths => Features.Select(e =>
         e.ValueKind == JsonValueKind.Number ? e.GetInt32()

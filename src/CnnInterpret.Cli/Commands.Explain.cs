@@ -1,0 +1,136 @@
+using CnnInterpret.Core;
+using CnnInterpret.Core.Explainers;
+using CnnInterpret.Core.Imaging;
+using CnnInterpret.Core.Models;
+
+namespace CnnInterpret.Cli;
+
+public static partial class Cli
+{
+    /// <summary>
+    /// The engine and the id of the model the command names: --model (a built-in id or a model file), with
+    /// --weights FILE (other weights for a built-in architecture), --arch NAME and --cache-dir DIR.
+    /// </summary>
+    private static Engine OpenEngine(CommandLine line, out string modelId)
+    {
+        var model = line.Option("model") ?? ModelRegistry.DefaultModelId;
+        var weights = line.Option("weights");
+        var arch = line.Option("arch");
+        var engine = new Engine(new ModelRegistry(cacheDirectory: line.Option("cache-dir")));
+        try
+        {
+            modelId = engine.Models.Register(model, weights, arch).Id;
+            return engine;
+        }
+        catch
+        {
+            engine.Dispose();
+            throw;
+        }
+    }
+
+    private static int Predict(CommandLine line, List<string> images)
+    {
+        var top = line.Int("top") ?? 5;
+        var json = line.Flag("json");
+        if (images.Count == 0) throw CommandLine.Usage("predict needs at least one IMAGE.");
+        using var engine = OpenEngine(line, out var modelId);
+        line.RejectUnknown();
+        var model = engine.GetModel(modelId);
+        var results = new List<object>();
+        var failures = 0;
+        foreach (var image in images)
+        {
+            try
+            {
+                var prediction = engine.Predict(model.Id, image, top);
+                if (json) results.Add(new { image, model = model.Id, top = prediction.Top.Select(t => new { t.Index, t.Label, t.Probability }), logits = prediction.Logits });
+                else Console.Out.WriteLine($"{image}: " + string.Join(", ", prediction.Top.Select(t => $"{t.Label} {t.Probability:P1}")));
+            }
+            catch (CnnInterpretException e) when (e.Kind == ErrorKind.BadImage)
+            {
+                // One bad file must not hide the others' results.
+                failures++;
+                if (json) results.Add(new { image, model = model.Id, error = e.Message });
+                Console.Error.WriteLine($"error: {e.Message}");
+            }
+        }
+        if (json) Output.WriteJson(results);
+        return failures == 0 ? 0 : 1;
+    }
+
+    private static int Explain(CommandLine line, List<string> images)
+    {
+        var method = line.Require("method", "the explanation: feature-maps");
+        var outDir = line.Require("out", "the folder to write results into");
+        var raw = line.Flag("raw");
+        if (images.Count != 1 && method != "filter-patterns") throw CommandLine.Usage("explain takes exactly one IMAGE.");
+        using var engine = OpenEngine(line, out var modelId);
+        Directory.CreateDirectory(outDir);
+        switch (method)
+        {
+            case "feature-maps":
+                WriteFeatureMaps(engine, line, modelId, images[0], outDir, raw);
+                break;
+            default:
+                throw CommandLine.Usage($"Unknown method '{method}'. Available: feature-maps, grad-cam, grad-cam++, filter-patterns, lime, kernel-shap, gradient-shap.");
+        }
+        return 0;
+    }
+
+    private static void WriteFeatureMaps(Engine engine, CommandLine line, string? modelId, string image, string outDir, bool raw)
+    {
+        var layerName = line.Require("layer", "a layer name such as features.0 or block1_conv1; see 'layers'");
+        var channels = line.Option("channels") is { } text ? FeatureMaps.ParseChannels(text) : null;
+        var grid = new GridOptions(Scaling: line.Flag("shared-scale") ? ChannelScaling.Shared : ChannelScaling.PerChannel, Colormap: line.Option("colormap") ?? "viridis");
+        line.RejectUnknown();
+        var model = engine.GetModel(modelId);
+        var layer = model.GetLayer(layerName);
+        if (channels is null && layer.IsSpatial) channels = Enumerable.Range(0, layer.OutputShape[0]).ToArray(); // the CLI writes every channel
+        var pages = channels?.Chunk(FeatureMaps.PageSize).ToList() ?? [null!];
+        var files = new List<object>();
+        var allValues = new List<float>();
+        var stats = new List<ChannelStats>();
+        FeatureMapsResult? last = null;
+        for (var p = 0; p < pages.Count; p++)
+        {
+            last = engine.FeatureMaps(model.Id, image, layer.Name, pages[p], grid);
+            var png = pages.Count == 1 ? "feature-maps.png" : $"feature-maps-{p}.png";
+            File.WriteAllBytes(Path.Combine(outDir, png), last.Png);
+            files.Add(new { file = png, kind = "png", description = $"channels {last.Channels[0]}–{last.Channels[^1]} of {layer.Name} ({layer.DisplayName}), {grid.Scaling} scaling, {grid.Colormap}" });
+            allValues.AddRange(last.Values);
+            stats.AddRange(last.Stats);
+        }
+        var shown = channels!;
+        if (raw)
+        {
+            NpyWriter.Write(Path.Combine(outDir, "feature-maps.npy"), allValues.ToArray(), [shown.Length, last!.Shape[1], last.Shape[2]]);
+            files.Add(new { file = "feature-maps.npy", kind = "npy", description = $"float32 [{shown.Length}, {last.Shape[1]}, {last.Shape[2]}]: the activations of the channels listed in 'channels'" });
+        }
+        Output.WriteJsonFile(Path.Combine(outDir, "result.json"), new
+        {
+            method = "feature-maps", model = model.Id, image, layer, shape = last!.Shape, channels = shown, stats, files,
+        });
+        Console.Out.WriteLine($"Wrote {files.Count} file(s) and result.json to {Path.GetFullPath(outDir)}");
+    }
+
+    private static int Evaluate(CommandLine line)
+    {
+        var modelId = line.Option("model") ?? ModelRegistry.DefaultModelId;
+        var data = Core.Training.FashionMnist.ResolveDirectory(line.Option("data"));
+        var limit = line.Int("limit");
+        var json = line.Flag("json");
+        line.RejectUnknown();
+        using var registry = new ModelRegistry();
+        var model = registry.Get(modelId);
+        if (model.Input.InputShape is not [1, 28, 28] || model.Classes.Count != 10)
+            throw CommandLine.Usage($"evaluate measures accuracy on Fashion-MNIST; model '{model.Id}' does not take 28×28 gray images with 10 classes.");
+        var test = Core.Training.FashionMnist.Load(data, train: false);
+        var count = Math.Min(limit ?? test.Count, test.Count);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var accuracy = Core.Training.DefaultModelTrainer.Evaluate(model, test, count);
+        if (json) Output.WriteJson(new { model = model.Id, dataset = "Fashion-MNIST test", images = count, accuracy, seconds = clock.Elapsed.TotalSeconds });
+        else Console.Out.WriteLine($"{accuracy:F4}  ({model.Id}, {count} Fashion-MNIST test images, {clock.Elapsed.TotalSeconds:F1} s)");
+        return 0;
+    }
+}

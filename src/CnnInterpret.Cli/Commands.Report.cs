@@ -1,0 +1,72 @@
+using System.Net;
+using System.Text;
+using CnnInterpret.Core;
+using CnnInterpret.Core.Imaging;
+
+namespace CnnInterpret.Cli;
+
+public static partial class Cli
+{
+    /// <summary>
+    /// An HTML page for one image: the picture the model saw, its prediction, and the feature maps of every
+    /// conv and pooling layer (one forward pass; every layer comes from the activations cache). Later views
+    /// add their own sections.
+    /// </summary>
+    private static int Report(CommandLine line, List<string> images)
+    {
+        var outDir = line.Require("out", "the folder to write the report into");
+        if (images.Count != 1) throw CommandLine.Usage("report takes exactly one IMAGE.");
+        var image = images[0];
+        using var engine = OpenEngine(line, out var modelId);
+        line.RejectUnknown();
+        var model = engine.GetModel(modelId);
+        Directory.CreateDirectory(outDir);
+
+        var prediction = engine.Predict(model.Id, image, Math.Min(5, model.Classes.Count));
+        var activations = engine.Activations(model, image);
+        File.WriteAllBytes(Path.Combine(outDir, "input.png"), activations.DisplayPng);
+
+        var html = new StringBuilder();
+        string E(object? text) => WebUtility.HtmlEncode(text?.ToString() ?? "");
+        html.Append($$"""
+            <!doctype html>
+            <html lang="en"><head><meta charset="utf-8">
+            <title>CNN Interpret — {{E(Path.GetFileName(image))}}</title>
+            <style>
+              body { font: 14px/1.5 system-ui, sans-serif; margin: 2rem; background: #1e1e1e; color: #ddd; }
+              h1, h2 { font-weight: 600; } h2 { margin-top: 2rem; border-bottom: 1px solid #444; }
+              img.pixel { image-rendering: pixelated; } .input img { width: 168px; }
+              table { border-collapse: collapse; } td, th { padding: .2rem .8rem; text-align: left; }
+              .bar { background: #3b8; height: .8rem; display: inline-block; vertical-align: middle; }
+              figure { margin: 1rem 0; } figcaption { color: #aaa; }
+            </style></head><body>
+            <h1>{{E(Path.GetFileName(image))}} <small>— {{E(model.DisplayName)}} ({{E(model.Id)}})</small></h1>
+            <div class="input"><img class="pixel" src="input.png" alt="the model's input"></div>
+            <h2>Prediction</h2>
+            <table><tr><th>class</th><th>probability</th><th></th><th>logit</th></tr>
+            """);
+        foreach (var c in prediction.Top)
+            html.Append($"<tr><td>{E(c.Label)}</td><td>{c.Probability:P1}</td><td><span class=\"bar\" style=\"width:{c.Probability * 200:F0}px\"></span></td><td>{c.Logit:F2}</td></tr>\n");
+        html.Append("</table>\n<h2>Feature maps</h2>\n<p>Each cell is one channel, scaled to its own range (viridis: dark = low, yellow = high).</p>\n");
+
+        var spatial = model.Layers.Where(l => l.IsSpatial && l.Kind is "Conv2d" or "MaxPool2d").ToList();
+        foreach (var layer in spatial)
+        {
+            var maps = engine.FeatureMaps(model.Id, image, layer.Name);
+            var file = $"feature-maps-{layer.Name}.png";
+            File.WriteAllBytes(Path.Combine(outDir, file), maps.Png);
+            var strongest = maps.Stats.OrderByDescending(s => s.Mean).Take(3).Select(s => s.Channel);
+            html.Append($"<figure><img class=\"pixel\" src=\"{E(file)}\" alt=\"{E(layer.DisplayName)}\"><figcaption>{E(layer.DisplayName)} " +
+                        $"(<code>{E(layer.Name)}</code>, {E(layer.Kind)}, [{string.Join("×", layer.OutputShape)}]" +
+                        $"{(maps.Channels.Length < layer.OutputShape[0] ? $", first {maps.Channels.Length} channels" : "")}); " +
+                        $"most active channels: {string.Join(", ", strongest)}</figcaption></figure>\n");
+        }
+        html.Append($"<h2>Model</h2><p>{E(model.Layers.Count)} layers, {model.ParameterCount:N0} parameters, input [{string.Join(", ", model.Input.InputShape)}], " +
+                    $"weights sha256 <code>{E(model.WeightsHash)}</code>.</p>\n</body></html>\n");
+        var index = Path.Combine(outDir, "index.html");
+        File.WriteAllText(index, html.ToString());
+        Console.Error.WriteLine($"{Path.GetFileName(image)}: {prediction.Top[0].Label} ({prediction.Top[0].Probability:P1}); {spatial.Count} layers of feature maps from {engine.ForwardPasses} forward pass");
+        Console.Out.WriteLine(Path.GetFullPath(index));
+        return 0;
+    }
+}

@@ -1,0 +1,97 @@
+using System.Diagnostics;
+using CnnInterpret.Core.Caching;
+using CnnInterpret.Core.Explainers;
+using CnnInterpret.Core.Imaging;
+using CnnInterpret.Core.Models;
+using SixLabors.ImageSharp;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace CnnInterpret.Core;
+
+/// <summary>
+/// The one entry point the daemon and the CLI share: resolves models and images, runs (and caches) the
+/// forward pass, and hands the numbers to the explainers. Thread-safe; knows nothing of JSON-RPC.
+/// </summary>
+public sealed partial class Engine(ModelRegistry models, ActivationCache? cache = null, ImageLimits? imageLimits = null) : IDisposable
+{
+    public ModelRegistry Models { get; } = models;
+    public ActivationCache Cache { get; } = cache ?? new ActivationCache();
+    public ImageLimits ImageLimits { get; } = imageLimits ?? ImageLimits.Default;
+
+    private long _forwardPasses;
+
+    /// <summary>Forward passes run so far (cache misses): lets tests prove a cache hit ran no network.</summary>
+    public long ForwardPasses => Interlocked.Read(ref _forwardPasses);
+
+    public static string TorchSharpVersion => typeof(torch).Assembly.GetName().Version?.ToString(3) ?? "unknown";
+    public static string LibTorchVersion => "2.10.0"; // the libtorch-cpu package TorchSharp-cpu 0.107 ships
+    public static string Device => cuda.is_available() ? "cuda" : "cpu";
+
+    public CnnModel GetModel(string? id) => Models.Get(string.IsNullOrWhiteSpace(id) ? ModelRegistry.DefaultModelId : id);
+
+    public Prediction Predict(string? modelId, string imagePath, int topK = 5, CancellationToken cancellation = default)
+    {
+        var model = GetModel(modelId);
+        var activations = Activations(model, imagePath, cancellation);
+        return Predictions.FromLogits(activations.Logits, model.Classes, Math.Min(topK, activations.Logits.Length));
+    }
+
+    public FeatureMapsResult FeatureMaps(string? modelId, string imagePath, string layer, IReadOnlyList<int>? channels = null,
+        GridOptions? grid = null, CancellationToken cancellation = default)
+    {
+        var model = GetModel(modelId);
+        var info = model.GetLayer(layer);
+        Explainers.FeatureMaps.RequireSpatial(info);
+        var activations = Activations(model, imagePath, cancellation);
+        return Explainers.FeatureMaps.Explain(activations, info, channels, grid ?? new GridOptions());
+    }
+
+    /// <summary>
+    /// The activations of every layer for an image, from the cache when this model has seen these bytes
+    /// before (no decode, no forward), else from one forward pass inside a dispose scope.
+    /// </summary>
+    public ImageActivations Activations(CnnModel model, string imagePath, CancellationToken cancellation = default)
+    {
+        cancellation.ThrowIfCancellationRequested();
+        var bytes = ImageLoader.ReadFile(imagePath, ImageLimits);
+        var hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes));
+        return Cache.GetOrAdd(ActivationCache.Key(model.Id, model.WeightsHash, hash), () =>
+        {
+            using var decoded = ImageLoader.Decode(bytes, imagePath, ImageLimits, model.Input.Background);
+            using var input = ImagePreprocessor.Prepare(decoded.Pixels, model.Input);
+            cancellation.ThrowIfCancellationRequested();
+            return Run(model, input, hash);
+        });
+    }
+
+    private ImageActivations Run(CnnModel model, ModelInput input, string hash)
+    {
+        Interlocked.Increment(ref _forwardPasses);
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        var names = model.Layers.Select(l => l.Name).ToHashSet();
+        var (logits, captured) = model.Forward(tensor(input.Data, input.BatchShape), names);
+        var layers = model.Layers.ToDictionary(l => l.Name, l => new Activation(captured[l.Name][0].contiguous().data<float>().ToArray(), l.OutputShape));
+        using var png = new MemoryStream();
+        input.Display.SaveAsPng(png);
+        return new ImageActivations(hash, logits[0].data<float>().ToArray(), layers, png.ToArray());
+    }
+
+    /// <summary>Times <paramref name="runs"/> uncached forward passes of one image (batch 1), in milliseconds.</summary>
+    public static double[] TimeForward(CnnModel model, ModelInput input, int runs)
+    {
+        var times = new double[runs];
+        using var _ = no_grad();
+        for (var i = 0; i < runs; i++)
+        {
+            using var scope = NewDisposeScope();
+            var clock = Stopwatch.StartNew();
+            model.Forward(tensor(input.Data, input.BatchShape));
+            times[i] = clock.Elapsed.TotalMilliseconds;
+        }
+        return times;
+    }
+
+    public void Dispose() => Models.Dispose();
+}

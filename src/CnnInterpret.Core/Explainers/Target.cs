@@ -1,0 +1,75 @@
+using System.Globalization;
+using CnnInterpret.Core.Models;
+using static TorchSharp.torch;
+
+namespace CnnInterpret.Core.Explainers;
+
+/// <summary>
+/// What an explanation explains: the logit of a class, or the mean activation of one channel of a layer
+/// (for models without a classifier head). No target means the top class.
+/// </summary>
+public abstract record Target
+{
+    public sealed record Class(int Index) : Target
+    {
+        public override string ToString() => Index.ToString(CultureInfo.InvariantCulture);
+    }
+
+    public sealed record Channel(string Layer, int Index) : Target
+    {
+        public override string ToString() => $"{Layer}:{Index}";
+    }
+
+    /// <summary>"7" is class 7; "features.10:5" is channel 5 of layer features.10.</summary>
+    public static Target? Parse(string? text)
+    {
+        if (string.IsNullOrWhiteSpace(text)) return null;
+        var colon = text.LastIndexOf(':');
+        if (colon < 0)
+            return int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var k) ? new Class(k)
+                : throw new CnnInterpretException(ErrorKind.InvalidArgument, $"Cannot read target '{text}': use a class index like 3, or LAYER:CHANNEL like features.10:5.");
+        return int.TryParse(text[(colon + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out var c)
+            ? new Channel(text[..colon], c)
+            : throw new CnnInterpretException(ErrorKind.InvalidArgument, $"Cannot read target '{text}': the channel after ':' must be a whole number.");
+    }
+
+    /// <summary>Checks the target against the model and returns it (or the top class of <paramref name="logits"/>).</summary>
+    public static Target Resolve(Target? target, CnnModel model, float[] logits)
+    {
+        switch (target)
+        {
+            case null:
+                var top = 0;
+                for (var i = 1; i < logits.Length; i++) if (logits[i] > logits[top]) top = i;
+                return new Class(top);
+            case Class c when c.Index < 0 || c.Index >= logits.Length:
+                throw new CnnInterpretException(ErrorKind.InvalidArgument, $"Class {c.Index} does not exist: model '{model.Id}' has classes 0–{logits.Length - 1}.");
+            case Channel ch:
+                var layer = model.GetLayer(ch.Layer);
+                if (ch.Index < 0 || ch.Index >= layer.OutputShape[0])
+                    throw new CnnInterpretException(ErrorKind.InvalidArgument, $"Layer '{layer.Name}' has channels 0–{layer.OutputShape[0] - 1}; {ch.Index} is out of range.");
+                return new Channel(layer.Name, ch.Index);
+            default:
+                return target;
+        }
+    }
+
+    /// <summary>The layers a forward pass must capture to score this target.</summary>
+    public IReadOnlySet<string> Captures => this is Channel ch ? new HashSet<string> { ch.Layer } : new HashSet<string>();
+
+    /// <summary>The score of each batch item, [N]: a class logit, or a channel's mean activation.</summary>
+    public Tensor Score(Tensor logits, IReadOnlyDictionary<string, Tensor> captured) => this switch
+    {
+        Class c => logits[.., c.Index],
+        Channel ch => captured[ch.Layer][.., ch.Index].reshape(logits.shape[0], -1).mean([1]),
+        _ => throw new InvalidOperationException(),
+    };
+
+    /// <summary>A label for people: the class name, or "channel 5 of features.10".</summary>
+    public string Describe(CnnModel model) => this switch
+    {
+        Class c => c.Index < model.Classes.Count ? model.Classes[c.Index] : $"class {c.Index}",
+        Channel ch => $"channel {ch.Index} of {ch.Layer}",
+        _ => ToString()!,
+    };
+}

@@ -1,0 +1,210 @@
+using System.Buffers.Binary;
+using System.Collections;
+using System.IO.Compression;
+using System.Numerics;
+using System.Runtime.InteropServices;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace CnnInterpret.Core.Models.Checkpoints;
+
+/// <summary>
+/// Reads PyTorch checkpoints (a state_dict saved with torch.save) in both of PyTorch's formats without
+/// running code: the zip format (PyTorch ≥ 1.6: <c>archive/data.pkl</c> plus one file per storage) and the
+/// legacy format (torchvision's published VGG16 is one: five pickles in a row — magic number, protocol,
+/// system info, the object, the storage keys — then each storage's raw bytes). Only the globals a
+/// state_dict needs are accepted (<see cref="SafeUnpickler"/>).
+/// </summary>
+public static class TorchCheckpoint
+{
+    private static readonly BigInteger LegacyMagic = BigInteger.Parse("1950a86a20f9469cfc6c", System.Globalization.NumberStyles.HexNumber);
+    private const long LegacyProtocol = 1001;
+
+    private static readonly Dictionary<string, (ScalarType Type, int Size)> StorageTypes = new()
+    {
+        ["FloatStorage"] = (ScalarType.Float32, 4), ["DoubleStorage"] = (ScalarType.Float64, 8),
+        ["HalfStorage"] = (ScalarType.Float16, 2), ["BFloat16Storage"] = (ScalarType.BFloat16, 2),
+        ["LongStorage"] = (ScalarType.Int64, 8), ["IntStorage"] = (ScalarType.Int32, 4),
+        ["ShortStorage"] = (ScalarType.Int16, 2), ["CharStorage"] = (ScalarType.Int8, 1),
+        ["ByteStorage"] = (ScalarType.Byte, 1), ["BoolStorage"] = (ScalarType.Bool, 1),
+    };
+
+    private static readonly IReadOnlySet<string> AllowedGlobals = new HashSet<string>(
+        StorageTypes.Keys.Select(k => "torch." + k).Concat([
+            "collections.OrderedDict", "torch._utils._rebuild_tensor_v2", "torch._utils._rebuild_parameter",
+        ]));
+
+    /// <summary>A storage named by the pickle; its bytes are attached once read.</summary>
+    private sealed class Storage(string key, ScalarType type, int elementSize, long count)
+    {
+        public string Key { get; } = key;
+        public ScalarType Type { get; } = type;
+        public int ElementSize { get; } = elementSize;
+        public long Count { get; } = count;
+        public ReadOnlyMemory<byte> Bytes { get; set; }
+    }
+
+    /// <summary>A tensor as the pickle describes it (a strided view of a storage), built once storages are read.</summary>
+    private sealed record TensorView(Storage Storage, long Offset, long[] Size, long[] Stride);
+
+    /// <summary>Loads the state_dict's tensors (the caller owns them). Accepts a bare state_dict or one under "state_dict"/"model".</summary>
+    public static Dictionary<string, Tensor> Load(string path)
+    {
+        var bytes = File.ReadAllBytes(path);
+        if (bytes.Length == 0) throw Bad(path, "the file is empty");
+        try
+        {
+            var (root, storages) = bytes.AsSpan().StartsWith("PK\x03\x04"u8) ? ReadZip(bytes, path) : ReadLegacy(bytes, path);
+            return BuildStateDict(root, path);
+        }
+        catch (InvalidDataException e)
+        {
+            throw Bad(path, e.Message);
+        }
+    }
+
+    private static (object? Root, List<Storage> Storages) ReadZip(byte[] bytes, string path)
+    {
+        using var zip = new ZipArchive(new MemoryStream(bytes), ZipArchiveMode.Read);
+        var pickle = zip.Entries.FirstOrDefault(e => e.FullName.EndsWith("data.pkl", StringComparison.Ordinal))
+                     ?? throw Bad(path, "a zip file without data.pkl is not a PyTorch checkpoint");
+        var prefix = pickle.FullName[..^"data.pkl".Length];
+        var storages = new Dictionary<string, Storage>();
+        var root = new SafeUnpickler(ReadEntry(pickle), 0, AllowedGlobals, pid => PersistentStorage(pid, storages, path), Rebuild).Load();
+        foreach (var storage in storages.Values)
+        {
+            var entry = zip.GetEntry($"{prefix}data/{storage.Key}") ?? throw Bad(path, $"storage {storage.Key} is missing from the archive");
+            storage.Bytes = ReadEntry(entry);
+        }
+        return (root, storages.Values.ToList());
+    }
+
+    private static (object? Root, List<Storage> Storages) ReadLegacy(byte[] bytes, string path)
+    {
+        var position = 0;
+        object? Next(IReadOnlySet<string> allowed, Func<object?, object?> persistent)
+        {
+            var unpickler = new SafeUnpickler(bytes, position, allowed, persistent, Rebuild);
+            var value = unpickler.Load();
+            position = unpickler.Position;
+            return value;
+        }
+
+        var none = new HashSet<string>();
+        Func<object?, object?> noPersistent = _ => throw Bad(path, "unexpected persistent id in the header");
+        object? magic;
+        try { magic = Next(none, noPersistent); }
+        catch (CnnInterpretException e) when (e.Details is null) // a refused global keeps its own, clearer message
+        {
+            throw Bad(path, "it is neither a zip checkpoint nor a legacy PyTorch checkpoint");
+        }
+        if (!(magic is long m ? m == LegacyMagic : magic is BigInteger b && b == LegacyMagic))
+            throw Bad(path, "it does not start with PyTorch's magic number");
+        if (Next(none, noPersistent) is not long protocol || protocol != LegacyProtocol)
+            throw Bad(path, "unsupported legacy protocol version");
+        if (Next(none, noPersistent) is IDictionary sysInfo && sysInfo["little_endian"] is false)
+            throw Bad(path, "it was written on a big-endian machine");
+
+        var storages = new Dictionary<string, Storage>();
+        var root = Next(AllowedGlobals, pid => PersistentStorage(pid, storages, path));
+        if (Next(none, noPersistent) is not List<object?> keys) throw Bad(path, "the storage key list is missing");
+        foreach (var key in keys.Cast<string>())
+        {
+            if (!storages.TryGetValue(key, out var storage)) throw Bad(path, $"storage {key} is listed but never used");
+            if (position + 8 > bytes.Length) throw Bad(path, "it ends before all storages (is it truncated?)");
+            var count = BinaryPrimitives.ReadInt64LittleEndian(bytes.AsSpan(position));
+            position += 8;
+            var length = count * storage.ElementSize;
+            if (count < 0 || position + length > bytes.Length) throw Bad(path, "it ends before all storages (is it truncated?)");
+            storage.Bytes = bytes.AsMemory(position, (int)length);
+            position += (int)length;
+        }
+        return (root, storages.Values.ToList());
+    }
+
+    /// <summary>('storage', torch.XStorage, key, location, numel[, view_metadata]) → the storage it names.</summary>
+    private static object PersistentStorage(object? pid, Dictionary<string, Storage> storages, string path)
+    {
+        if (pid is not object?[] { Length: >= 5 } t || t[0] as string != "storage" || t[1] is not PickleGlobal type || t[2] is not string key || t[4] is not long count)
+            throw Bad(path, "a persistent id that is not a PyTorch storage");
+        if (!StorageTypes.TryGetValue(type.Name, out var info)) throw Bad(path, $"unsupported storage type {type}");
+        if (storages.TryGetValue(key, out var existing)) return existing;
+        return storages[key] = new Storage(key, info.Type, info.Size, count);
+    }
+
+    private static object? Rebuild(PickleCall call) => call.Callable.ToString() switch
+    {
+        "collections.OrderedDict" => new Dictionary<object, object?>(),
+        "torch._utils._rebuild_tensor_v2" when call.Arguments is [Storage s, long offset, object?[] size, object?[] stride, ..] =>
+            new TensorView(s, offset, size.Cast<long>().ToArray(), stride.Cast<long>().ToArray()),
+        "torch._utils._rebuild_parameter" when call.Arguments is [TensorView view, ..] => view,
+        _ => throw new CnnInterpretException(ErrorKind.BadModelFile, $"The checkpoint calls {call.Callable} in a way a state_dict never does."),
+    };
+
+    private static Dictionary<string, Tensor> BuildStateDict(object? root, string path)
+    {
+        var dict = root as IDictionary ?? throw Bad(path, "it does not hold a dictionary of tensors");
+        // Training checkpoints often wrap the state_dict.
+        foreach (var wrapper in new[] { "state_dict", "model_state_dict", "model" })
+            if (dict.Contains(wrapper) && dict[wrapper] is IDictionary inner && inner.Values.Cast<object?>().Any(v => v is TensorView))
+                dict = inner;
+        var result = new Dictionary<string, Tensor>();
+        try
+        {
+            foreach (DictionaryEntry entry in dict)
+            {
+                if (entry.Value is not TensorView view) continue; // e.g. a wrapper's epoch counter
+                var name = entry.Key as string ?? throw Bad(path, "a state_dict key that is not a string");
+                if (name.StartsWith("module.", StringComparison.Ordinal)) name = name["module.".Length..]; // saved from DataParallel
+                result[name] = Materialise(view, path);
+            }
+        }
+        catch
+        {
+            foreach (var t in result.Values) t.Dispose();
+            throw;
+        }
+        if (result.Count == 0) throw Bad(path, "it holds no tensors");
+        return result;
+    }
+
+    private static Tensor Materialise(TensorView view, string path)
+    {
+        var storage = view.Storage;
+        if (storage.Bytes.Length != storage.Count * storage.ElementSize) throw Bad(path, $"storage {storage.Key} has the wrong size");
+        long last = view.Offset;
+        for (var i = 0; i < view.Size.Length; i++) last += Math.Max(0, view.Size[i] - 1) * view.Stride[i];
+        if (view.Size.Any(s => s < 0) || view.Offset < 0 || (view.Size.All(s => s > 0) && last >= storage.Count))
+            throw Bad(path, $"a tensor reaches past the end of storage {storage.Key}");
+        using var scope = NewDisposeScope();
+        var flat = FromBytes(storage.Bytes.Span, storage.Type, storage.Count);
+        var tensor = flat.as_strided(view.Size, view.Stride, view.Offset).clone();
+        return tensor.MoveToOuterDisposeScope();
+    }
+
+    private static Tensor FromBytes(ReadOnlySpan<byte> bytes, ScalarType type, long count) => type switch
+    {
+        ScalarType.Float32 => torch.tensor(MemoryMarshal.Cast<byte, float>(bytes).ToArray(), [count]),
+        ScalarType.Float64 => torch.tensor(MemoryMarshal.Cast<byte, double>(bytes).ToArray(), [count]),
+        ScalarType.Float16 => torch.tensor(MemoryMarshal.Cast<byte, Half>(bytes).ToArray().Select(h => (float)h).ToArray(), [count]),
+        ScalarType.BFloat16 => torch.tensor(MemoryMarshal.Cast<byte, ushort>(bytes).ToArray().Select(u => BitConverter.Int32BitsToSingle(u << 16)).ToArray(), [count]),
+        ScalarType.Int64 => torch.tensor(MemoryMarshal.Cast<byte, long>(bytes).ToArray(), [count]),
+        ScalarType.Int32 => torch.tensor(MemoryMarshal.Cast<byte, int>(bytes).ToArray(), [count]),
+        ScalarType.Int16 => torch.tensor(MemoryMarshal.Cast<byte, short>(bytes).ToArray(), [count]),
+        ScalarType.Int8 => torch.tensor(MemoryMarshal.Cast<byte, sbyte>(bytes).ToArray(), [count]),
+        ScalarType.Byte => torch.tensor(bytes.ToArray(), [count]),
+        ScalarType.Bool => torch.tensor(bytes.ToArray().Select(b => b != 0).ToArray(), [count]),
+        _ => throw new InvalidDataException($"unsupported dtype {type}"),
+    };
+
+    private static byte[] ReadEntry(ZipArchiveEntry entry)
+    {
+        using var stream = entry.Open();
+        using var memory = new MemoryStream();
+        stream.CopyTo(memory);
+        return memory.ToArray();
+    }
+
+    private static CnnInterpretException Bad(string path, string why) =>
+        new(ErrorKind.BadModelFile, $"'{path}' is not a PyTorch checkpoint this tool can read: {why}. Save the model's state_dict with torch.save(model.state_dict(), path).");
+}

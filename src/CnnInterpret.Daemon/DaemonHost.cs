@@ -1,0 +1,50 @@
+using CnnInterpret.Core;
+using CnnInterpret.Core.Models;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace CnnInterpret.Daemon;
+
+/// <summary>Builds and runs the daemon: the engine, the handlers and the JSON-RPC server on stdio.</summary>
+public static class DaemonHost
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        // stdout belongs to the protocol: take it before anything can print, and send Console.Out to stderr.
+        var protocolOut = Console.OpenStandardOutput();
+        var protocolIn = Console.OpenStandardInput();
+        Console.SetOut(Console.Error);
+
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = args, ContentRootPath = AppContext.BaseDirectory });
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
+        builder.Logging.AddFilter("Microsoft.Hosting", LogLevel.Warning);
+        builder.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+        builder.Services.Configure<ConsoleLifetimeOptions>(o => o.SuppressStatusMessages = true);
+        // --cache-dir DIR (the extension passes its setting), else CNN_INTERPRET_CACHE, else the user cache folder.
+        builder.Services.AddSingleton(_ => new ModelRegistry(cacheDirectory: builder.Configuration["cache-dir"]));
+        builder.Services.AddSingleton(sp => new Engine(sp.GetRequiredService<ModelRegistry>()));
+        builder.Services.AddSingleton<RequestRunner>();
+        builder.Services.AddSingleton<ProgressNotifier>();
+        builder.Services.AddSingleton<DaemonHandler>();
+        builder.Services.AddSingleton<ModelsHandler>();
+        builder.Services.AddSingleton<ImageHandler>();
+        builder.Services.AddSingleton<ExplainHandler>();
+        builder.Services.AddHostedService(sp => new RpcServer(protocolIn, protocolOut,
+            [sp.GetRequiredService<DaemonHandler>(), sp.GetRequiredService<ModelsHandler>(), sp.GetRequiredService<ImageHandler>(), sp.GetRequiredService<ExplainHandler>()],
+            sp.GetRequiredService<IHostApplicationLifetime>(), sp.GetRequiredService<ProgressNotifier>(), sp.GetRequiredService<ILogger<RpcServer>>()));
+
+        try
+        {
+            using var host = builder.Build();
+            await host.RunAsync().ConfigureAwait(false);
+            return 0;
+        }
+        catch (CnnInterpretException e)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return 1;
+        }
+    }
+}

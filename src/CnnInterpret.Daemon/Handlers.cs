@@ -1,0 +1,83 @@
+using CnnInterpret.Core;
+using CnnInterpret.Core.Explainers;
+using CnnInterpret.Core.Imaging;
+using CnnInterpret.Core.Models;
+using StreamJsonRpc;
+
+namespace CnnInterpret.Daemon;
+
+/// <summary>daemon/* methods.</summary>
+public sealed class DaemonHandler(Engine engine, RequestRunner runner)
+{
+    [JsonRpcMethod(Methods.DaemonInfo)]
+    public Task<DaemonInfoResult> InfoAsync(CancellationToken cancellation) => runner.Run(() => new DaemonInfoResult(
+        typeof(DaemonHandler).Assembly.GetName().Version?.ToString(3) ?? "0.0.0",
+        Engine.TorchSharpVersion, Engine.LibTorchVersion, Engine.Device, Environment.ProcessId,
+        ModelsHandler.Summaries(engine)), cancellation);
+}
+
+/// <summary>models/* methods.</summary>
+public sealed class ModelsHandler(Engine engine, RequestRunner runner, ProgressNotifier progress)
+{
+    [JsonRpcMethod(Methods.ModelsList)]
+    public Task<ModelsListResult> ListAsync(CancellationToken cancellation) =>
+        runner.Run(() => new ModelsListResult(Summaries(engine), ModelRegistry.DefaultModelId), cancellation);
+
+    [JsonRpcMethod(Methods.ModelsLoad, UseSingleObjectParameterDeserialization = true)]
+    public Task<ModelDetails> LoadAsync(ModelParams? request, CancellationToken cancellation) => runner.Run(() =>
+    {
+        var model = engine.Models.Register(request?.Model ?? ModelRegistry.DefaultModelId, request?.Weights, request?.Arch);
+        return new ModelDetails(model.Id, model.DisplayName, model.Input.InputShape, model.Classes, model.Layers, model.ParameterCount, model.WeightsHash);
+    }, cancellation);
+
+    [JsonRpcMethod(Methods.ModelsFetch, UseSingleObjectParameterDeserialization = true)]
+    public Task<ModelsFetchResult> FetchAsync(ModelsFetchParams request, CancellationToken cancellation) => runner.Run(() =>
+    {
+        RequestRunner.RequireParams(request, "model");
+        var entry = engine.Models.GetEntry(request.Model);
+        if (entry.Download is null)
+            throw new CnnInterpretException(ErrorKind.InvalidArgument, $"{entry.Id} ships with the tool; there is nothing to fetch.");
+        var report = progress.For(request.WorkDoneToken);
+        var fetchProgress = report is null ? null : new Progress<FetchProgress>(p => report.Report(new ExplainProgress(
+            (int)(p.Received / 1_000_000), (int)((p.Total ?? p.Received) / 1_000_000),
+            $"{p.Received / 1e6:F0} of {(p.Total is { } t ? $"{t / 1e6:F0}" : "?")} MB, {p.BytesPerSecond / 1e6:F1} MB/s")));
+        var path = WeightsFetcher.FetchAsync(entry.Download, engine.Models.WeightsDirectory, request.Url, request.Sha256, fetchProgress, cancellation: cancellation)
+            .GetAwaiter().GetResult();
+        return new ModelsFetchResult(entry.Id, path, new FileInfo(path).Length);
+    }, cancellation);
+
+    [JsonRpcMethod(Methods.ModelsAdd, UseSingleObjectParameterDeserialization = true)]
+    public Task<ModelsAddResult> AddAsync(ModelsAddParams request, CancellationToken cancellation) => runner.Run(() =>
+    {
+        RequestRunner.RequireParams(request, "model, file");
+        var entry = engine.Models.GetEntry(request.Model);
+        if (entry.Download is null)
+            throw new CnnInterpretException(ErrorKind.InvalidArgument, $"{entry.Id} ships with the tool; use models/load with 'weights' to try other weights.");
+        return new ModelsAddResult(entry.Id, WeightsFetcher.Add(entry.Download, request.File, engine.Models.WeightsDirectory, request.Sha256));
+    }, cancellation);
+
+    internal static List<ModelSummary> Summaries(Engine engine) => engine.Models.Manifest.Models
+        .Select(m => new ModelSummary(m.Id, m.DisplayName, m.Description, m.Input.InputShape, engine.Models.ClassesOf(m).Count, engine.Models.IsLoaded(m.Id),
+            StateName(engine.Models.State(m)), m.Download?.Url, m.Download?.FileName))
+        .ToList();
+
+    /// <summary>The state as the protocol spells it.</summary>
+    public static string StateName(ModelState state) => state switch
+    {
+        ModelState.BuiltIn => "built in",
+        ModelState.Ready => "ready",
+        _ => "weights missing",
+    };
+}
+
+/// <summary>image/* methods.</summary>
+public sealed class ImageHandler(Engine engine, RequestRunner runner)
+{
+    [JsonRpcMethod(Methods.ImagePredict, UseSingleObjectParameterDeserialization = true)]
+    public Task<PredictResult> PredictAsync(PredictParams request, CancellationToken cancellation) => runner.Run(() =>
+    {
+        RequestRunner.RequireParams(request, "image");
+        var prediction = engine.Predict(request.Model, request.Image, request.TopK ?? 5, cancellation);
+        return new PredictResult(engine.GetModel(request.Model).Id, request.Image, prediction.Top, prediction.Logits);
+    }, cancellation);
+}

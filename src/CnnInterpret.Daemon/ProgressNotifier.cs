@@ -1,0 +1,47 @@
+using System.Diagnostics;
+using System.Text.Json;
+using CnnInterpret.Core.Explainers;
+using StreamJsonRpc;
+
+namespace CnnInterpret.Daemon;
+
+/// <summary>
+/// Sends LSP-style work-done progress: when a request's params carry a <c>workDoneToken</c>, progress goes
+/// out as <c>$/progress</c> notifications <c>{token, value: {kind, message, percentage, partial?}}</c>, at most
+/// every 100 ms (the last report always goes out), which is what vscode-jsonrpc's progress API listens to.
+/// </summary>
+public sealed class ProgressNotifier
+{
+    private JsonRpc? _rpc;
+
+    public void Attach(JsonRpc rpc) => _rpc = rpc;
+
+    public IProgress<ExplainProgress>? For(JsonElement? token)
+    {
+        if (token is not { ValueKind: JsonValueKind.String or JsonValueKind.Number } t || _rpc is null) return null;
+        return new Reporter(_rpc, t.Clone());
+    }
+
+    private sealed class Reporter(JsonRpc rpc, JsonElement token) : IProgress<ExplainProgress>
+    {
+        private readonly Stopwatch _sinceLast = Stopwatch.StartNew();
+        private bool _begun;
+
+        public void Report(ExplainProgress value)
+        {
+            lock (this)
+            {
+                var last = value.Done >= value.Total;
+                if (_begun && !last && _sinceLast.ElapsedMilliseconds < 100) return;
+                _sinceLast.Restart();
+                var kind = !_begun ? "begin" : last ? "end" : "report";
+                _begun = true;
+                _ = rpc.NotifyWithParameterObjectAsync("$/progress", new
+                {
+                    token,
+                    value = new { kind, title = kind == "begin" ? value.Message : null, message = value.Message, percentage = (int)Math.Round(100 * value.Fraction), partial = value.Partial },
+                });
+            }
+        }
+    }
+}

@@ -1,0 +1,56 @@
+using System.Runtime.InteropServices;
+using CnnInterpret.Core;
+using Microsoft.Extensions.Logging;
+using StreamJsonRpc;
+
+namespace CnnInterpret.Daemon;
+
+/// <summary>
+/// Runs a request's work off the message loop and turns every failure into a JSON-RPC error the client
+/// can act on: expected failures keep their <see cref="ErrorKind"/> as the code, cancellation stays
+/// cancellation, and anything else is logged in full and reported as internal without a stack trace.
+/// </summary>
+public sealed class RequestRunner(ILogger<RequestRunner> logger)
+{
+    public async Task<T> Run<T>(Func<T> work, CancellationToken cancellation)
+    {
+        try
+        {
+            cancellation.ThrowIfCancellationRequested();
+            return await Task.Run(work, cancellation).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
+        {
+            throw; // StreamJsonRpc answers RequestCanceled (-32800)
+        }
+        catch (CnnInterpretException e)
+        {
+            logger.LogInformation("{Kind}: {Message}", e.Kind, e.Message);
+            throw Error(e.Kind, e.Message, e.Details);
+        }
+        catch (Exception e) when (IsOutOfMemory(e))
+        {
+            logger.LogError(e, "Out of memory");
+            throw Error(ErrorKind.OutOfMemory, "The daemon ran out of memory for this request. Try a smaller image, fewer channels or samples, or close other models; the daemon is still running.");
+        }
+        catch (Exception e)
+        {
+            logger.LogError(e, "Internal error");
+            throw Error(ErrorKind.Internal, $"Internal error ({e.GetType().Name}: {e.Message}). The daemon is still running; the log (CNN Interpret output) has the details.");
+        }
+    }
+
+    public static void RequireParams(object? request, string names)
+    {
+        if (request is null)
+            throw new CnnInterpretException(ErrorKind.InvalidArgument, $"This method takes one parameter object with: {names}.");
+    }
+
+    private static bool IsOutOfMemory(Exception e) =>
+        e is OutOfMemoryException || (e is ExternalException && e.Message.Contains("out of memory", StringComparison.OrdinalIgnoreCase));
+
+    private static LocalRpcException Error(ErrorKind kind, string message, object? details = null) =>
+        new(message) { ErrorCode = (int)kind, ErrorData = new ErrorData(kind.ToString(), details) };
+
+    public sealed record ErrorData(string Kind, object? Details);
+}

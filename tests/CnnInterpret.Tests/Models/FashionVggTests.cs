@@ -1,0 +1,115 @@
+using System.Text.Json;
+using CnnInterpret.Core.Models;
+using CnnInterpret.Core.Training;
+using CnnInterpret.Tests.TestSupport;
+using static TorchSharp.torch;
+
+namespace CnnInterpret.Tests.Models;
+
+/// <summary>The embedded, trained default model: its layers, its weights' integrity and its accuracy.</summary>
+public sealed class FashionVggTests
+{
+    [Fact]
+    public void Every_layer_has_the_expected_activation_shape()
+    {
+        var expected = new (string Name, string Display, int[] Shape)[]
+        {
+            ("features.0", "block1_conv1", [16, 28, 28]), ("features.1", "block1_conv1_relu", [16, 28, 28]),
+            ("features.2", "block1_conv2", [16, 28, 28]), ("features.3", "block1_conv2_relu", [16, 28, 28]),
+            ("features.4", "block1_pool", [16, 14, 14]),
+            ("features.5", "block2_conv1", [32, 14, 14]), ("features.6", "block2_conv1_relu", [32, 14, 14]),
+            ("features.7", "block2_conv2", [32, 14, 14]), ("features.8", "block2_conv2_relu", [32, 14, 14]),
+            ("features.9", "block2_pool", [32, 7, 7]),
+            ("features.10", "block3_conv1", [64, 7, 7]), ("features.11", "block3_conv1_relu", [64, 7, 7]),
+            ("features.12", "block3_conv2", [64, 7, 7]), ("features.13", "block3_conv2_relu", [64, 7, 7]),
+            ("features.14", "block3_pool", [64, 3, 3]),
+            ("avgpool", "avgpool", [64, 3, 3]), ("flatten", "flatten", [576]),
+            ("classifier.0", "fc1", [256]), ("classifier.1", "fc1_relu", [256]), ("classifier.2", "fc1_dropout", [256]),
+            ("classifier.3", "fc2", [256]), ("classifier.4", "fc2_relu", [256]), ("classifier.5", "fc2_dropout", [256]),
+            ("classifier.6", "predictions", [10]),
+        };
+        var model = Repo.FashionVgg;
+        Assert.Equal(expected.Select(e => e.Name), model.Layers.Select(l => l.Name));
+        Assert.Equal(expected.Select(e => e.Display), model.Layers.Select(l => l.DisplayName));
+        foreach (var (layer, e) in model.Layers.Zip(expected)) Assert.Equal(e.Shape, layer.OutputShape);
+
+        // And the shapes the table claims are the shapes a real forward pass produces.
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        var (logits, captured) = model.Forward(randn(2, 1, 28, 28), model.Layers.Select(l => l.Name).ToHashSet());
+        foreach (var layer in model.Layers) Assert.Equal([2, .. layer.OutputShape.Select(d => (long)d)], captured[layer.Name].shape);
+        Assert.Equal(new long[] { 2, 10 }, logits.shape);
+    }
+
+    [Fact]
+    public void Weights_are_small_verified_and_readable_as_plain_safetensors()
+    {
+        var entry = Repo.Registry.GetEntry("fashion-vgg");
+        var path = Path.Combine(Repo.Models, entry.Weights!.File);
+        Assert.True(new FileInfo(path).Length <= 5 * 1024 * 1024, "the embedded weights must stay under 5 MB");
+        Assert.Equal(entry.Weights.Sha256, ModelRegistry.Sha256File(path));
+        Assert.Equal(entry.Weights.Sha256, Repo.FashionVgg.WeightsHash);
+        Assert.Equal(10, entry.Classes.Count);
+        Assert.Equal(Repo.FashionVgg.ParameterCount, Repo.FashionVgg.StateDict().Values.Sum(t => t.numel()));
+    }
+
+    [Fact]
+    public void A_damaged_weights_file_is_refused_by_its_checksum()
+    {
+        var dir = Repo.TempDir();
+        File.Copy(Path.Combine(Repo.Models, "models.json"), Path.Combine(dir, "models.json"));
+        var weights = File.ReadAllBytes(Path.Combine(Repo.Models, "fashion-vgg.safetensors"));
+        weights[^1] ^= 0xff;
+        File.WriteAllBytes(Path.Combine(dir, "fashion-vgg.safetensors"), weights);
+        using var registry = new ModelRegistry(dir);
+        var e = Assert.Throws<CnnInterpret.Core.CnnInterpretException>(() => registry.Get("fashion-vgg"));
+        Assert.Equal(CnnInterpret.Core.ErrorKind.BadModelFile, e.Kind);
+        Assert.Contains("sha256", e.Message);
+    }
+
+    [Fact]
+    public void Committed_samples_are_classified_as_labelled()
+    {
+        var labels = JsonDocument.Parse(File.ReadAllText(Path.Combine(Repo.Samples, "labels.json"))).RootElement;
+        using var engine = Repo.NewEngine();
+        int total = 0, correct = 0;
+        foreach (var sample in labels.EnumerateObject())
+        {
+            total++;
+            var prediction = engine.Predict("fashion-vgg", Path.Combine(Repo.Samples, sample.Name), 1);
+            if (prediction.Top[0].Index == sample.Value.GetProperty("label").GetInt32()) correct++;
+        }
+        Assert.Equal(30, total);
+        Assert.True(correct >= 27, $"{correct}/{total} committed samples classified correctly");
+    }
+
+    [Fact]
+    public void Reproduces_its_recorded_accuracy_on_a_fixed_subset()
+    {
+        Assert.True(Repo.HasFashionMnist, "Fashion-MNIST is missing: scripts/test-deps.sh installs Debian's dataset-fashion-mnist");
+        var metrics = Repo.Registry.GetEntry("fashion-vgg").Metrics!;
+        var test = FashionMnist.Load(FashionMnist.ResolveDirectory(null), train: false);
+        var accuracy = DefaultModelTrainer.Evaluate(Repo.FashionVgg, test, metrics.SubsetSize);
+        Assert.Equal(metrics.SubsetAccuracy, accuracy, 3);
+        Assert.True(metrics.TestAccuracy >= 0.90, $"recorded test accuracy {metrics.TestAccuracy}");
+    }
+
+    [Fact]
+    public void The_image_path_gives_the_same_logits_as_the_dataset_path()
+    {
+        Assert.True(Repo.HasFashionMnist, "Fashion-MNIST is missing: scripts/test-deps.sh installs Debian's dataset-fashion-mnist");
+        var test = FashionMnist.Load(FashionMnist.ResolveDirectory(null), train: false);
+        var labels = JsonDocument.Parse(File.ReadAllText(Path.Combine(Repo.Samples, "labels.json"))).RootElement;
+        using var engine = Repo.NewEngine();
+        foreach (var sample in labels.EnumerateObject().Take(5))
+        {
+            var index = sample.Value.GetProperty("testIndex").GetInt32();
+            using var scope = NewDisposeScope();
+            using var _ = no_grad();
+            var (logits, _) = Repo.FashionVgg.Forward(DefaultModelTrainer.ToTensor(test, Repo.FashionVgg.Input, index, 1));
+            var viaPng = engine.Predict("fashion-vgg", Path.Combine(Repo.Samples, sample.Name), 10).Logits;
+            var viaDataset = logits[0].data<float>().ToArray();
+            for (var i = 0; i < 10; i++) Assert.Equal(viaDataset[i], viaPng[i], 4);
+        }
+    }
+}
