@@ -1,13 +1,36 @@
 #!/usr/bin/env bash
 # Installs what the tests need and the repository does not hold: Debian's Fashion-MNIST package (the
-# test set for the accuracy checks). Safe to run again; does nothing when all is present.
+# test set for the accuracy checks), Debian's PyTorch (to make the full-size torchvision fixtures, once,
+# into a cache folder outside the repository), ONNX's node tests and darknet's photos. Safe to run again; does nothing when all is present.
 set -euo pipefail
 need=()
 [[ -f /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz || -n "${FASHION_MNIST_DIR:-}" ]] || need+=(dataset-fashion-mnist)
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+fixtures="${CNN_INTERPRET_TEST_FIXTURES:-${XDG_CACHE_HOME:-$HOME/.cache}/cnn-interpret/test-fixtures}"
+fixtures_needed=false
+for arch in vgg16 resnet18 resnet50; do [[ -f "$fixtures/$arch.json" ]] || fixtures_needed=true; done
+if $fixtures_needed && ! /usr/bin/python3 -c "import torch, torchvision" 2>/dev/null; then need+=(python3-torch python3-torchvision); fi
+# ONNX's per-operator node tests (conformance of the ONNX importer).
+[[ -d /usr/share/libonnx-testdata/data/node ]] || need+=(libonnx-testdata)
 if [[ ${#need[@]} -gt 0 ]]; then
   sudo=""
   [[ $(id -u) -eq 0 ]] || sudo="sudo"
   echo "Installing ${need[*]} (Debian packages needed by the tests)…" >&2
   $sudo apt-get update -qq >&2
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}" >&2
+fi
+# Real photos (dog, eagle, giraffe, …; MIT/GPL/WTFPL per the package's copyright file) from Debian's darknet
+# package, unpacked without installing it, for the ONNX/ResNet18 tests.
+darknet="${XDG_CACHE_HOME:-$HOME/.cache}/cnn-interpret/darknet"
+if [[ ! -f "$darknet/usr/share/darknet/data/dog.jpg" ]]; then
+  echo "Unpacking the darknet package's sample photos into $darknet…" >&2
+  tmp="$(mktemp -d)"
+  (cd "$tmp" && apt-get download darknet >&2 2>/dev/null || { apt-get update -qq >&2 && apt-get download darknet >&2; })
+  mkdir -p "$darknet"
+  dpkg-deb -x "$tmp"/darknet_*.deb "$darknet"
+  rm -rf "$tmp"
+fi
+if $fixtures_needed; then
+  echo "Making the torchvision checkpoint fixtures with PyTorch into $fixtures (once; about a minute)…" >&2
+  /usr/bin/python3 "$root/tests/fixtures/make_torchvision_fixtures.py" "$fixtures" >&2
 fi

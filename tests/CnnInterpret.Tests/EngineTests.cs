@@ -111,6 +111,10 @@ public sealed class TensorLeakTests
         var model = Repo.FashionVgg; // loading creates the parameters: do it before counting
         using var engine = new Engine(Repo.Registry, new ActivationCache(budgetBytes: 0)); // no caching: every request runs the network
         engine.FeatureMaps("fashion-vgg", Path.Combine(Repo.Samples, "bag-0.png"), "features.0");
+        // Other tests' undisposed tensors die in finalizers, which would lower the count mid-test: flush them first.
+        // (No collection after the loop: a tensor this code forgets must still be counted, not finalized away.)
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
         var before = torch.Tensor.TotalCount;
         foreach (var sample in Directory.GetFiles(Repo.Samples, "*.png").Take(10))
         {

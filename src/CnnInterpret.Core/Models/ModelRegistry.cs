@@ -126,6 +126,7 @@ public sealed class ModelRegistry : IDisposable
     /// <summary>A torchvision checkpoint (or safetensors) for a known architecture; classes from the entry, else ImageNet's when there are 1000.</summary>
     private CnnModel FromCheckpoint(string id, string arch, string weightsPath, ModelEntry? entry = null, string? knownHash = null)
     {
+        arch = TorchvisionArchitectures.Require(arch);
         using var scope = NewDisposeScope();
         var state = LoadStateDict(weightsPath);
         var classCount = TorchvisionArchitectures.ClassCount(state, arch);

@@ -17,15 +17,23 @@ public static class TorchvisionArchitectures
     /// <summary>torchvision's ImageNet transform: resize 256, center crop 224, ImageNet mean and std.</summary>
     public static readonly Preprocessing ImageNet = new("rgb", 256, [224, 224], [0.485f, 0.456f, 0.406f], [0.229f, 0.224f, 0.225f], [255, 255, 255]);
 
-    public static IReadOnlyList<(string Name, string DisplayName, string Kind, string Group, TorchSharp.torch.nn.Module<TorchSharp.torch.Tensor, TorchSharp.torch.Tensor> Module)> BuildLayers(string arch, int numClasses = 1000)
+    /// <summary>The canonical name of a supported architecture, or a clear error listing them.</summary>
+    public static string Require(string arch)
     {
         var name = arch.ToLowerInvariant();
+        return Names.Contains(name) ? name
+            : throw new CnnInterpretException(ErrorKind.InvalidArgument,
+                $"Unknown architecture '{arch}'. Supported: {string.Join(", ", Names)}.", new { architectures = Names });
+    }
+
+    public static IReadOnlyList<(string Name, string DisplayName, string Kind, string Group, TorchSharp.torch.nn.Module<TorchSharp.torch.Tensor, TorchSharp.torch.Tensor> Module)> BuildLayers(string arch, int numClasses = 1000)
+    {
+        var name = Require(arch);
         if (ResNetArchitecture.Variants.ContainsKey(name)) return ResNetArchitecture.BuildLayers(name, numClasses);
         var batchNorm = name.EndsWith("_bn", StringComparison.Ordinal);
         if (VggConfigs.TryGetValue(batchNorm ? name[..^3] : name, out var config))
             return (VggArchitecture.FromWidths(3, config, [7, 7], [4096, 4096], numClasses) with { BatchNorm = batchNorm }).BuildLayers();
-        throw new CnnInterpretException(ErrorKind.InvalidArgument,
-            $"Unknown architecture '{arch}'. Supported: {string.Join(", ", Names)}.", new { architectures = Names });
+        throw new InvalidOperationException($"'{name}' is listed but has no builder");
     }
 
     /// <summary>The number of classes of a state_dict's final layer.</summary>

@@ -1,0 +1,30 @@
+using System.Text.Json;
+
+namespace CnnInterpret.Tests.Torchvision;
+
+/// <summary>
+/// Full-size torchvision checkpoints made by real PyTorch (tests/fixtures/make_torchvision_fixtures.py), generated
+/// once by scripts/test-deps.sh into a cache folder outside the repository (VGG16 alone is 528 MB).
+/// </summary>
+public static class TorchvisionFixtures
+{
+    public static string Directory =>
+        Environment.GetEnvironmentVariable("CNN_INTERPRET_TEST_FIXTURES") is { Length: > 0 } dir ? dir
+            : Path.Combine(Environment.GetEnvironmentVariable("XDG_CACHE_HOME") is { Length: > 0 } xdg ? xdg
+                : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache"), "cnn-interpret", "test-fixtures");
+
+    public sealed record Fixture(string Arch, string File, string Sha256, string Format, int[] Top5, float[] Logits)
+    {
+        public string Path => System.IO.Path.Combine(Directory, File);
+    }
+
+    public static Fixture Get(string arch)
+    {
+        var json = System.IO.Path.Combine(Directory, $"{arch}.json");
+        Assert.True(File.Exists(json), $"{json} is missing: scripts/test-deps.sh makes it with Debian's PyTorch (tests/fixtures/make_torchvision_fixtures.py)");
+        var e = JsonDocument.Parse(File.ReadAllText(json)).RootElement;
+        return new Fixture(arch, e.GetProperty("file").GetString()!, e.GetProperty("sha256").GetString()!, e.GetProperty("format").GetString()!,
+            e.GetProperty("top5").EnumerateArray().Select(v => v.GetInt32()).ToArray(),
+            e.GetProperty("logits").EnumerateArray().Select(v => v.GetSingle()).ToArray());
+    }
+}
