@@ -33,7 +33,9 @@ public static class DaemonHost
         builder.Services.AddSingleton<ExplainHandler>();
         builder.Services.AddHostedService(sp => new RpcServer(protocolIn, protocolOut,
             [sp.GetRequiredService<DaemonHandler>(), sp.GetRequiredService<ModelsHandler>(), sp.GetRequiredService<ImageHandler>(), sp.GetRequiredService<ExplainHandler>()],
-            sp.GetRequiredService<IHostApplicationLifetime>(), sp.GetRequiredService<ProgressNotifier>(), sp.GetRequiredService<ILogger<RpcServer>>()));
+            sp.GetRequiredService<IHostApplicationLifetime>(), sp.GetRequiredService<ProgressNotifier>(), sp.GetRequiredService<ILogger<RpcServer>>(),
+            // --max-message-bytes N: the largest message accepted (64 MiB by default).
+            int.TryParse(builder.Configuration["max-message-bytes"], out var limit) ? limit : FramedMessageHandler.DefaultMaxMessageBytes));
 
         try
         {

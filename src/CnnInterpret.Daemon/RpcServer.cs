@@ -17,7 +17,8 @@ public sealed class RpcServer(
     IEnumerable<object> handlers,
     IHostApplicationLifetime lifetime,
     ProgressNotifier progress,
-    ILogger<RpcServer> logger) : BackgroundService
+    ILogger<RpcServer> logger,
+    int maxMessageBytes = FramedMessageHandler.DefaultMaxMessageBytes) : BackgroundService
 {
     public static SystemTextJsonFormatter CreateFormatter() => new()
     {
@@ -29,10 +30,10 @@ public sealed class RpcServer(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var rpc = new ClearErrorsJsonRpc(new TolerantHeaderDelimitedMessageHandler(output, input, CreateFormatter(), logger));
+        using var rpc = new ClearErrorsJsonRpc(new FramedMessageHandler(output, input, CreateFormatter(), logger, maxMessageBytes));
         var options = new JsonRpcTargetOptions { AllowNonPublicInvocation = false, DisposeOnDisconnect = false };
         foreach (var handler in handlers) rpc.AddLocalRpcTarget(handler, options);
-        rpc.AddLocalRpcMethod(TolerantHeaderDelimitedMessageHandler.MalformedMessageMethod,
+        rpc.AddLocalRpcMethod(FramedMessageHandler.MalformedMessageMethod,
             new Action<string>(reason => throw new LocalRpcException(reason) { ErrorCode = (int)JsonRpcErrorCode.ParseError }));
         progress.Attach(rpc);
         rpc.StartListening();
@@ -76,37 +77,6 @@ public sealed class RpcServer(
                     Code = (JsonRpcErrorCode)(int)CnnInterpret.Core.ErrorKind.Internal,
                     Message = $"Internal error in '{request.Method}' ({exception.GetType().Name}: {exception.Message}). The daemon is still running.",
                 };
-        }
-    }
-
-    /// <summary>
-    /// A header-delimited handler that answers a message whose body is not valid JSON-RPC with a parse
-    /// error (id null, as the spec says) instead of dropping the connection. The framing has already consumed
-    /// the body, so the next message reads normally.
-    /// </summary>
-    private sealed class TolerantHeaderDelimitedMessageHandler(Stream writer, Stream reader, IJsonRpcMessageFormatter formatter, ILogger logger)
-        : HeaderDelimitedMessageHandler(writer, reader, formatter)
-    {
-        public const string MalformedMessageMethod = "$/cnnInterpret/malformedMessage";
-
-        protected override async ValueTask<JsonRpcMessage?> ReadCoreAsync(CancellationToken cancellationToken)
-        {
-            try
-            {
-                return await base.ReadCoreAsync(cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is JsonException or InvalidOperationException or NotSupportedException or FormatException or BadRpcHeaderException
-                                      || e.InnerException is JsonException)
-            {
-                logger.LogWarning("Malformed message: {Message}", e.Message);
-                var reason = $"Malformed JSON-RPC message ({e.Message}). Each message must be one JSON-RPC 2.0 object after a Content-Length header.";
-                return new JsonRpcRequest
-                {
-                    RequestId = RequestId.Null,
-                    Method = MalformedMessageMethod,
-                    ArgumentsList = [reason],
-                };
-            }
         }
     }
 }

@@ -115,6 +115,12 @@ public sealed class CnnModel : IDisposable
         WeightsHash = weightsHash;
     }
 
+    /// <summary>
+    /// Marks the weights as changed in place (the sanity check randomises a private copy), so caches keyed by
+    /// <see cref="WeightsHash"/> never mix its results with the original's.
+    /// </summary>
+    public void MarkModified(string tag) => WeightsHash = $"{WeightsHash}+{tag}";
+
     public Dictionary<string, Tensor> StateDict() => _graph.Module.state_dict();
 
     public void Dispose() => _graph.Module.Dispose();

@@ -80,6 +80,9 @@ public sealed class ModelRegistry : IDisposable
         return Get(id);
     }
 
+    /// <summary>A new, private instance of a model (not shared, not cached): for changing its weights, as the sanity check does.</summary>
+    public CnnModel BuildPrivateCopy(string id) => Build(id);
+
     /// <summary>Builds a model with the given entry's VGG architecture and random weights (for training).</summary>
     public static CnnModel BuildUntrained(ModelEntry entry) =>
         new(entry.Id, entry.DisplayName, entry.Input, entry.Classes,

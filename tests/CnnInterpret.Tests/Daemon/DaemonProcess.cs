@@ -17,9 +17,9 @@ public sealed class DaemonProcess : IAsyncDisposable
     private readonly StringBuilder _stderr = new();
     private int _nextId;
 
-    public DaemonProcess(IDictionary<string, string>? environment = null)
+    public DaemonProcess(IDictionary<string, string>? environment = null, params string[] arguments)
     {
-        var start = new ProcessStartInfo("dotnet", [Repo.DaemonDll])
+        var start = new ProcessStartInfo("dotnet", [Repo.DaemonDll, .. arguments])
         {
             RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
         };
@@ -36,6 +36,13 @@ public sealed class DaemonProcess : IAsyncDisposable
 
     public string Stderr { get { lock (_stderr) return _stderr.ToString(); } }
     public Process Process => _process;
+
+    /// <summary>Writes bytes as they are: no framing added.</summary>
+    public async Task WriteBytesAsync(byte[] bytes)
+    {
+        await _in.WriteAsync(bytes);
+        await _in.FlushAsync();
+    }
 
     public async Task SendRawAsync(byte[] body, int? contentLength = null)
     {

@@ -1,0 +1,169 @@
+using System.Buffers;
+using System.Globalization;
+using System.Text;
+using Microsoft.Extensions.Logging;
+using StreamJsonRpc;
+using StreamJsonRpc.Protocol;
+
+namespace CnnInterpret.Daemon;
+
+/// <summary>
+/// JSON-RPC messages framed by <c>Content-Length</c> headers (LSP's base protocol, what vscode-jsonrpc speaks),
+/// read defensively: a malformed header, a body that is not JSON-RPC or a message over the size limit is
+/// answered with an error (id null, as JSON-RPC says for unreadable requests) and the connection lives on. An
+/// oversized body is skipped without being held in memory; after garbage, reading resumes at the next line that
+/// starts a header. A Content-Length that lies cannot always be told from the bytes: too short gives a parse
+/// error for that message and the next one resyncs; too long swallows the start of the next message.
+/// </summary>
+public sealed class FramedMessageHandler(Stream output, Stream input, IJsonRpcMessageFormatter formatter, ILogger logger, int maxMessageBytes = FramedMessageHandler.DefaultMaxMessageBytes)
+    : MessageHandlerBase(formatter)
+{
+    public const int DefaultMaxMessageBytes = 64 * 1024 * 1024;
+    public const string MalformedMessageMethod = "$/cnnInterpret/malformedMessage";
+    private const int MaxHeaderBytes = 8 * 1024;
+
+    private readonly BufferedStream _input = new(input, 64 * 1024);
+    private readonly SemaphoreSlim _writeGate = new(1, 1);
+    private string? _pendingProblem;
+
+    public override bool CanRead => true;
+    public override bool CanWrite => true;
+
+    protected override async ValueTask<JsonRpcMessage?> ReadCoreAsync(CancellationToken cancellationToken)
+    {
+        if (_pendingProblem is { } pending)
+        {
+            _pendingProblem = null;
+            return Malformed(pending);
+        }
+        long? length = null;
+        string? problem = null;
+        var sawHeader = false;
+        var headerBytes = 0;
+        while (true)
+        {
+            var line = await ReadLineAsync(cancellationToken).ConfigureAwait(false);
+            if (line is null) return problem is null ? null : Malformed(problem); // the client closed the stream
+            headerBytes += line.Length + 2;
+            if (line.Length == 0)
+            {
+                if (length is not null) break;
+                if (sawHeader || problem is not null) return Malformed(problem ?? "the message has no Content-Length header");
+                continue; // a stray blank line between messages
+            }
+            // Garbage glued to the front of a header (say the rest of a body whose Content-Length was too short):
+            // report it, and read the header that follows.
+            var at = line.IndexOf("Content-Length:", StringComparison.OrdinalIgnoreCase);
+            if (at > 0)
+            {
+                problem ??= $"unexpected bytes before a header: '{Shorten(line[..at])}' (was a Content-Length too short?)";
+                line = line[at..];
+            }
+            var colon = line.IndexOf(':');
+            if (colon <= 0 || headerBytes > MaxHeaderBytes)
+            {
+                problem ??= $"'{Shorten(line)}' is not a 'Name: value' header";
+                continue;
+            }
+            sawHeader = true;
+            var name = line[..colon].Trim();
+            var value = line[(colon + 1)..].Trim();
+            if (!name.Equals("Content-Length", StringComparison.OrdinalIgnoreCase)) continue;
+            if (long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var n)) length = n;
+            else return await SkipFrameAsync($"Content-Length '{Shorten(value)}' is not a whole number", cancellationToken).ConfigureAwait(false);
+        }
+
+        // Garbage before a good header is answered after that message.
+        _pendingProblem = problem;
+        if (length.Value > maxMessageBytes)
+        {
+            await SkipAsync(length.Value, cancellationToken).ConfigureAwait(false);
+            return Malformed($"the message is {length.Value:N0} bytes, over the limit of {maxMessageBytes:N0}");
+        }
+        var body = new byte[length.Value];
+        await _input.ReadExactlyAsync(body, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return Formatter.Deserialize(new ReadOnlySequence<byte>(body));
+        }
+        catch (Exception e)
+        {
+            return Malformed($"the body is not a JSON-RPC message: {(e.InnerException ?? e).Message}");
+        }
+    }
+
+    /// <summary>Reads to the blank line that ends a bad header block and reports the problem.</summary>
+    private async Task<JsonRpcMessage?> SkipFrameAsync(string problem, CancellationToken cancellationToken)
+    {
+        while (await ReadLineAsync(cancellationToken).ConfigureAwait(false) is { Length: > 0 }) { }
+        return Malformed(problem);
+    }
+
+    protected override async ValueTask WriteCoreAsync(JsonRpcMessage content, CancellationToken cancellationToken)
+    {
+        var body = new ArrayBufferWriter<byte>();
+        Formatter.Serialize(body, content);
+        var header = Encoding.ASCII.GetBytes($"Content-Length: {body.WrittenCount}\r\n\r\n");
+        await _writeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await output.WriteAsync(header, cancellationToken).ConfigureAwait(false);
+            await output.WriteAsync(body.WrittenMemory, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _writeGate.Release();
+        }
+    }
+
+    protected override ValueTask FlushAsync(CancellationToken cancellationToken) => new(output.FlushAsync(cancellationToken));
+
+    /// <summary>A request the server answers with a parse error (id null) saying what was wrong.</summary>
+    private JsonRpcRequest Malformed(string problem)
+    {
+        logger.LogWarning("Malformed message: {Problem}", problem);
+        return new JsonRpcRequest
+        {
+            RequestId = RequestId.Null,
+            Method = MalformedMessageMethod,
+            ArgumentsList = [$"Malformed JSON-RPC message: {problem}. Each message must be one JSON-RPC 2.0 object after a 'Content-Length: N' header and a blank line."],
+        };
+    }
+
+    /// <summary>One header line (CRLF or LF ended), or null at the end of the stream. Over-long lines are cut.</summary>
+    private async ValueTask<string?> ReadLineAsync(CancellationToken cancellationToken)
+    {
+        var bytes = new List<byte>();
+        var one = new byte[1];
+        while (true)
+        {
+            if (await _input.ReadAsync(one, cancellationToken).ConfigureAwait(false) == 0)
+                return bytes.Count == 0 ? null : Encoding.ASCII.GetString(bytes.ToArray());
+            if (one[0] == '\n') return Encoding.ASCII.GetString(bytes.ToArray()).TrimEnd('\r');
+            if (bytes.Count < MaxHeaderBytes) bytes.Add(one[0]);
+        }
+    }
+
+    private async Task SkipAsync(long count, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[64 * 1024];
+        while (count > 0)
+        {
+            var read = await _input.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, count)), cancellationToken).ConfigureAwait(false);
+            if (read == 0) return;
+            count -= read;
+        }
+    }
+
+    private static string Shorten(string text) => text.Length <= 60 ? text : text[..60] + "…";
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _writeGate.Dispose();
+            _input.Dispose();
+        }
+        base.Dispose(disposing);
+    }
+}
