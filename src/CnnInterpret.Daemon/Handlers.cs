@@ -44,7 +44,7 @@ public sealed class ModelsHandler(Engine engine, RequestRunner runner, ProgressN
         var path = WeightsFetcher.FetchAsync(entry.Download, engine.Models.WeightsDirectory, request.Url, request.Sha256, fetchProgress, cancellation: cancellation)
             .GetAwaiter().GetResult();
         return new ModelsFetchResult(entry.Id, path, new FileInfo(path).Length);
-    }, cancellation);
+    }, cancellation, Lane.Heavy);
 
     [JsonRpcMethod(Methods.ModelsAdd, UseSingleObjectParameterDeserialization = true)]
     public Task<ModelsAddResult> AddAsync(ModelsAddParams request, CancellationToken cancellation) => runner.Run(() =>

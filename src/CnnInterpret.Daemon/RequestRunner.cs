@@ -5,18 +5,39 @@ using StreamJsonRpc;
 
 namespace CnnInterpret.Daemon;
 
+/// <summary>How a request is scheduled.</summary>
+public enum Lane
+{
+    /// <summary>Answers a click (a layer, a prediction, a page of feature maps): runs at once.</summary>
+    Interactive,
+
+    /// <summary>Many forward passes (LIME, SHAP, filter patterns, sweeps, downloads): one at a time, first come first served.</summary>
+    Heavy,
+}
+
 /// <summary>
 /// Runs a request's work off the message loop and turns every failure into a JSON-RPC error the client
 /// can act on: expected failures keep their <see cref="ErrorKind"/> as the code, cancellation stays
 /// cancellation, and anything else is logged in full and reported as internal without a stack trace.
+/// Scheduling: heavy requests queue for a single slot, so one user's LIME never starves a feature-map
+/// click, which runs beside it at once (libtorch shares the cores between the two); a queued heavy request
+/// can be cancelled while it waits.
 /// </summary>
 public sealed class RequestRunner(ILogger<RequestRunner> logger)
 {
-    public async Task<T> Run<T>(Func<T> work, CancellationToken cancellation)
+    private readonly SemaphoreSlim _heavy = new(1, 1);
+
+    public async Task<T> Run<T>(Func<T> work, CancellationToken cancellation, Lane lane = Lane.Interactive)
     {
+        var holdsHeavySlot = false;
         try
         {
             cancellation.ThrowIfCancellationRequested();
+            if (lane == Lane.Heavy)
+            {
+                await _heavy.WaitAsync(cancellation).ConfigureAwait(false);
+                holdsHeavySlot = true;
+            }
             return await Task.Run(work, cancellation).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
@@ -37,6 +58,10 @@ public sealed class RequestRunner(ILogger<RequestRunner> logger)
         {
             logger.LogError(e, "Internal error");
             throw Error(ErrorKind.Internal, $"Internal error ({e.GetType().Name}: {e.Message}). The daemon is still running; the log (CNN Interpret output) has the details.");
+        }
+        finally
+        {
+            if (holdsHeavySlot) _heavy.Release();
         }
     }
 
