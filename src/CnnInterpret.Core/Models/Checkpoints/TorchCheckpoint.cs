@@ -61,6 +61,10 @@ public static class TorchCheckpoint
         {
             throw Bad(path, e.Message);
         }
+        catch (CnnInterpretException e) when (!e.Message.Contains(path, StringComparison.Ordinal))
+        {
+            throw new CnnInterpretException(e.Kind, $"'{path}': {e.Message}", e.Details, e); // the pickle reader does not know the file
+        }
     }
 
     private static (object? Root, List<Storage> Storages) ReadZip(byte[] bytes, string path)
