@@ -47,6 +47,13 @@ public static partial class Cli
             Console.Error.WriteLine("cancelled");
             return 130;
         }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // A bug, not bad input: one line for the user, the trace only when asked for.
+            Console.Error.WriteLine($"error: internal error ({e.GetType().Name}: {e.Message}). Please report it; set CNN_INTERPRET_TRACE=1 for the details.");
+            if (Environment.GetEnvironmentVariable("CNN_INTERPRET_TRACE") == "1") Console.Error.WriteLine(e);
+            return 70;
+        }
     }
 
     private const string Help = """

@@ -41,9 +41,11 @@ public static class SanityCheck
         }
         progress?.Report(new ExplainProgress(layers.Count, layers.Count, "done"));
         var last = stages[^1].RankCorrelation;
-        var flagged = stages.Count > 1 && (double.IsNaN(last) || Math.Abs(last) > FlagThreshold);
+        // NaN: the map went flat (no ranking left), which is as changed as a map can be.
+        var flagged = stages.Count > 1 && !double.IsNaN(last) && Math.Abs(last) > FlagThreshold;
         var verdict = stages.Count == 1 ? "The model has no parameterised layers to randomise."
             : flagged ? $"The map barely changes when the model's weights are destroyed (rank correlation {last:F2} after randomising {stages.Count - 1} layers): it reflects the image more than the model."
+            : double.IsNaN(last) ? "The map changes as the model is destroyed (it ends flat): it depends on the learned weights."
             : $"The map changes as the model is destroyed (rank correlation falls to {last:F2}): it depends on the learned weights.";
         return new SanityResult(stages, flagged, verdict);
     }

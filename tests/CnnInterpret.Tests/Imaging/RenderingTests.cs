@@ -140,8 +140,8 @@ public sealed class BitmapFontTests
     public void Draw_AtScale2_WithAdvance_AndUnknownCharactersSkipped()
     {
         using var image = new Image<Rgb24>(16, 10, Black);
-        // 'x' has no glyph: nothing drawn but the pen advances 4·2 = 8 pixels; then '7' = 111,001,001,001,001.
-        BitmapFont.Draw(image, "x7", 0, 0, 2, White);
+        // '#' has no glyph: nothing drawn but the pen advances 4·2 = 8 pixels; then '7' = 111,001,001,001,001.
+        BitmapFont.Draw(image, "#7", 0, 0, 2, White);
         for (var y = 0; y < 10; y++)
             for (var x = 0; x < 8; x++)
                 Assert.Equal(Black, image[x, y]);

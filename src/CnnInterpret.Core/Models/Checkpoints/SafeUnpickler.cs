@@ -83,9 +83,9 @@ public sealed class SafeUnpickler
                 case (byte)'C': stack.Add(Take(ReadByte()).ToArray()); break; // SHORT_BINBYTES
                 case 0x8e: stack.Add(Take(CheckedLength(BinaryPrimitives.ReadInt64LittleEndian(Take(8)))).ToArray()); break; // BINBYTES8
                 case (byte)'c': stack.Add(Global(ReadLine(), ReadLine())); break; // GLOBAL
-                case 0x93: { var name = (string)Pop(stack)!; var module = (string)Pop(stack)!; stack.Add(Global(module, name)); break; } // STACK_GLOBAL
-                case (byte)'R': { var args = (object?[])Pop(stack)!; var f = Pop(stack); stack.Add(Call(f, args)); break; } // REDUCE
-                case 0x81: { var args = (object?[])Pop(stack)!; var cls = Pop(stack); stack.Add(Call(cls, args)); break; } // NEWOBJ
+                case 0x93: { var name = Pop<string>(stack); var module = Pop<string>(stack); stack.Add(Global(module, name)); break; } // STACK_GLOBAL
+                case (byte)'R': { var args = Pop<object?[]>(stack); var f = Pop(stack); stack.Add(Call(f, args)); break; } // REDUCE
+                case 0x81: { var args = Pop<object?[]>(stack); var cls = Pop(stack); stack.Add(Call(cls, args)); break; } // NEWOBJ
                 case (byte)'b': { Pop(stack); break; } // BUILD: state (e.g. a state_dict's _metadata) is not needed
                 case (byte)'Q': stack.Add(_persistentLoad(Pop(stack))); break; // BINPERSID
                 case (byte)'q': memo[ReadByte()] = Peek(stack); break; // BINPUT
@@ -144,6 +144,10 @@ public sealed class SafeUnpickler
         if (ReferenceEquals(top, Mark)) throw Fail("unexpected MARK");
         return top;
     }
+
+    /// <summary>Pops a value that must have a given type: a hostile pickle can put anything anywhere.</summary>
+    private static T Pop<T>(List<object?> stack) =>
+        Pop(stack) is T value ? value : throw Fail($"expected a {typeof(T).Name} on the stack");
 
     private static object? Peek(List<object?> stack) => stack.Count > 0 ? stack[^1] : throw Fail("the pickle's stack ran empty");
 

@@ -61,6 +61,11 @@ public static class TorchCheckpoint
         {
             throw Bad(path, e.Message);
         }
+        catch (Exception e) when (e is InvalidCastException or ArgumentException or IndexOutOfRangeException or OverflowException or KeyNotFoundException or NullReferenceException)
+        {
+            // A structure no PyTorch writes (found by fuzzing): refuse it like any other malformed file.
+            throw Bad(path, $"its contents are malformed ({e.GetType().Name})");
+        }
         catch (CnnInterpretException e) when (!e.Message.Contains(path, StringComparison.Ordinal))
         {
             throw new CnnInterpretException(e.Kind, $"'{path}': {e.Message}", e.Details, e); // the pickle reader does not know the file
@@ -112,7 +117,7 @@ public static class TorchCheckpoint
         var storages = new Dictionary<string, Storage>();
         var root = Next(AllowedGlobals, pid => PersistentStorage(pid, storages, path));
         if (Next(none, noPersistent) is not List<object?> keys) throw Bad(path, "the storage key list is missing");
-        foreach (var key in keys.Cast<string>())
+        foreach (var key in keys.Select(k => k as string ?? throw Bad(path, "a storage key that is not a string")))
         {
             if (!storages.TryGetValue(key, out var storage)) throw Bad(path, $"storage {key} is listed but never used");
             if (position + 8 > bytes.Length) throw Bad(path, "it ends before all storages (is it truncated?)");
@@ -139,7 +144,8 @@ public static class TorchCheckpoint
     private static object? Rebuild(PickleCall call) => call.Callable.ToString() switch
     {
         "collections.OrderedDict" => new Dictionary<object, object?>(),
-        "torch._utils._rebuild_tensor_v2" when call.Arguments is [Storage s, long offset, object?[] size, object?[] stride, ..] =>
+        "torch._utils._rebuild_tensor_v2" when call.Arguments is [Storage s, long offset, object?[] size, object?[] stride, ..]
+            && size.All(d => d is long) && stride.All(d => d is long) && size.Length == stride.Length =>
             new TensorView(s, offset, size.Cast<long>().ToArray(), stride.Cast<long>().ToArray()),
         "torch._utils._rebuild_parameter" when call.Arguments is [TensorView view, ..] => view,
         _ => throw new CnnInterpretException(ErrorKind.BadModelFile, $"The checkpoint calls {call.Callable} in a way a state_dict never does."),
