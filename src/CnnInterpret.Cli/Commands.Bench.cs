@@ -24,6 +24,9 @@ public static partial class Cli
         var sections = new List<(string Name, Action Run)>
         {
             ("forward", () => BenchForward(modelId, runs, json, images)),
+            ("gradcam", () => BenchGradCam(json, images)),
+            ("lime", () => BenchLime(json)),
+            ("responsiveness", () => BenchResponsiveness(modelId, json, images)),
         };
         var unknown = only?.Split(',').Except(sections.Select(s => s.Name)).ToList();
         if (unknown is { Count: > 0 })

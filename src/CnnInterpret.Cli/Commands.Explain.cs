@@ -16,7 +16,7 @@ public static partial class Cli
         var model = line.Option("model") ?? ModelRegistry.DefaultModelId;
         var weights = line.Option("weights");
         var arch = line.Option("arch");
-        var engine = new Engine(new ModelRegistry(cacheDirectory: line.Option("cache-dir")));
+        var engine = new Engine(new ModelRegistry(cacheDirectory: line.Option("cache-dir")), ownsModels: true);
         try
         {
             modelId = engine.Models.Register(model, weights, arch).Id;
@@ -45,7 +45,8 @@ public static partial class Cli
             {
                 var prediction = engine.Predict(model.Id, image, top);
                 if (json) results.Add(new { image, model = model.Id, top = prediction.Top.Select(t => new { t.Index, t.Label, t.Probability }), logits = prediction.Logits });
-                else Console.Out.WriteLine($"{image}: " + string.Join(", ", prediction.Top.Select(t => $"{t.Label} {t.Probability:P1}")));
+                else Console.Out.WriteLine($"{image}: " + string.Join(", ", prediction.Top.Select(t =>
+                    model.Classes.Count > 0 ? $"{t.Label} {t.Probability:P1}" : $"{t.Label} (mean {t.Logit:F2})")));
             }
             catch (CnnInterpretException e) when (e.Kind == ErrorKind.BadImage)
             {
@@ -69,11 +70,16 @@ public static partial class Cli
         Directory.CreateDirectory(outDir);
         switch (method)
         {
+            case "layer-sweep": WriteLayerSweep(engine, line, modelId, images[0], outDir); break;
             case "feature-maps":
                 WriteFeatureMaps(engine, line, modelId, images[0], outDir, raw);
                 break;
+            case "grad-cam" or "grad-cam++": WriteGradCam(engine, line, modelId, images[0], outDir, raw, method); break;
+            case "filter-patterns": WriteFilterPatterns(engine, line, modelId, images, outDir); break;
+            case "lime": WriteLime(engine, line, modelId, images[0], outDir, raw); break;
+            case "kernel-shap" or "gradient-shap": WriteShap(engine, line, modelId, images[0], outDir, method); break;
             default:
-                throw CommandLine.Usage($"Unknown method '{method}'. Available: feature-maps, grad-cam, grad-cam++, filter-patterns, lime, kernel-shap, gradient-shap.");
+                throw CommandLine.Usage($"Unknown method '{method}'. Available: feature-maps, layer-sweep, grad-cam, grad-cam++, filter-patterns, lime, kernel-shap, gradient-shap.");
         }
         return 0;
     }

@@ -1,28 +1,38 @@
 using System.Net;
 using System.Text;
 using CnnInterpret.Core;
+using CnnInterpret.Core.Explainers;
 using CnnInterpret.Core.Imaging;
 
 namespace CnnInterpret.Cli;
 
 public static partial class Cli
 {
-    /// <summary>
-    /// An HTML page for one image: the picture the model saw, its prediction, and the feature maps of every
-    /// conv and pooling layer (one forward pass; every layer comes from the activations cache). Later views
-    /// add their own sections.
-    /// </summary>
+    /// <summary>report --out DIR IMAGE|FOLDER: one image's page, or a folder's index with a page per image.</summary>
     private static int Report(CommandLine line, List<string> images)
     {
         var outDir = line.Require("out", "the folder to write the report into");
-        if (images.Count != 1) throw CommandLine.Usage("report takes exactly one IMAGE.");
-        var image = images[0];
+        if (images.Count != 1) throw CommandLine.Usage("report takes exactly one IMAGE or FOLDER.");
         using var engine = OpenEngine(line, out var modelId);
         line.RejectUnknown();
         var model = engine.GetModel(modelId);
-        Directory.CreateDirectory(outDir);
+        var index = Directory.Exists(images[0]) ? WriteFolderReport(engine, model, images[0], outDir) : WriteReport(engine, model, images[0], outDir).Index;
+        Console.Out.WriteLine(Path.GetFullPath(index));
+        return 0;
+    }
 
-        var prediction = engine.Predict(model.Id, image, Math.Min(5, model.Classes.Count));
+    /// <summary>What a folder's index shows of one image.</summary>
+    private sealed record ReportSummary(string Index, ClassScore Top, IReadOnlyList<MetricsResult> Faithfulness);
+
+    /// <summary>
+    /// An HTML page for one image: the picture the model saw, its prediction, the feature maps of every
+    /// conv and pooling layer (one forward pass; every layer comes from the activations cache), then each
+    /// view's section and how faithful each map is.
+    /// </summary>
+    private static ReportSummary WriteReport(Engine engine, CnnInterpret.Core.Models.CnnModel model, string image, string outDir)
+    {
+        Directory.CreateDirectory(outDir);
+        var prediction = engine.Predict(model.Id, image, model.Classes.Count == 0 ? 5 : Math.Min(5, model.Classes.Count));
         var activations = engine.Activations(model, image);
         File.WriteAllBytes(Path.Combine(outDir, "input.png"), activations.DisplayPng);
 
@@ -61,12 +71,15 @@ public static partial class Cli
                         $"{(maps.Channels.Length < layer.OutputShape[0] ? $", first {maps.Channels.Length} channels" : "")}); " +
                         $"most active channels: {string.Join(", ", strongest)}</figcaption></figure>\n");
         }
+        Console.Error.WriteLine($"{Path.GetFileName(image)}: {prediction.Top[0].Label} ({prediction.Top[0].Probability:P1}); {spatial.Count} layers of feature maps from {engine.ForwardPasses} forward pass");
+        html.Append(ReportGradientViews(engine, model, image, outDir)); // Grad-CAM and filter patterns (issue 4)
+        html.Append(ReportSamplingViews(engine, model, image, outDir)); // LIME and SHAP (issue 5)
+        var (faithfulness, faithfulnessHtml) = ReportFaithfulness(engine, model, image, outDir); // trust (issue 8)
+        html.Append(faithfulnessHtml);
         html.Append($"<h2>Model</h2><p>{E(model.Layers.Count)} layers, {model.ParameterCount:N0} parameters, input [{string.Join(", ", model.Input.InputShape)}], " +
                     $"weights sha256 <code>{E(model.WeightsHash)}</code>.</p>\n</body></html>\n");
         var index = Path.Combine(outDir, "index.html");
         File.WriteAllText(index, html.ToString());
-        Console.Error.WriteLine($"{Path.GetFileName(image)}: {prediction.Top[0].Label} ({prediction.Top[0].Probability:P1}); {spatial.Count} layers of feature maps from {engine.ForwardPasses} forward pass");
-        Console.Out.WriteLine(Path.GetFullPath(index));
-        return 0;
+        return new ReportSummary(index, prediction.Top[0], faithfulness);
     }
 }

@@ -13,7 +13,8 @@ namespace CnnInterpret.Core;
 /// The one entry point the daemon and the CLI share: resolves models and images, runs (and caches) the
 /// forward pass, and hands the numbers to the explainers. Thread-safe; knows nothing of JSON-RPC.
 /// </summary>
-public sealed partial class Engine(ModelRegistry models, ActivationCache? cache = null, ImageLimits? imageLimits = null) : IDisposable
+/// <param name="ownsModels">Dispose the registry (and its models) with the engine: true only when the engine made it its own.</param>
+public sealed partial class Engine(ModelRegistry models, ActivationCache? cache = null, ImageLimits? imageLimits = null, bool ownsModels = false) : IDisposable
 {
     public ModelRegistry Models { get; } = models;
     public ActivationCache Cache { get; } = cache ?? new ActivationCache();
@@ -65,6 +66,13 @@ public sealed partial class Engine(ModelRegistry models, ActivationCache? cache 
         });
     }
 
+    /// <summary>Decodes and preprocesses an image for a model: what the model sees (the caller disposes it).</summary>
+    public ModelInput PrepareInput(CnnModel model, string imagePath)
+    {
+        using var decoded = ImageLoader.Decode(ImageLoader.ReadFile(imagePath, ImageLimits), imagePath, ImageLimits, model.Input.Background);
+        return ImagePreprocessor.Prepare(decoded.Pixels, model.Input);
+    }
+
     private ImageActivations Run(CnnModel model, ModelInput input, string hash)
     {
         Interlocked.Increment(ref _forwardPasses);
@@ -93,5 +101,8 @@ public sealed partial class Engine(ModelRegistry models, ActivationCache? cache 
         return times;
     }
 
-    public void Dispose() => Models.Dispose();
+    public void Dispose()
+    {
+        if (ownsModels) Models.Dispose();
+    }
 }

@@ -38,7 +38,8 @@ public sealed class ModelsHandler(Engine engine, RequestRunner runner, ProgressN
         if (entry.Download is null)
             throw new CnnInterpretException(ErrorKind.InvalidArgument, $"{entry.Id} ships with the tool; there is nothing to fetch.");
         var report = progress.For(request.WorkDoneToken);
-        var fetchProgress = report is null ? null : new Progress<FetchProgress>(p => report.Report(new ExplainProgress(
+        // Reported on the downloading thread, in order (Progress<T> would post to the thread pool and could reorder).
+        var fetchProgress = report is null ? null : new SyncProgress<FetchProgress>(p => report.Report(new ExplainProgress(
             (int)(p.Received / 1_000_000), (int)((p.Total ?? p.Received) / 1_000_000),
             $"{p.Received / 1e6:F0} of {(p.Total is { } t ? $"{t / 1e6:F0}" : "?")} MB, {p.BytesPerSecond / 1e6:F1} MB/s")));
         var path = WeightsFetcher.FetchAsync(entry.Download, engine.Models.WeightsDirectory, request.Url, request.Sha256, fetchProgress, cancellation: cancellation)
@@ -80,4 +81,10 @@ public sealed class ImageHandler(Engine engine, RequestRunner runner)
         var prediction = engine.Predict(request.Model, request.Image, request.TopK ?? 5, cancellation);
         return new PredictResult(engine.GetModel(request.Model).Id, request.Image, prediction.Top, prediction.Logits);
     }, cancellation);
+}
+
+/// <summary>An IProgress that reports on the caller's thread, keeping reports in order.</summary>
+internal sealed class SyncProgress<T>(Action<T> report) : IProgress<T>
+{
+    public void Report(T value) => report(value);
 }

@@ -26,6 +26,7 @@ public sealed class ProgressNotifier
     {
         private readonly Stopwatch _sinceLast = Stopwatch.StartNew();
         private bool _begun;
+        private Task _sent = Task.CompletedTask; // each notification goes out after the previous one: order is kept
 
         public void Report(ExplainProgress value)
         {
@@ -36,11 +37,12 @@ public sealed class ProgressNotifier
                 _sinceLast.Restart();
                 var kind = !_begun ? "begin" : last ? "end" : "report";
                 _begun = true;
-                _ = rpc.NotifyWithParameterObjectAsync("$/progress", new
+                var notification = new
                 {
                     token,
                     value = new { kind, title = kind == "begin" ? value.Message : null, message = value.Message, percentage = (int)Math.Round(100 * value.Fraction), partial = value.Partial },
-                });
+                };
+                _sent = _sent.ContinueWith(_ => rpc.NotifyWithParameterObjectAsync("$/progress", notification), TaskScheduler.Default).Unwrap();
             }
         }
     }

@@ -14,6 +14,13 @@ public static class Methods
     public const string ModelsAdd = "models/add";
     public const string ImagePredict = "image/predict";
     public const string ExplainFeatureMaps = "explain/featureMaps";
+    public const string ExplainGradCam = "explain/gradCam";
+    public const string ExplainFilterPatterns = "explain/filterPatterns";
+    public const string ExplainLime = "explain/lime";
+    public const string ExplainShap = "explain/shap";
+    public const string ExplainMetrics = "explain/metrics";
+    public const string ExplainSanity = "explain/sanity";
+    public const string ExplainLayerSweep = "explain/layerSweep";
 }
 
 /// <summary>JSON-RPC error codes: the numeric values of <see cref="CnnInterpret.Core.ErrorKind"/>, plus cancellation.</summary>
@@ -91,3 +98,291 @@ public sealed record FeatureMapsResultDto(
     IReadOnlyList<ChannelStats> Stats,
     string Png,
     RawArray? Raw);
+
+// ---- Grad-CAM and filter patterns (issue 4) ----
+
+/// <param name="Target">A class index (number or "7"), or "LAYER:CHANNEL" (e.g. "features.12:5"); absent: the top class.</param>
+/// <param name="Method">"grad-cam" (default) or "grad-cam++".</param>
+/// <param name="Layer">A layer with a spatial output (conv, ReLU, pool), or a block name such as "block3" (its last one).</param>
+/// <param name="Raw">Also return the numbers: the map [H,W] and the low-resolution map [h,w].</param>
+/// <param name="Colormap">"viridis" (default) or "gray".</param>
+/// <param name="Opacity">Of the heatmap over the picture, 0–1 (default 0.5).</param>
+public sealed record GradCamParams(
+    string? Model,
+    string Image,
+    string Layer,
+    System.Text.Json.JsonElement? Target,
+    string? Method,
+    bool? Raw,
+    string? Colormap,
+    double? Opacity);
+
+/// <param name="Target">The resolved target: "7" (class) or "features.12:5" (channel).</param>
+/// <param name="Score">The target's logit (pre-softmax) or the channel's mean activation.</param>
+/// <param name="Shape">The map's shape at the input resolution [H,W].</param>
+/// <param name="LowResShape">The layer's resolution [h,w].</param>
+/// <param name="Png">The heatmap over the image.</param>
+/// <param name="HeatmapPng">The heatmap alone.</param>
+/// <param name="Raw">The map [H,W], min-max normalised (with raw: true).</param>
+/// <param name="RawLowRes">The map [h,w] after the ReLU, before normalisation (with raw: true).</param>
+/// <param name="Weights">Each channel's weight α_k (with raw: true).</param>
+public sealed record GradCamResultDto(
+    string Model,
+    string Method,
+    LayerInfo Layer,
+    string Target,
+    string TargetLabel,
+    float Score,
+    int[] Shape,
+    int[] LowResShape,
+    string Png,
+    string HeatmapPng,
+    RawArray? Raw,
+    RawArray? RawLowRes,
+    float[]? Weights);
+
+/// <param name="Channels">Channels to optimise; when absent, page <paramref name="Page"/> of 64 channels.</param>
+/// <param name="Preset">"readable" (default) or "classic".</param>
+/// <param name="Steps">Ascent steps (default: the preset's, 128 readable, 30 classic).</param>
+/// <param name="Seed">Same seed, same pattern (default 0).</param>
+/// <param name="Size">Side of the square pattern in pixels (default: the model's input size).</param>
+/// <param name="Raw">Also return the pixels [K,C,H,W] in [0,1].</param>
+/// <param name="WorkDoneToken">When set, progress (one report per step) goes out as $/progress.</param>
+public sealed record FilterPatternsParams(
+    string? Model,
+    string Layer,
+    int[]? Channels,
+    string? Preset,
+    int? Steps,
+    int? Seed,
+    bool? Raw,
+    int? Page,
+    int? Size,
+    System.Text.Json.JsonElement? WorkDoneToken);
+
+/// <param name="PatternShape">One pattern's shape [C,H,W].</param>
+/// <param name="Patterns">Per channel, in grid order: its mean activation before and after, and whether it came from the disk cache.</param>
+/// <param name="Png">The grid of patterns, labelled with channel numbers.</param>
+/// <param name="ForwardPasses">Passes through the truncated network this request ran (0: all from the cache).</param>
+public sealed record FilterPatternsResultDto(
+    string Model,
+    LayerInfo Layer,
+    string Preset,
+    int Steps,
+    int Seed,
+    int[] PatternShape,
+    int Page,
+    int PageCount,
+    IReadOnlyList<FilterPattern> Patterns,
+    string Png,
+    RawArray? Raw,
+    int ForwardPasses);
+
+// ---- LIME and SHAP (issue 5) ----
+
+/// <summary>Whole numbers as base64 of little-endian int32, with their shape (segment ids).</summary>
+public sealed record RawIntArray(int[] Shape, string Data, string Dtype = "int32")
+{
+    public static RawIntArray From(int[] values, int[] shape) =>
+        new(shape, Convert.ToBase64String(System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan())));
+}
+
+/// <param name="Target">A class index (number or "7"), or "LAYER:CHANNEL"; absent: the top class.</param>
+/// <param name="Samples">A number (10–100000, default 1000) or "auto": stop when the top segments are stable.</param>
+/// <param name="Segments">Superpixels to aim for (default by input size: 18 at 28×28, 74 at 224×224).</param>
+/// <param name="Seed">Same seed, same numbers, whatever the batch size (default 0).</param>
+/// <param name="Raw">Also return the per-pixel weight map [H,W] and the segment ids [H,W].</param>
+/// <param name="Compactness">SLIC's colour/space balance (default 10).</param>
+/// <param name="Baseline">What hidden segments show: "black" (the default for models drawn on black, such as fashion-vgg), "gray" (the model's mean colour; the default otherwise), "mean" (each segment's mean, lime's default) or "blur".</param>
+/// <param name="Score">"probability" (default, as lime) or "logit".</param>
+/// <param name="MemoryBudgetMiB">Activations one batch may hold (sets the batch size; default 1024 or CNN_INTERPRET_MEMORY_BUDGET_MIB).</param>
+/// <param name="WorkDoneToken">When set, partial results (about every second) go out as $/progress with <see cref="SamplingPartialDto"/> in value.partial.</param>
+public sealed record LimeParams(
+    string? Model,
+    string Image,
+    System.Text.Json.JsonElement? Target,
+    System.Text.Json.JsonElement? Samples,
+    int? Segments,
+    int? Seed,
+    bool? Raw,
+    double? Compactness,
+    string? Baseline,
+    string? Score,
+    int? MemoryBudgetMiB,
+    System.Text.Json.JsonElement? WorkDoneToken);
+
+/// <summary>A partial LIME/SHAP result: the numbers so far and the map rendered from them.</summary>
+/// <param name="Values">Per target: the weight of each segment so far (null for GradientSHAP, whose maps are large).</param>
+/// <param name="Png">The picture and the map(s) so far.</param>
+public sealed record SamplingPartialDto(int Samples, int Total, float[][]? Values, string Png);
+
+/// <param name="Segments">Number of superpixels S; segment i is weights[i].</param>
+/// <param name="Weights">The surrogate's coefficient per segment [S].</param>
+/// <param name="R2">Weighted R² of the surrogate on its samples.</param>
+/// <param name="Fx">The model's score of the image (see <paramref name="Score"/>).</param>
+/// <param name="Score">"probability", "logit" or "activation" (a channel target).</param>
+/// <param name="Stability">Top-segment agreement between surrogates fitted on two halves of the samples (0–1).</param>
+/// <param name="Cancelled">The request was cancelled: the result uses the samples scored until then.</param>
+/// <param name="TopPositive">Up to 8 segments with the largest positive weights, strongest first.</param>
+/// <param name="Png">The picture and the weight map (red raises the score, blue lowers it).</param>
+/// <param name="SegmentsPng">Segment boundaries over the picture.</param>
+/// <param name="TopPng">The top positive segments, the rest dimmed.</param>
+/// <param name="Raw">The weight map [H,W] (with raw: true).</param>
+/// <param name="RawSegments">Segment ids [H,W] (with raw: true).</param>
+public sealed record LimeResultDto(
+    string Model,
+    string Target,
+    string TargetLabel,
+    int Segments,
+    float[] Weights,
+    double Intercept,
+    double R2,
+    double LocalPrediction,
+    double Fx,
+    string Score,
+    int Samples,
+    int Seed,
+    string Baseline,
+    double Stability,
+    bool Cancelled,
+    int[] TopPositive,
+    int[] TopNegative,
+    int BatchSize,
+    double Seconds,
+    string Png,
+    string SegmentsPng,
+    string TopPng,
+    RawArray? Raw,
+    RawIntArray? RawSegments);
+
+/// <param name="Method">"kernel" (KernelSHAP over superpixels, the default) or "gradient" (GradientSHAP / expected gradients).</param>
+/// <param name="Target">As for LIME; absent: the two most probable classes, side by side on one scale.</param>
+/// <param name="Layer">GradientSHAP only: attribute this layer's activation (a conv, ReLU or pooling layer).</param>
+/// <param name="Samples">KernelSHAP: 10–100000 (default 1000; exact Shapley values when 2^S fits); GradientSHAP: default 128; or "auto".</param>
+/// <param name="Baseline">KernelSHAP: as LIME's ("black" for models drawn on black, else "gray"; "mean", "blur"); GradientSHAP: "dataset" (default where the model has a background set), "blur" (default otherwise), "black", "noise".</param>
+/// <param name="Score">KernelSHAP: "probability" (default) or "logit"; GradientSHAP: "logit" (default) or "probability".</param>
+public sealed record ShapParams(
+    string? Model,
+    string Image,
+    System.Text.Json.JsonElement? Target,
+    string? Method,
+    string? Layer,
+    System.Text.Json.JsonElement? Samples,
+    int? Segments,
+    int? Seed,
+    bool? Raw,
+    double? Compactness,
+    string? Baseline,
+    string? Score,
+    int? MemoryBudgetMiB,
+    System.Text.Json.JsonElement? WorkDoneToken);
+
+/// <param name="Values">KernelSHAP: the value of each segment [S]; GradientSHAP: null (see raw).</param>
+/// <param name="Fx">f(image).</param>
+/// <param name="FBaseline">KernelSHAP: f(all segments hidden); GradientSHAP: the mean score of the baselines.</param>
+/// <param name="Sum">Σ values: KernelSHAP exactly fx − fbaseline; GradientSHAP approximately.</param>
+/// <param name="EfficiencyGap">Sum − (fx − fbaseline).</param>
+/// <param name="Raw">KernelSHAP: the map [H,W]; GradientSHAP: the attributions [C,H,W] of the input or layer (with raw: true).</param>
+public sealed record ShapTargetDto(
+    string Target,
+    string Label,
+    float[]? Values,
+    double Fx,
+    [property: System.Text.Json.Serialization.JsonPropertyName("fbaseline")] double FBaseline,
+    double Sum,
+    double EfficiencyGap,
+    RawArray? Raw);
+
+/// <param name="Targets">One entry per explained target (two by default), in the order of the png's panels.</param>
+/// <param name="Shape">The shape of each target's raw values.</param>
+/// <param name="MapShape">The shape of the drawn maps [h,w].</param>
+/// <param name="Exact">KernelSHAP evaluated every coalition (Shapley's formula).</param>
+/// <param name="Limit">The shared colour scale of png: [−limit, +limit].</param>
+/// <param name="Png">The picture, then each target's map, on one signed scale.</param>
+public sealed record ShapResultDto(
+    string Model,
+    string Method,
+    IReadOnlyList<ShapTargetDto> Targets,
+    int Segments,
+    int[] Shape,
+    int[] MapShape,
+    int Samples,
+    int Seed,
+    bool Exact,
+    bool Paired,
+    double Stability,
+    bool Cancelled,
+    string Baseline,
+    string Score,
+    string? Layer,
+    int BatchSize,
+    double Limit,
+    double Seconds,
+    string Png,
+    string SegmentsPng,
+    RawIntArray? RawSegments);
+
+// ---- Trust: faithfulness metrics, the sanity check, layer sweeps (issue 8) ----
+
+/// <param name="Method">"grad-cam", "grad-cam++", "lime", "kernel-shap" or "gradient-shap".</param>
+/// <param name="Layer">Grad-CAM's layer (default: the last conv layer).</param>
+/// <param name="Target">As for explain/gradCam: a class index, "LAYER:CHANNEL", or absent for the top class.</param>
+/// <param name="Steps">Points on each curve after the start (default 32).</param>
+/// <param name="Samples">For LIME and SHAP: their sample count (default: the method's own).</param>
+public sealed record MetricsParams(
+    string? Model,
+    string Image,
+    string Method,
+    string? Layer,
+    System.Text.Json.JsonElement? Target,
+    int? Steps,
+    System.Text.Json.JsonElement? Samples,
+    int? Segments,
+    int? Seed,
+    System.Text.Json.JsonElement? WorkDoneToken);
+
+/// <param name="Score">"probability" (class targets) or "activation" (channel targets).</param>
+/// <param name="Fractions">The fraction of pixels removed (deletion) or revealed (insertion) at each point.</param>
+/// <param name="Png">The two plots: this map's curves over the random reference's, with their AUCs.</param>
+public sealed record MetricsResultDto(
+    string Model,
+    string Method,
+    string Target,
+    string TargetLabel,
+    string Score,
+    double[] Fractions,
+    CurveDto Deletion,
+    CurveDto Insertion,
+    CurveDto RandomDeletion,
+    CurveDto RandomInsertion,
+    string Png);
+
+public sealed record CurveDto(double[] Values, double Auc);
+
+/// <param name="Stages">How many layers to randomise, from the top (default: all with parameters).</param>
+public sealed record SanityParams(
+    string? Model,
+    string Image,
+    string Method,
+    string? Layer,
+    System.Text.Json.JsonElement? Target,
+    int? Stages,
+    System.Text.Json.JsonElement? Samples,
+    int? Seed,
+    System.Text.Json.JsonElement? WorkDoneToken);
+
+/// <param name="Layer">The layer randomised last in this stage (null: the original model).</param>
+/// <param name="RankCorrelation">Spearman's ρ with the original map (null when the map went flat).</param>
+public sealed record SanityStageDto(string? Layer, string Label, double? RankCorrelation);
+
+/// <param name="Flagged">The map hardly changed as the model was destroyed: it does not explain the model.</param>
+/// <param name="Png">The strip of maps, original first.</param>
+public sealed record SanityResultDto(string Model, string Method, string Target, string TargetLabel, IReadOnlyList<SanityStageDto> Stages,
+    bool Flagged, string Verdict, string Png);
+
+public sealed record LayerSweepParams(string? Model, string Image, System.Text.Json.JsonElement? Target, string? Method, bool? Raw);
+
+public sealed record LayerSweepMapDto(LayerInfo Layer, int[] LowResShape, RawArray? Raw);
+
+/// <param name="Png">The strip: one Grad-CAM per conv layer, shallow to deep.</param>
+public sealed record LayerSweepResultDto(string Model, string Target, string TargetLabel, float Score, IReadOnlyList<LayerSweepMapDto> Layers, string Png);

@@ -99,6 +99,11 @@ big = TensorProto(name="w", data_type=TensorProto.FLOAT, dims=[100000, 100000, 1
 onnx.save(onnx_model([helper.make_node("Conv", ["x", "w"], ["y"], name="conv_1")], [x], [y], [big]), out / "absurd-initializer-shape.onnx")
 dyn = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 3, "height", "width"])
 onnx.save(onnx_model([helper.make_node("Relu", ["x"], ["y"], name="relu_1")], [dyn], [y]), out / "dynamic-input-shape.onnx")
+# Valid ONNX that libtorch cannot run: a MatMul whose weight does not fit the input (the error comes from inside a forward).
+wrong = numpy_helper.from_array(np.zeros((5, 7), np.float32), "w")
+flat = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 8, 8])
+onnx.save(onnx_model([helper.make_node("Flatten", ["x"], ["f"], name="flatten_1"), helper.make_node("MatMul", ["f", "w"], ["y"], name="matmul_1")],
+                     [flat], [y], [wrong]), out / "forward-fails-matmul-shapes.onnx")
 truncated = (out / "unknown-operator.onnx").read_bytes()
 (out / "truncated.onnx").write_bytes(truncated[: len(truncated) // 2])
 print(f"wrote {len(list(out.iterdir()))} files to {out}")

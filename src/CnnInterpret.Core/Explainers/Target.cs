@@ -38,6 +38,8 @@ public abstract record Target
     {
         switch (target)
         {
+            case null when model.Classes.Count == 0 && model.Layers.Count > 0:
+                return TopChannel(model, logits);
             case null:
                 var top = 0;
                 for (var i = 1; i < logits.Length; i++) if (logits[i] > logits[top]) top = i;
@@ -52,6 +54,20 @@ public abstract record Target
             default:
                 return target;
         }
+    }
+
+    /// <summary>
+    /// For a model without classes (a feature extractor), no target means the channel of the final output
+    /// (the last layer) with the highest mean activation; <paramref name="logits"/> is that output, flattened.
+    /// </summary>
+    private static Channel TopChannel(CnnModel model, float[] logits)
+    {
+        var last = model.Layers[^1];
+        var channels = Math.Max(1, last.OutputShape.Length > 0 ? last.OutputShape[0] : logits.Length);
+        var per = Math.Max(1, logits.Length / channels);
+        var means = Enumerable.Range(0, channels).Select(c => logits.Skip(c * per).Take(per).DefaultIfEmpty(float.NegativeInfinity).Average()).ToList();
+        var best = means.IndexOf(means.Max());
+        return new Channel(last.Name, best);
     }
 
     /// <summary>The layers a forward pass must capture to score this target.</summary>

@@ -32,7 +32,7 @@ public sealed class CnnModel : IDisposable
         Layers = DescribeLayers();
     }
 
-    public string Id { get; }
+    public string Id { get; internal set; }
     public string DisplayName { get; }
     public Preprocessing Input { get; }
     public IReadOnlyList<string> Classes { get; }

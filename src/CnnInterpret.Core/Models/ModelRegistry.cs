@@ -80,8 +80,27 @@ public sealed class ModelRegistry : IDisposable
         return Get(id);
     }
 
-    /// <summary>A new, private instance of a model (not shared, not cached): for changing its weights, as the sanity check does.</summary>
-    public CnnModel BuildPrivateCopy(string id) => Build(id);
+    /// <summary>
+    /// A new instance of a model under another id, served by <see cref="Get"/> until the returned handle is
+    /// disposed: for changing its weights without touching the shared one, as the sanity check does.
+    /// </summary>
+    public (CnnModel Model, IDisposable Lease) BuildPrivateCopy(string id, string copyId)
+    {
+        var model = Build(id);
+        model.Id = copyId;
+        _loaded[copyId] = new Lazy<CnnModel>(model);
+        return (model, new Lease(() =>
+        {
+            _loaded.TryRemove(copyId, out _);
+            model.Dispose();
+        }));
+    }
+
+    private sealed class Lease(Action release) : IDisposable
+    {
+        private Action? _release = release;
+        public void Dispose() => Interlocked.Exchange(ref _release, null)?.Invoke();
+    }
 
     /// <summary>Builds a model with the given entry's VGG architecture and random weights (for training).</summary>
     public static CnnModel BuildUntrained(ModelEntry entry) =>
@@ -93,6 +112,7 @@ public sealed class ModelRegistry : IDisposable
         if (_files.TryGetValue(id, out var fromFile)) return fromFile();
         if (Manifest.Models.All(m => m.Id != id) && File.Exists(id)) return FromFile(Path.GetFullPath(id), null, id);
         var entry = GetEntry(id);
+        if (entry.Onnx is not null) return Onnx.OnnxModelFactory.Create(entry, ModelsDirectory);
         if (entry.Arch is not null && entry.Download is not null)
         {
             var path = FetchedWeightsPath(entry);
@@ -157,13 +177,20 @@ public sealed class ModelRegistry : IDisposable
             throw new CnnInterpretException(ErrorKind.BadModelFile, $"The model file '{path}' does not exist.");
         var extension = Path.GetExtension(path).ToLowerInvariant();
         if (extension == ".onnx")
-            throw new CnnInterpretException(ErrorKind.BadModelFile, $"ONNX files are not supported by this build ('{path}').");
+        {
+            try { return Onnx.OnnxModelFactory.Import(path, id: id); }
+            catch (CnnInterpretException e) when (!e.Message.Contains(path, StringComparison.Ordinal))
+            {
+                throw new CnnInterpretException(e.Kind, $"'{path}': {e.Message}", e.Details, e); // name the file the user opened
+            }
+        }
         if (arch is null)
         {
             using var scope = NewDisposeScope();
             arch = TorchvisionArchitectures.Infer(LoadStateDict(path))
                    ?? throw new CnnInterpretException(ErrorKind.InvalidArgument,
-                       $"Cannot tell which architecture '{Path.GetFileName(path)}' is for. Pass --arch (one of: {string.Join(", ", TorchvisionArchitectures.Names)}).");
+                       $"Cannot tell which architecture '{Path.GetFileName(path)}' is for. Name it (--arch in the CLI, 'arch' in models/load): one of {string.Join(", ", TorchvisionArchitectures.Names)}.",
+                       new { architectures = TorchvisionArchitectures.Names });
         }
         return FromCheckpoint(id, arch, path);
     }

@@ -14,6 +14,7 @@ public sealed class CliProcessTests
             RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = Repo.Root,
         };
         start.Environment["CNN_INTERPRET_MODELS_DIR"] = Repo.Models;
+        start.Environment["CNN_INTERPRET_CACHE"] = Repo.TempDir(); // never the user's cache
         using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();

@@ -24,6 +24,7 @@ public sealed class DaemonProcess : IAsyncDisposable
             RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
         };
         start.Environment["CNN_INTERPRET_MODELS_DIR"] = Repo.Models;
+        start.Environment["CNN_INTERPRET_CACHE"] = Repo.TempDir(); // never the user's cache
         foreach (var (key, value) in environment ?? new Dictionary<string, string>()) start.Environment[key] = value;
         _process = Process.Start(start) ?? throw new InvalidOperationException("the daemon did not start");
         _process.ErrorDataReceived += (_, e) => { lock (_stderr) _stderr.AppendLine(e.Data); };
@@ -59,6 +60,12 @@ public sealed class DaemonProcess : IAsyncDisposable
         if (parameters is not null) message["params"] = JsonSerializer.SerializeToNode(parameters);
         await SendRawAsync(Encoding.UTF8.GetBytes(message.ToJsonString()));
         return id;
+    }
+
+    public async Task SendNotificationAsync(string method, object parameters)
+    {
+        var message = new JsonObject { ["jsonrpc"] = "2.0", ["method"] = method, ["params"] = JsonSerializer.SerializeToNode(parameters) };
+        await SendRawAsync(Encoding.UTF8.GetBytes(message.ToJsonString()));
     }
 
     /// <summary>Sends a request and returns its response (result or error).</summary>

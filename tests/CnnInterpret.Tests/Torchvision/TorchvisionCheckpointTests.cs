@@ -39,7 +39,7 @@ public sealed class TorchvisionCheckpointTests
     public void Vgg16_with_weights_from_a_file_explains_a_photo_end_to_end()
     {
         var fixture = TorchvisionFixtures.Get("vgg16");
-        using var engine = new Engine(new ModelRegistry(Repo.Models, Repo.TempDir()));
+        using var engine = new Engine(new ModelRegistry(Repo.Models, Repo.TempDir()), ownsModels: true);
         var model = engine.Models.Register("vgg16", weights: fixture.Path);
         Assert.Equal("block5_conv3", model.GetLayer("features.28").DisplayName);
         var maps = engine.FeatureMaps(model.Id, Path.Combine(Repo.Samples, "bag-0.png"), "block5_conv3");

@@ -1,0 +1,675 @@
+//@ts-check
+// The panel's webview: the image, its top-5 predictions and the five views. It only renders and asks;
+// the extension validates every message and talks to the daemon. UI state survives hiding and reloads
+// through getState/setState. Text from outside is always set with textContent, never as HTML.
+
+(function () {
+    /** @typedef {{ name: string, displayName: string, kind: string, group: string, shape: string, spatial: boolean }} Layer */
+    /** @typedef {{ id: string, title: string, layer: "spatial" | "optional" | "none" }} TabInfo */
+    /** @typedef {{ index: number, label: string, probability: number, logit: number }} ClassScore */
+    /** @typedef {{ colormap?: string, scaling?: string, method?: string, preset?: string, samples?: number, segments?: number, seed?: number, opacity?: number }} Options */
+    /**
+     * @typedef {{ type: "session", image: { name: string, path: string, src?: string },
+     *   model: { id: string, displayName: string, classes: string[], layers: Layer[] },
+     *   tabs: TabInfo[], layers: Record<string, string>, defaults: Record<string, Options>,
+     *   daemon: { version: string, device: string } }} Session
+     */
+    /**
+     * @typedef {{ image?: string, model?: string, tab: string, layers: Record<string, string>,
+     *   pages: Record<string, number>, target?: number, options: Record<string, Options> }} State
+     */
+    /** @typedef {{ state: "idle" | "loading" | "ready" | "error" | "unavailable", png?: string, caption?: string,
+     *   message?: string, key?: string, page?: number, pageCount?: number }} View */
+
+    const vscode = acquireVsCodeApi();
+    const app = /** @type {HTMLElement} */ (document.getElementById("app"));
+
+    /** @type {State} */
+    let state = Object.assign({ tab: "featureMaps", layers: {}, pages: {}, options: {} }, vscode.getState() || {});
+    /** @type {Session | undefined} */
+    let session;
+    /** @type {ClassScore[] | undefined} */
+    let top;
+    /** @type {string | undefined} */
+    let predictionError;
+    /** @type {Map<string, View>} per tab */
+    const views = new Map();
+    /** @type {{ id: number, tab: string, key: string, msg: Record<string, unknown> } | undefined} */
+    let inFlight;
+    /**
+     * @typedef {{ state: "loading" | "ready" | "error" | "unavailable", key: string, id: number, view?: any, message?: string,
+     *   progress?: { message?: string, percentage?: number } }} Check
+     */
+    /** @type {Map<string, Check>} checks of the views (issue 8), by slot: "metrics:<tab>", "sanity", "layerSweep" */
+    const checks = new Map();
+    /** @type {{ png: string, caption: string, title: string, key: string } | undefined} the left pane of Compare */
+    let pinned;
+    let zoom = 1;
+    /** @type {{ message?: string, percentage?: number } | undefined} */
+    let progress;
+    /** @type {string | undefined} */
+    let daemonNote;
+    let nextId = 1;
+
+    function save() {
+        vscode.setState(state);
+    }
+
+    /**
+     * @param {string} tag
+     * @param {Record<string, string | number | boolean | undefined>} [attrs]
+     * @param {(Node | string | undefined | false)[]} children
+     * @returns {HTMLElement}
+     */
+    function h(tag, attrs, ...children) {
+        const el = document.createElement(tag);
+        for (const [k, v] of Object.entries(attrs || {})) {
+            if (v === undefined || v === false) continue;
+            if (k === "text") el.textContent = String(v);
+            else if (v === true) el.setAttribute(k, "");
+            else el.setAttribute(k, String(v));
+        }
+        for (const c of children) if (c !== undefined && c !== false) el.append(c);
+        return el;
+    }
+
+    /** @returns {TabInfo | undefined} */
+    function currentTab() {
+        return session?.tabs.find((t) => t.id === state.tab) ?? session?.tabs[0];
+    }
+
+    /** @param {string} [tab] @returns {Options} */
+    function options(tab = state.tab) {
+        return Object.assign({}, session?.defaults[tab], state.options[tab]);
+    }
+
+    /** @param {string} name @param {string | number | undefined} value */
+    function setOption(name, value) {
+        const o = (state.options[state.tab] = Object.assign({}, state.options[state.tab]));
+        if (value === undefined) delete o[/** @type {keyof Options} */ (name)];
+        else Object.assign(o, { [name]: value });
+        save();
+        request();
+    }
+
+    /** Whether the current tab works at a layer now (SHAP only with GradientSHAP). */
+    function usesLayer(tab = currentTab()) {
+        return !!tab && (tab.layer === "spatial" || (tab.layer === "optional" && options(tab.id).method === "gradient"));
+    }
+
+    function layer() {
+        return state.layers[state.tab] ?? session?.layers[state.tab];
+    }
+
+    function page() {
+        return state.pages[state.tab] ?? 0;
+    }
+
+    /** What the current tab shows, as a key: a view already made for this key is shown as is. */
+    function requestKey() {
+        const tab = currentTab();
+        if (!tab) return "";
+        const targeted = tab.id === "gradCam" || tab.id === "lime" || tab.id === "shap";
+        return JSON.stringify([tab.id, session?.image.path, session?.model.id, usesLayer(tab) ? layer() : "", page(), targeted ? state.target : "", options()]);
+    }
+
+    function request() {
+        const tab = currentTab();
+        if (!session || !tab) return;
+        const key = requestKey();
+        const view = views.get(tab.id);
+        if (view && view.key === key && view.state !== "error") return render();
+        if (inFlight && inFlight.key === key) return render();
+        const id = nextId++;
+        const paged = tab.id === "featureMaps" || tab.id === "filterPatterns";
+        const targeted = tab.id === "gradCam" || tab.id === "lime" || tab.id === "shap";
+        const msg = {
+            type: "explain",
+            id,
+            tab: tab.id,
+            layer: usesLayer(tab) ? layer() : undefined,
+            page: paged ? page() : undefined,
+            target: targeted ? state.target : undefined,
+            options: options(),
+        };
+        inFlight = { id, tab: tab.id, key, msg };
+        progress = undefined;
+        views.set(tab.id, Object.assign({}, view, { state: "loading", key, message: undefined }));
+        vscode.postMessage(msg);
+        render();
+    }
+
+    /** The slot a check of `tab` is kept in. @param {string} check @param {string} tab */
+    function checkSlot(check, tab) {
+        return check === "metrics" ? `metrics:${tab}` : check;
+    }
+
+    /** The key a layer sweep belongs to: the Grad-CAM view's image, model, class and method, not its layer. */
+    function sweepKey() {
+        return JSON.stringify([session?.image.path, session?.model.id, state.target, options("gradCam").method]);
+    }
+
+    /**
+     * Asks for a check of a view made with `explain` (the same layer, class and options).
+     * @param {"metrics" | "sanity" | "layerSweep"} check
+     * @param {Record<string, unknown>} explain the view's "explain" message
+     * @param {string} key what the check belongs to
+     */
+    function requestCheck(check, explain, key) {
+        const slot = checkSlot(check, String(explain.tab));
+        const id = nextId++;
+        checks.set(slot, { state: "loading", key, id });
+        vscode.postMessage({ type: "check", id, check, tab: explain.tab, layer: check === "layerSweep" ? undefined : explain.layer, target: explain.target, options: explain.options });
+        render();
+    }
+
+    /** The check with request `id`, if it is still the one shown. @param {number} id */
+    function checkById(id) {
+        for (const c of checks.values()) if (c.id === id) return c;
+        return undefined;
+    }
+
+    /** The "explain" message of the Grad-CAM view as it is now (for the sanity check and the layer sweep). */
+    function gradCamMessage() {
+        return { type: "explain", tab: "gradCam", layer: state.layers.gradCam ?? session?.layers.gradCam, target: state.target, options: options("gradCam") };
+    }
+
+    /** @param {string} tab */
+    function selectTab(tab) {
+        state.tab = tab;
+        save();
+        request();
+        const button = document.getElementById(`tab-${tab}`);
+        if (button) button.focus();
+    }
+
+    /** @param {string} name */
+    function selectLayer(name) {
+        if (layer() !== name) state.pages[state.tab] = 0;
+        state.layers[state.tab] = name;
+        save();
+        request();
+    }
+
+    /** @param {MessageEvent} event */
+    function onMessage(event) {
+        const msg = event.data;
+        switch (msg.type) {
+            case "session": {
+                const s = /** @type {Session} */ (msg);
+                const sameImage = state.image === s.image.path && state.model === s.model.id;
+                session = s;
+                top = undefined;
+                predictionError = undefined;
+                views.clear();
+                checks.clear();
+                inFlight = undefined;
+                if (!sameImage) state.target = undefined;
+                if (state.model !== s.model.id) {
+                    state.layers = {};
+                    state.pages = {};
+                }
+                state.image = s.image.path;
+                state.model = s.model.id;
+                if (!s.tabs.some((t) => t.id === state.tab)) state.tab = s.tabs[0]?.id ?? "featureMaps";
+                save();
+                request();
+                break;
+            }
+            case "prediction":
+                top = msg.top;
+                render();
+                break;
+            case "predictionError":
+                predictionError = msg.message;
+                render();
+                break;
+            case "progress": {
+                const check = checkById(msg.id);
+                if (check && check.state === "loading") {
+                    check.progress = { message: msg.message, percentage: msg.percentage };
+                    render();
+                }
+                if (inFlight && inFlight.id === msg.id) {
+                    progress = { message: msg.message, percentage: msg.percentage };
+                    if (msg.partialPng) {
+                        const view = views.get(inFlight.tab);
+                        if (view) view.png = msg.partialPng;
+                    }
+                    render();
+                }
+                break;
+            }
+            case "checkResult":
+            case "checkError": {
+                const check = checkById(msg.id);
+                if (!check) break;
+                if (msg.type === "checkResult") Object.assign(check, { state: "ready", view: msg.view, progress: undefined });
+                else Object.assign(check, { state: msg.unavailable ? "unavailable" : "error", message: msg.cancelled ? "Cancelled." : msg.message, progress: undefined });
+                render();
+                break;
+            }
+            case "result":
+            case "error": {
+                const isCurrent = inFlight && inFlight.id === msg.id;
+                if (!isCurrent) break;
+                const key = inFlight?.key;
+                const explain = inFlight?.msg;
+                inFlight = undefined;
+                progress = undefined;
+                if (msg.type === "result") {
+                    views.set(msg.tab, { state: "ready", png: msg.png, caption: msg.caption, key, page: msg.page, pageCount: msg.pageCount });
+                    // Faithfulness scores of every attribution map, after the map itself is on screen.
+                    if (explain && key && (msg.tab === "gradCam" || msg.tab === "lime" || msg.tab === "shap")) requestCheck("metrics", explain, key);
+                } else {
+                    const previous = views.get(msg.tab);
+                    views.set(msg.tab, {
+                        state: msg.unavailable ? "unavailable" : "error",
+                        message: msg.cancelled ? "Cancelled." : msg.message,
+                        png: msg.cancelled ? previous?.png : undefined,
+                        key: msg.unavailable ? key : undefined,
+                    });
+                }
+                render();
+                break;
+            }
+            case "showLayer": {
+                // From the Layers tree: the named view, else the open one when it works at a layer, else feature maps.
+                const tab = msg.tab ?? (usesLayer() ? state.tab : "featureMaps");
+                state.tab = tab;
+                if (tab === "shap") state.options.shap = Object.assign({}, state.options.shap, { method: "gradient" });
+                selectLayer(msg.layer);
+                break;
+            }
+            case "daemonState":
+                daemonNote = msg.state === "running" ? undefined : msg.state === "restarting" ? `The daemon is restarting (${msg.message || "it stopped"})…` : msg.state === "failed" ? `The daemon is not running: ${msg.message}` : undefined;
+                render();
+                break;
+        }
+    }
+
+    function renderHeader() {
+        if (!session) return h("header");
+        const s = session;
+        return h("header", { class: "header" },
+            s.image.src ? h("img", { class: "thumb", src: s.image.src, alt: `The image ${s.image.name}` }) : h("div", { class: "thumb missing", text: "no preview" }),
+            h("div", { class: "title" },
+                h("h1", { text: s.image.name }),
+                h("p", { class: "model" },
+                    "Explained by ",
+                    h("strong", { text: s.model.displayName }),
+                    ` (${s.model.id}) · daemon ${s.daemon.version} on ${s.daemon.device} `,
+                    button("Change model…", "link", () => vscode.postMessage({ type: "command", command: "selectModel" }))),
+            ));
+    }
+
+    function renderPredictions() {
+        const section = h("section", { class: "predictions", id: "predictions", "aria-label": "Top-5 predictions" });
+        if (predictionError) {
+            section.append(h("p", { class: "error", role: "alert", text: predictionError }));
+            return section;
+        }
+        if (!top) {
+            section.append(h("p", { class: "muted", text: "Predicting…" }));
+            return section;
+        }
+        const targetName = state.target === undefined ? `the top class (${top[0]?.label ?? "?"})` : session?.model.classes[state.target] ?? String(state.target);
+        section.append(h("p", { class: "muted", id: "target-line", text: `Target of Grad-CAM, LIME and SHAP: ${targetName}. Click a class to change it.` }));
+        const list = h("ol", { class: "classes" });
+        for (const c of top) {
+            const selected = state.target === c.index || (state.target === undefined && c === top[0]);
+            const b = button("", "class-row", () => {
+                state.target = state.target === c.index ? undefined : c.index;
+                save();
+                request();
+            });
+            b.setAttribute("aria-pressed", String(selected));
+            b.setAttribute("data-class-index", String(c.index));
+            const fill = h("span", { class: "fill" });
+            fill.style.width = `${Math.max(0, Math.min(100, c.probability * 100))}%`; // CSSOM: allowed by the CSP, unlike style=""
+            b.append(
+                h("span", { class: "label", text: c.label }),
+                h("span", { class: "bar", "aria-hidden": "true" }, fill),
+                h("span", { class: "prob", text: `${(c.probability * 100).toFixed(1)}%` }),
+            );
+            list.append(h("li", {}, b));
+        }
+        section.append(list);
+        return section;
+    }
+
+    /**
+     * @param {string} label
+     * @param {string} cls
+     * @param {() => void} onClick
+     */
+    function button(label, cls, onClick) {
+        const b = h("button", { type: "button", class: cls, text: label || undefined });
+        b.addEventListener("click", onClick);
+        return b;
+    }
+
+    function renderTabs() {
+        if (!session) return h("div");
+        const tabs = session.tabs;
+        const list = h("div", { class: "tabs", role: "tablist", "aria-label": "Views" });
+        for (const t of tabs) {
+            const selected = t.id === currentTab()?.id;
+            const b = h("button", {
+                type: "button", role: "tab", id: `tab-${t.id}`, class: "tab", "aria-selected": String(selected),
+                "aria-controls": "view", tabindex: selected ? 0 : -1, text: t.title,
+            });
+            b.addEventListener("click", () => selectTab(t.id));
+            b.addEventListener("keydown", (e) => {
+                const i = tabs.findIndex((x) => x.id === t.id);
+                const step = e.key === "ArrowRight" ? 1 : e.key === "ArrowLeft" ? -1 : 0;
+                const to = e.key === "Home" ? 0 : e.key === "End" ? tabs.length - 1 : step ? (i + step + tabs.length) % tabs.length : -1;
+                if (to >= 0) {
+                    e.preventDefault();
+                    selectTab(tabs[to]?.id ?? t.id);
+                }
+            });
+            list.append(b);
+        }
+        return list;
+    }
+
+    function renderToolbar() {
+        const tab = currentTab();
+        if (!session || !tab) return h("div");
+        const bar = h("div", { class: "toolbar" });
+        const o = options();
+        if (tab.id === "gradCam") bar.append(choice("method", "Method", [["grad-cam", "Grad-CAM"], ["grad-cam++", "Grad-CAM++"]], o.method));
+        if (tab.id === "shap") bar.append(choice("method", "Method", [["kernel", "KernelSHAP"], ["gradient", "GradientSHAP"]], o.method));
+        if (usesLayer(tab)) {
+            const select = /** @type {HTMLSelectElement} */ (h("select", { id: "layer", "aria-label": "Layer" }));
+            /** @type {Map<string, HTMLElement>} */
+            const groups = new Map();
+            for (const l of session.model.layers) {
+                let g = groups.get(l.group);
+                if (!g) {
+                    g = h("optgroup", { label: l.group });
+                    groups.set(l.group, g);
+                    select.append(g);
+                }
+                g.append(h("option", { value: l.name, selected: l.name === layer(), text: `${l.displayName} — ${l.kind} ${l.shape}` }));
+            }
+            select.addEventListener("change", () => {
+                selectLayer(select.value);
+                vscode.postMessage({ type: "layerSelected", layer: select.value });
+            });
+            bar.append(h("span", { class: "field" }, h("label", { for: "layer", text: "Layer" }), select));
+        }
+        const view = views.get(tab.id);
+        if ((tab.id === "featureMaps" || tab.id === "filterPatterns") && view?.pageCount !== undefined && view.pageCount > 1) {
+            const pageCount = view.pageCount;
+            const go = (/** @type {number} */ to) => { state.pages[state.tab] = Math.max(0, Math.min(pageCount - 1, to)); save(); request(); };
+            const prev = button("‹ Previous 64", "secondary", () => go(page() - 1));
+            const next = button("Next 64 ›", "secondary", () => go(page() + 1));
+            if (page() <= 0) prev.setAttribute("disabled", "");
+            if (page() >= pageCount - 1) next.setAttribute("disabled", "");
+            bar.append(prev, h("span", { class: "muted", id: "page", text: `page ${page() + 1} of ${pageCount}` }), next);
+        }
+        if (tab.id === "featureMaps" || tab.id === "gradCam") bar.append(choice("colormap", "Colormap", [["viridis", "viridis"], ["gray", "gray"]], o.colormap));
+        if (tab.id === "featureMaps") bar.append(choice("scaling", "Scale", [["perChannel", "per channel"], ["shared", "shared"]], o.scaling));
+        if (tab.id === "filterPatterns") bar.append(choice("preset", "Preset", [["readable", "readable"], ["classic", "classic"]], o.preset));
+        if (tab.id === "gradCam") bar.append(number("opacity", "Overlay opacity", o.opacity, 0, 1, 0.1));
+        if (tab.id === "lime" || tab.id === "shap") bar.append(number("samples", "Samples", o.samples, 10, 100000, 10));
+        if (tab.id === "lime" || (tab.id === "shap" && o.method !== "gradient")) bar.append(number("segments", "Segments", o.segments, 2, 10000, 1));
+        if (tab.id === "lime" || tab.id === "shap" || tab.id === "filterPatterns") bar.append(number("seed", "Seed", o.seed, 0, 2147483647, 1));
+        const compare = button(pinned ? "Pin this view instead" : "Compare…", "secondary", () => {
+            const v = views.get(tab.id);
+            if (!v?.png || !v.key) return;
+            if (!pinned) zoom = 0; // chosen when the first image has loaded
+            pinned = { png: v.png, caption: v.caption ?? "", title: tab.title, key: v.key };
+            render();
+        });
+        compare.id = "compare-btn";
+        compare.title = "Pin this view on the left; the next view you make appears on the right, with linked zoom";
+        if (view?.state !== "ready") compare.setAttribute("disabled", "");
+        bar.append(compare);
+        const exports = h("span", { class: "exports" }, "Export ",
+            ...["png", "json", "npy"].map((f) => {
+                const b = button(f === "npy" ? ".npy" : f.toUpperCase(), "secondary small", () => vscode.postMessage({ type: "export", tab: tab.id, format: f }));
+                b.setAttribute("aria-label", `Export the view as ${f === "npy" ? "a NumPy .npy file" : f.toUpperCase()}`);
+                if (view?.state !== "ready") b.setAttribute("disabled", "");
+                return b;
+            }));
+        bar.append(exports);
+        return bar;
+    }
+
+    /**
+     * @param {string} name
+     * @param {string} label
+     * @param {[string, string][]} values [value, text]
+     * @param {string | undefined} value
+     */
+    function choice(name, label, values, value) {
+        const select = /** @type {HTMLSelectElement} */ (h("select", { id: `opt-${name}`, "aria-label": label }));
+        for (const [v, text] of values) select.append(h("option", { value: v, selected: v === value, text }));
+        select.addEventListener("change", () => setOption(name, select.value));
+        return h("span", { class: "field" }, h("label", { for: `opt-${name}`, text: label }), select);
+    }
+
+    /**
+     * @param {string} name
+     * @param {string} label
+     * @param {number | undefined} value
+     * @param {number} min
+     * @param {number} max
+     * @param {number} step
+     */
+    function number(name, label, value, min, max, step) {
+        const input = /** @type {HTMLInputElement} */ (h("input", {
+            id: `opt-${name}`, type: name === "opacity" ? "range" : "number", min, max, step, value: value ?? "",
+            placeholder: value === undefined ? "auto" : undefined,
+        }));
+        input.addEventListener("change", () => {
+            if (input.value === "" && name === "segments") return setOption(name, undefined);
+            const v = Number(input.value);
+            if (!Number.isFinite(v) || v < min || v > max) {
+                input.setAttribute("aria-invalid", "true");
+                return;
+            }
+            input.removeAttribute("aria-invalid");
+            setOption(name, name === "opacity" ? v : Math.round(v));
+        });
+        return h("span", { class: "field" }, h("label", { for: `opt-${name}`, text: label }), input);
+    }
+
+    function renderView() {
+        const tab = currentTab();
+        const view = tab ? views.get(tab.id) : undefined;
+        const section = h("section", { id: "view", role: "tabpanel", "aria-labelledby": tab ? `tab-${tab.id}` : undefined, "data-state": view?.state ?? "idle", "data-tab": tab?.id });
+        if (view?.state === "loading") {
+            const bar = h("div", { class: "progress", role: "status", "aria-live": "polite" },
+                h("progress", progress?.percentage !== undefined ? { max: 100, value: progress.percentage } : {}),
+                h("span", { text: progress?.message ?? "Working…" }),
+                button("Cancel", "secondary small", () => { if (inFlight) vscode.postMessage({ type: "cancel", id: inFlight.id }); }));
+            section.append(bar);
+        }
+        if (view?.state === "unavailable") section.append(h("p", { class: "unavailable", role: "status", text: view.message ?? "Not available yet." }));
+        if (view?.state === "error") {
+            section.append(h("p", { class: "error", role: "alert", text: view.message ?? "Failed." }),
+                h("p", {}, button("Try again", "secondary", () => request()), " ", button("Show logs", "secondary", () => vscode.postMessage({ type: "command", command: "showLogs" }))));
+        }
+        if (pinned) section.append(renderCompare(view));
+        else if (view?.png) {
+            const img = h("img", { id: "view-img", src: `data:image/png;base64,${view.png}`, alt: `${tab?.title}: ${view.caption ?? ""}` });
+            img.addEventListener("load", () => fit(/** @type {HTMLImageElement} */ (img)));
+            section.append(h("figure", {}, img, h("figcaption", { id: "caption", text: view.caption ?? "" })));
+        }
+        if (tab && view?.key && view.state === "ready" && (tab.id === "gradCam" || tab.id === "lime" || tab.id === "shap")) section.append(renderMetrics(tab.id, view.key));
+        if (tab?.id === "gradCam" && view?.state === "ready") section.append(renderGradCamChecks());
+        return section;
+    }
+
+    /** Two views side by side: the pinned one and the current one, zoomed together. @param {View | undefined} view */
+    function renderCompare(view) {
+        const p = /** @type {NonNullable<typeof pinned>} */ (pinned);
+        const left = h("img", { class: "zoomed", id: "compare-left", src: `data:image/png;base64,${p.png}`, alt: `Pinned: ${p.title}: ${p.caption}` });
+        left.addEventListener("load", () => applyZoom());
+        const panes = h("div", { class: "compare", id: "compare" },
+            h("figure", { class: "pane" }, left, h("figcaption", { text: `${p.title}: ${p.caption}` })));
+        if (view?.png && view.key !== p.key) {
+            const right = h("img", { class: "zoomed", id: "view-img", src: `data:image/png;base64,${view.png}`, alt: `${currentTab()?.title}: ${view.caption ?? ""}` });
+            right.addEventListener("load", () => applyZoom());
+            panes.append(h("figure", { class: "pane" }, right, h("figcaption", { id: "caption", text: `${currentTab()?.title}: ${view.caption ?? ""}` })));
+        } else {
+            panes.append(h("div", { class: "pane placeholder", text: "Now change the tab, layer, method, class or image: the next view appears here." }));
+        }
+        panes.addEventListener("wheel", (e) => {
+            if (!e.ctrlKey) return;
+            e.preventDefault();
+            setZoom(zoom + (e.deltaY < 0 ? 1 : -1));
+        }, { passive: false });
+        const slider = /** @type {HTMLInputElement} */ (h("input", { id: "zoom", type: "range", min: 1, max: 16, step: 1, value: zoom || 1 }));
+        slider.addEventListener("input", () => setZoom(Number(slider.value)));
+        const bar = h("div", { class: "toolbar" },
+            h("span", { class: "field" }, h("label", { for: "zoom", text: "Zoom (both; or Ctrl+wheel)" }), slider, h("span", { id: "zoom-value", class: "muted", text: zoom ? `${zoom}×` : "" })),
+            button("Close compare", "secondary", () => { pinned = undefined; render(); }));
+        return h("div", {}, bar, panes);
+    }
+
+    /** @param {number} z */
+    function setZoom(z) {
+        zoom = Math.max(1, Math.min(16, Math.round(z)));
+        applyZoom();
+    }
+
+    /** Both panes at the same scale: every image `zoom` screen pixels per image pixel, pixels kept square. */
+    function applyZoom() {
+        const imgs = /** @type {HTMLImageElement[]} */ (Array.from(document.querySelectorAll("img.zoomed")));
+        if (!zoom) {
+            const w = Math.max(...imgs.map((i) => i.naturalWidth));
+            if (!(w > 0)) return;
+            zoom = Math.max(1, Math.floor(360 / w));
+        }
+        for (const img of imgs) if (img.naturalWidth > 0) img.style.width = `${img.naturalWidth * zoom}px`; // CSSOM: allowed by the CSP
+        const slider = /** @type {HTMLInputElement | null} */ (document.getElementById("zoom"));
+        if (slider) slider.value = String(zoom);
+        const label = document.getElementById("zoom-value");
+        if (label) label.textContent = `${zoom}×`;
+    }
+
+    /** A check's progress bar with Cancel, or its error with Try again. @param {Check} c @param {() => void} retry */
+    function checkStatus(c, retry) {
+        if (c.state === "loading") {
+            return h("div", { class: "progress", role: "status", "aria-live": "polite" },
+                h("progress", c.progress?.percentage !== undefined ? { max: 100, value: c.progress.percentage } : {}),
+                h("span", { text: c.progress?.message ?? "Working…" }),
+                button("Cancel", "secondary small", () => vscode.postMessage({ type: "cancel", id: c.id })));
+        }
+        if (c.state === "unavailable") return h("p", { class: "unavailable", role: "status", text: c.message ?? "Not available yet." });
+        if (c.state === "error") return h("p", {}, h("span", { class: "error", role: "alert", text: `${c.message ?? "Failed."} ` }), button("Try again", "secondary small", retry));
+        return undefined;
+    }
+
+    /** Faithfulness of the view with `key`: deletion/insertion curves and a one-line verdict. @param {string} tab @param {string} key */
+    function renderMetrics(tab, key) {
+        const section = h("section", { class: "check", id: "metrics", "aria-label": "Faithfulness" }, h("h2", { text: "Faithfulness (deletion and insertion against a random map)" }));
+        const c = checks.get(checkSlot("metrics", tab));
+        const retry = () => { if (inFlight?.tab !== tab) requestCheck("metrics", Object.assign({ tab }, lastExplain(tab)), key); };
+        if (!c || c.key !== key) {
+            section.append(button("Compute faithfulness", "secondary", retry));
+            return section;
+        }
+        section.setAttribute("data-state", c.state);
+        const status = checkStatus(c, retry);
+        if (status) section.append(status);
+        if (c.state === "ready" && c.view) {
+            section.append(h("p", { id: "metrics-line", class: c.view.faithful ? "verdict good" : "verdict bad", text: c.view.line }));
+            const img = h("img", { id: "metrics-img", class: "plot", src: `data:image/png;base64,${c.view.png}`, alt: `Deletion and insertion curves: ${c.view.line}` });
+            section.append(img);
+        }
+        return section;
+    }
+
+    /** The "explain" message that made the view of `tab` now (its key's parts). @param {string} tab */
+    function lastExplain(tab) {
+        const t = session?.tabs.find((x) => x.id === tab);
+        return { layer: t && usesLayer(t) ? state.layers[tab] ?? session?.layers[tab] : undefined, target: state.target, options: options(tab) };
+    }
+
+    /** Grad-CAM's sanity check and layer sweep, each one click. */
+    function renderGradCamChecks() {
+        const viewKey = views.get("gradCam")?.key ?? "";
+        const section = h("section", { class: "check", id: "gradcam-checks", "aria-label": "Sanity check and layer sweep" });
+        const sanityButton = button("Sanity check", "secondary", () => requestCheck("sanity", gradCamMessage(), viewKey));
+        sanityButton.id = "sanity-btn";
+        sanityButton.title = "Randomise the model's weights layer by layer from the top and recompute the map: a map that does not change does not explain the model";
+        const sweepButton = button("Layer sweep", "secondary", () => requestCheck("layerSweep", gradCamMessage(), sweepKey()));
+        sweepButton.id = "sweep-btn";
+        sweepButton.title = "Grad-CAM at every conv layer in one go: which layer should I pick?";
+        section.append(h("div", { class: "toolbar" }, sanityButton, sweepButton));
+
+        const sanity = checks.get("sanity");
+        if (sanity && sanity.key === viewKey) {
+            const part = h("div", { id: "sanity", "data-state": sanity.state }, h("h2", { text: "Sanity check (model parameter randomisation)" }));
+            const status = checkStatus(sanity, () => requestCheck("sanity", gradCamMessage(), viewKey));
+            if (status) part.append(status);
+            if (sanity.state === "ready" && sanity.view) {
+                const v = sanity.view;
+                part.append(h("p", { id: "sanity-verdict", class: v.flagged ? "verdict bad" : "verdict good", role: v.flagged ? "alert" : undefined, text: `${v.flagged ? "⚠ " : ""}${v.verdict}` }));
+                const img = h("img", { id: "sanity-img", class: "plot", src: `data:image/png;base64,${v.png}`, alt: "The map at each stage of randomisation" });
+                img.addEventListener("load", () => fit(/** @type {HTMLImageElement} */ (img)));
+                part.append(img);
+                const list = h("ol", { class: "stages" });
+                for (const s of /** @type {{ label: string, correlation: string }[]} */ (v.stages)) list.append(h("li", { text: `${s.label}: ${s.correlation}` }));
+                part.append(list);
+            }
+            section.append(part);
+        }
+
+        const sweep = checks.get("layerSweep");
+        if (sweep && sweep.key === sweepKey()) {
+            const part = h("div", { id: "layer-sweep", "data-state": sweep.state }, h("h2", { text: "Layer sweep" }));
+            const status = checkStatus(sweep, () => requestCheck("layerSweep", gradCamMessage(), sweepKey()));
+            if (status) part.append(status);
+            if (sweep.state === "ready" && sweep.view) {
+                const v = sweep.view;
+                part.append(h("p", { class: "muted", text: v.line }));
+                const img = h("img", { id: "sweep-img", class: "plot", src: `data:image/png;base64,${v.png}`, alt: "Grad-CAM at each conv layer" });
+                img.addEventListener("load", () => fit(/** @type {HTMLImageElement} */ (img)));
+                const names = h("div", { class: "sweep-layers" });
+                for (const l of /** @type {{ name: string, displayName: string }[]} */ (v.layers)) {
+                    const b = button(l.displayName, "link", () => {
+                        state.tab = "gradCam";
+                        selectLayer(l.name);
+                        vscode.postMessage({ type: "layerSelected", layer: l.name });
+                    });
+                    b.title = `Open Grad-CAM at ${l.displayName} (${l.name})`;
+                    if (l.name === layer()) b.setAttribute("aria-current", "true");
+                    names.append(b);
+                }
+                part.append(h("div", { class: "strip" }, img, names));
+            }
+            section.append(part);
+        }
+        return section;
+    }
+
+    /** Small renderings (a 28×28 map) are enlarged by a whole factor, so their pixels stay square and sharp. */
+    function fit(/** @type {HTMLImageElement} */ img) {
+        const w = img.naturalWidth;
+        if (w > 0) img.style.width = `${w * Math.max(1, Math.floor(480 / w))}px`; // CSSOM: allowed by the CSP
+    }
+
+    function render() {
+        const focused = document.activeElement && document.activeElement.id;
+        app.replaceChildren();
+        app.removeAttribute("aria-busy");
+        if (daemonNote) app.append(h("p", { class: "banner", role: "status", text: daemonNote }));
+        if (!session) {
+            app.append(h("p", { class: "placeholder", text: "Loading the model and the image…" }));
+            return;
+        }
+        app.append(renderHeader(), renderPredictions(), renderTabs(), renderToolbar(), renderView());
+        if (focused) document.getElementById(focused)?.focus();
+    }
+
+    window.addEventListener("message", onMessage);
+    render();
+    vscode.postMessage({ type: "ready" });
+})();

@@ -1,0 +1,139 @@
+// The command table (rust-analyzer's commands.ts shape): each entry says what it does and whether it
+// needs the daemon; Ctx.registerCommands refuses the latter, with what to do, while the daemon is down.
+import * as path from "node:path";
+import * as vscode from "vscode";
+import { message, type CommandFactory, type Ctx } from "./ctx";
+import type { TreeNode } from "./layerModel";
+import type { TabId } from "./messages";
+import { ExplainPanel } from "./panel";
+
+export const IMAGE_EXTENSIONS = ["png", "jpg", "jpeg", "bmp", "gif", "webp"];
+
+export function createCommands(): Record<string, CommandFactory> {
+    return {
+        explain: { needsDaemon: true, run: (ctx) => (uri?: unknown) => explain(ctx, uri) },
+        restartDaemon: {
+            needsDaemon: false,
+            run: (ctx) => () =>
+                vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: "Restarting the CNN Interpret daemon" }, async () => {
+                    await ctx.client.restart();
+                    await ctx.refreshLayers();
+                }),
+        },
+        showLogs: { needsDaemon: false, run: (ctx) => () => ctx.log.show() },
+        selectModel: { needsDaemon: true, run: (ctx) => () => selectModel(ctx) },
+        refreshLayers: { needsDaemon: true, run: (ctx) => () => ctx.refreshLayers() },
+        showLayer: { needsDaemon: true, run: () => (layer?: unknown) => showLayer(layer) },
+        gradCamHere: { needsDaemon: true, run: () => (node?: unknown) => showLayer(node, "gradCam") },
+        filterPatternsHere: { needsDaemon: true, run: () => (node?: unknown) => showLayer(node, "filterPatterns") },
+        shapHere: { needsDaemon: true, run: () => (node?: unknown) => showLayer(node, "shap") },
+        statusMenu: { needsDaemon: false, run: (ctx) => () => statusMenu(ctx) },
+    };
+}
+
+/** Explorer context menu, editor title, or the palette (then: the active image, else a file picker). */
+async function explain(ctx: Ctx, arg: unknown): Promise<void> {
+    let image = arg instanceof vscode.Uri ? arg : activeImage();
+    if (!image) {
+        const picked = await vscode.window.showOpenDialog({
+            canSelectMany: false,
+            openLabel: "Explain",
+            filters: { Images: IMAGE_EXTENSIONS },
+            ...(vscode.workspace.workspaceFolders?.[0] ? { defaultUri: vscode.workspace.workspaceFolders[0].uri } : {}),
+        });
+        image = picked?.[0];
+    }
+    if (!image) return;
+    if (image.scheme !== "file") {
+        throw new Error(`${image.toString()} is not a file on this machine; the daemon reads images from disk.`);
+    }
+    if (!IMAGE_EXTENSIONS.includes(path.extname(image.fsPath).slice(1).toLowerCase())) {
+        throw new Error(`${path.basename(image.fsPath)} is not an image CNN Interpret reads (${IMAGE_EXTENSIONS.join(", ")}).`);
+    }
+    ctx.log.info(`Explain ${image.fsPath} with ${ctx.activeModelId}`);
+    ExplainPanel.createOrShow(ctx, image);
+}
+
+function activeImage(): vscode.Uri | undefined {
+    const input = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
+    const uri = input instanceof vscode.TabInputCustom || input instanceof vscode.TabInputText ? input.uri : undefined;
+    return uri && IMAGE_EXTENSIONS.includes(path.extname(uri.fsPath).slice(1).toLowerCase()) ? uri : undefined;
+}
+
+async function showLayer(arg: unknown, tab?: TabId): Promise<void> {
+    const layer = typeof arg === "string" ? arg : isLayerNode(arg) ? arg.layer.name : undefined;
+    if (!layer) return;
+    if (!ExplainPanel.current) {
+        void vscode.window.showInformationMessage("CNN Interpret: right-click an image and choose “Explain with CNN Interpret” first; the layer is then shown for it.");
+        return;
+    }
+    ExplainPanel.current.showLayer(layer, tab);
+}
+
+function isLayerNode(x: unknown): x is Extract<TreeNode, { type: "layer" }> {
+    return typeof x === "object" && x !== null && (x as { type?: unknown }).type === "layer";
+}
+
+export const MODEL_FILE_GLOB = "**/*.{onnx,pth,pt,safetensors}";
+
+type ModelPick = vscode.QuickPickItem & ({ action: "use"; model: string } | { action: "fetch"; model: string; name: string } | { action: "none" });
+
+/** Built-in models; model files of the workspace when it is trusted; fetching weights that are not here yet. */
+async function selectModel(ctx: Ctx): Promise<void> {
+    const list = await ctx.listModels();
+    const items: ModelPick[] = [{ label: "Built-in models", kind: vscode.QuickPickItemKind.Separator, action: "none" }];
+    for (const m of list.models) {
+        const active = m.id === ctx.activeModelId ? " (active)" : "";
+        const detail = `${m.description} Input ${m.inputShape.join("×")}, ${m.classCount} classes.`;
+        items.push(
+            m.state === "weights missing"
+                ? { label: `$(cloud-download) ${m.displayName}`, description: `${m.id} · fetch its weights…`, detail, action: "fetch", model: m.id, name: m.displayName }
+                : { label: m.displayName, description: `${m.id}${active}`, detail, action: "use", model: m.id },
+        );
+    }
+    if (vscode.workspace.isTrusted) {
+        const files = await vscode.workspace.findFiles(MODEL_FILE_GLOB, "**/{node_modules,.git,bin,obj}/**", 100);
+        if (files.length) items.push({ label: "Model files in the workspace", kind: vscode.QuickPickItemKind.Separator, action: "none" });
+        for (const f of files.sort((a, b) => a.fsPath.localeCompare(b.fsPath))) {
+            items.push({ label: `$(file-binary) ${path.basename(f.fsPath)}`, description: vscode.workspace.asRelativePath(f), action: "use", model: f.fsPath });
+        }
+    } else {
+        items.push({ label: "Model files in the workspace run once you trust it", kind: vscode.QuickPickItemKind.Separator, action: "none" });
+    }
+    const picked = await vscode.window.showQuickPick(items, { title: "CNN Interpret: active model", matchOnDescription: true, matchOnDetail: true });
+    if (!picked || picked.action === "none") return;
+    if (picked.action === "fetch") await fetchWeights(ctx, picked.model, picked.name);
+    await ctx.setActiveModel(picked.model);
+}
+
+/** models/fetch with a cancellable notification showing the daemon's progress. */
+async function fetchWeights(ctx: Ctx, model: string, name: string): Promise<void> {
+    await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: `Fetching the weights of ${name}`, cancellable: true },
+        async (progress, token) => {
+            let last = 0;
+            const result = await ctx.client.request("models/fetch", { model }, {
+                token,
+                onProgress: (p) => {
+                    const now = p.percentage ?? last;
+                    progress.report({ ...(p.message ? { message: p.message } : {}), increment: Math.max(0, now - last) });
+                    last = now;
+                },
+            });
+            ctx.log.info(`Fetched ${result.model}: ${result.path} (${(result.bytes / 1e6).toFixed(0)} MB)`);
+        },
+    );
+}
+
+async function statusMenu(ctx: Ctx): Promise<void> {
+    const items = [
+        { label: "$(output) Show Logs", command: "cnnInterpret.showLogs" },
+        { label: "$(debug-restart) Restart Daemon", command: "cnnInterpret.restartDaemon" },
+        { label: "$(circuit-board) Select Model…", command: "cnnInterpret.selectModel" },
+    ];
+    const { state, info, error } = ctx.client.state;
+    const picked = await vscode.window.showQuickPick(items, {
+        title: `CNN Interpret daemon: ${state}${info ? ` (pid ${info.processId}, ${info.device})` : ""}${error ? ` — ${error}` : ""}`,
+    });
+    if (picked) await vscode.commands.executeCommand(picked.command).then(undefined, (e: unknown) => ctx.showError(message(e)));
+}

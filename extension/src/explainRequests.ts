@@ -1,0 +1,144 @@
+// From a validated "explain" message of the panel to the daemon request of its tab, and from the daemon's
+// answer to the line the panel shows under it. No `vscode` import (unit-tested).
+import { isConv, isSpatial } from "./layerModel";
+import { tabById, type ExplainOptions, type TabId, type WebviewMessage } from "./messages";
+import type {
+    FeatureMapsParams,
+    FeatureMapsResult,
+    FilterPatternsParams,
+    FilterPatternsResult,
+    GradCamParams,
+    GradCamResult,
+    LimeParams,
+    LimeResult,
+    ModelDetails,
+    ShapParams,
+    ShapResult,
+} from "./protocol";
+
+export type ExplainMessage = Extract<WebviewMessage, { type: "explain" }>;
+
+export interface ExplainRequest {
+    method: string;
+    params: Record<string, unknown>;
+}
+
+/** The request a tab sends for `image` with `model`; only the options that tab's method takes are passed. */
+export function explainRequest(message: ExplainMessage, image: string, model: string): ExplainRequest {
+    const tab = tabById(message.tab)!;
+    const o = message.options;
+    const target = message.target;
+    let params: FeatureMapsParams | FilterPatternsParams | GradCamParams | LimeParams | ShapParams;
+    switch (tab.id) {
+        case "featureMaps":
+            params = { model, image, layer: message.layer!, page: message.page ?? 0, ...pick(o, "colormap", "scaling") };
+            break;
+        case "filterPatterns": // patterns belong to the layer, not to the image
+            params = { model, layer: message.layer!, page: message.page ?? 0, ...pick(o, "preset", "seed") };
+            break;
+        case "gradCam": {
+            const method = o.method === "grad-cam" || o.method === "grad-cam++" ? o.method : undefined;
+            params = { model, image, layer: message.layer!, ...defined({ target, method }), ...pick(o, "colormap", "opacity") };
+            break;
+        }
+        case "lime":
+            params = { model, image, ...defined({ target }), ...pick(o, "samples", "seed", "segments") };
+            break;
+        case "shap": {
+            const gradient = o.method === "gradient";
+            params = {
+                model,
+                image,
+                ...defined({ target, method: gradient ? "gradient" : o.method === "kernel" ? "kernel" : undefined, layer: gradient ? message.layer : undefined }),
+                ...pick(o, "samples", "seed"),
+                ...(gradient ? {} : pick(o, "segments")),
+            };
+            break;
+        }
+    }
+    return { method: tab.method, params: params as unknown as Record<string, unknown> };
+}
+
+function defined<T extends Record<string, unknown>>(values: T): { [K in keyof T]?: Exclude<T[K], undefined> } {
+    return Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined)) as { [K in keyof T]?: Exclude<T[K], undefined> };
+}
+
+function pick<K extends keyof ExplainOptions>(o: ExplainOptions, ...keys: K[]): Pick<ExplainOptions, K> {
+    return defined(Object.fromEntries(keys.map((k) => [k, o[k]]))) as Pick<ExplainOptions, K>;
+}
+
+/**
+ * The layer each layer-taking view starts with: the first convolution for maps and patterns; for Grad-CAM
+ * and GradientSHAP the last convolution's activation (ReLU) when it has one, as Grad-CAM's authors use it:
+ * a conv's raw output can be negative everywhere the class matters, which gives an empty map.
+ */
+export function defaultLayers(model: ModelDetails): Partial<Record<TabId, string>> {
+    const layers = model.layers;
+    const convs = layers.filter(isConv);
+    const spatial = layers.filter(isSpatial);
+    const first = (convs[0] ?? spatial[0])?.name;
+    const lastConv = convs.at(-1);
+    const next = lastConv ? layers[layers.indexOf(lastConv) + 1] : undefined;
+    const activated = next && isSpatial(next) && /ReLU|GELU|SiLU|Tanh|Sigmoid/i.test(next.kind) ? next : lastConv;
+    const last = (activated ?? spatial.at(-1))?.name;
+    return defined({ featureMaps: first, filterPatterns: first, gradCam: last, shap: last });
+}
+
+/** Any explain result: the daemon renders every view as a base64 PNG in `png`. */
+export interface RenderedResult {
+    png?: string;
+    page?: number;
+    pageCount?: number;
+    [key: string]: unknown;
+}
+
+const fixed = (x: number, digits = 2) => (Number.isFinite(x) ? x.toFixed(digits) : String(x));
+
+/** The line under the image: what is shown, in words. */
+export function caption(tab: TabId, result: RenderedResult): string {
+    switch (tab) {
+        case "featureMaps": {
+            const r = result as unknown as FeatureMapsResult;
+            return [
+                `${r.layer.displayName} (${r.layer.name})`,
+                r.channels.length ? `channels ${r.channels[0]}–${r.channels.at(-1)} of ${r.layer.outputShape[0]}` : "",
+                r.pageCount > 1 ? `page ${r.page + 1}/${r.pageCount}` : "",
+            ].filter(Boolean).join(" · ");
+        }
+        case "filterPatterns": {
+            const r = result as unknown as FilterPatternsResult;
+            const cached = r.patterns.filter((p) => p.fromCache).length;
+            return [
+                `${r.layer.displayName} (${r.layer.name})`,
+                r.patterns.length ? `patterns of channels ${r.patterns[0]!.channel}–${r.patterns.at(-1)!.channel} of ${r.layer.outputShape[0]}` : "",
+                r.pageCount > 1 ? `page ${r.page + 1}/${r.pageCount}` : "",
+                `${r.preset}, ${r.steps} steps, seed ${r.seed}`,
+                cached === r.patterns.length ? "from the cache" : cached ? `${cached} from the cache` : "",
+            ].filter(Boolean).join(" · ");
+        }
+        case "gradCam": {
+            const r = result as unknown as GradCamResult;
+            return `${r.method === "grad-cam++" ? "Grad-CAM++" : "Grad-CAM"} of ${r.targetLabel} (${r.target}) at ${r.layer.displayName} (${r.layer.name}) · score ${fixed(r.score)}`;
+        }
+        case "lime": {
+            const r = result as unknown as LimeResult;
+            return [
+                `LIME for ${r.targetLabel} (${r.target})`,
+                `${r.samples} samples, ${r.segments} segments, seed ${r.seed}`,
+                `R² ${fixed(r.r2)}`,
+                `stability ${fixed(r.stability)}`,
+                r.cancelled ? "cancelled: from the samples scored so far" : "",
+            ].filter(Boolean).join(" · ");
+        }
+        case "shap": {
+            const r = result as unknown as ShapResult;
+            return [
+                `${r.method === "gradient" ? "GradientSHAP" : "KernelSHAP"} for ${r.targets.map((t) => `${t.label} (${t.target})`).join(" and ")}`,
+                r.layer ? `at ${r.layer}` : "",
+                `${r.samples} samples${r.exact ? " (exact)" : ""}, seed ${r.seed}`,
+                r.targets.length ? `Σ values − (f(x) − f(baseline)) = ${fixed(r.targets[0]!.efficiencyGap, 3)}` : "",
+                r.cancelled ? "cancelled: from the samples scored so far" : "",
+            ].filter(Boolean).join(" · ");
+        }
+    }
+}

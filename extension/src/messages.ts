@@ -1,0 +1,192 @@
+// The messages between the panel's webview (media/panel.js) and the extension, and their validation.
+// A webview is untrusted input: every message is checked here before anything reaches the daemon.
+// No `vscode` import, so the unit tests cover it in plain Node.
+import type { ClassScore, LayerInfo } from "./protocol";
+import type { CheckView } from "./checks";
+
+/**
+ * The panel's views, in tab order, with the daemon method each one calls and whether it works at a layer:
+ * "spatial" (always, a layer with [C,H,W] output), "optional" (SHAP: only GradientSHAP at a layer) or "none".
+ */
+export const TABS = [
+    { id: "featureMaps", title: "Feature maps", method: "explain/featureMaps", layer: "spatial" },
+    { id: "filterPatterns", title: "Filter patterns", method: "explain/filterPatterns", layer: "spatial" },
+    { id: "gradCam", title: "Grad-CAM", method: "explain/gradCam", layer: "spatial" },
+    { id: "lime", title: "LIME", method: "explain/lime", layer: "none" },
+    { id: "shap", title: "SHAP", method: "explain/shap", layer: "optional" },
+] as const;
+
+export type TabId = (typeof TABS)[number]["id"];
+export type Tab = (typeof TABS)[number];
+
+export function tabById(id: string): Tab | undefined {
+    return TABS.find((t) => t.id === id);
+}
+
+export const COLORMAPS = ["viridis", "gray"] as const;
+export const SCALINGS = ["perChannel", "shared"] as const;
+export const METHODS = ["grad-cam", "grad-cam++", "kernel", "gradient"] as const;
+export const PRESETS = ["readable", "classic"] as const;
+export const EXPORT_FORMATS = ["png", "json", "npy"] as const;
+export const PANEL_COMMANDS = ["selectModel", "showLogs", "restartDaemon"] as const;
+/** Checks of a view (issue 8): faithfulness scores, the sanity check, the layer sweep. */
+export const CHECKS = ["metrics", "sanity", "layerSweep"] as const;
+/** The tabs whose views a check applies to: metrics for every attribution, the others for Grad-CAM. */
+export const CHECK_TABS = { metrics: ["gradCam", "lime", "shap"], sanity: ["gradCam"], layerSweep: ["gradCam"] } as const;
+
+/** Method options the panel lets the user set; which apply depends on the tab (see explainRequest). */
+export interface ExplainOptions {
+    colormap?: (typeof COLORMAPS)[number];
+    scaling?: (typeof SCALINGS)[number];
+    /** Grad-CAM: grad-cam or grad-cam++; SHAP: kernel or gradient. */
+    method?: (typeof METHODS)[number];
+    preset?: (typeof PRESETS)[number];
+    samples?: number;
+    segments?: number;
+    seed?: number;
+    opacity?: number;
+}
+
+// ---- webview → extension ---------------------------------------------------------------------------
+
+export type WebviewMessage =
+    | { type: "ready" }
+    | { type: "explain"; id: number; tab: TabId; layer?: string; page?: number; target?: number; options: ExplainOptions }
+    | { type: "cancel"; id: number }
+    | { type: "layerSelected"; layer: string }
+    | { type: "export"; tab: TabId; format: (typeof EXPORT_FORMATS)[number] }
+    | { type: "command"; command: (typeof PANEL_COMMANDS)[number] }
+    | { type: "check"; id: number; check: (typeof CHECKS)[number]; tab: "gradCam" | "lime" | "shap"; layer?: string; target?: number; options: ExplainOptions };
+
+/** What a message may refer to: the layers and classes of the model the panel shows. */
+export interface ValidationContext {
+    layers: ReadonlySet<string>;
+    classCount: number;
+}
+
+export class InvalidMessageError extends Error {
+    override name = "InvalidMessageError";
+}
+
+type Json = Record<string, unknown>;
+
+function isObject(v: unknown): v is Json {
+    return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+function int(v: unknown, what: string, min: number, max: number): number {
+    if (typeof v !== "number" || !Number.isSafeInteger(v) || v < min || v > max) {
+        throw new InvalidMessageError(`${what} must be an integer from ${min} to ${max}, not ${JSON.stringify(v)}.`);
+    }
+    return v;
+}
+
+function oneOf<T extends string>(v: unknown, what: string, allowed: readonly T[]): T {
+    if (typeof v !== "string" || !(allowed as readonly string[]).includes(v)) {
+        throw new InvalidMessageError(`${what} must be one of ${allowed.join(", ")}, not ${JSON.stringify(v)}.`);
+    }
+    return v as T;
+}
+
+function layerName(v: unknown, context: ValidationContext): string {
+    if (typeof v !== "string" || !context.layers.has(v)) throw new InvalidMessageError(`Unknown layer ${JSON.stringify(v)}.`);
+    return v;
+}
+
+function options(v: unknown): ExplainOptions {
+    if (v === undefined) return {};
+    if (!isObject(v)) throw new InvalidMessageError("options must be an object.");
+    const o: ExplainOptions = {};
+    if (v["colormap"] !== undefined) o.colormap = oneOf(v["colormap"], "options.colormap", COLORMAPS);
+    if (v["scaling"] !== undefined) o.scaling = oneOf(v["scaling"], "options.scaling", SCALINGS);
+    if (v["method"] !== undefined) o.method = oneOf(v["method"], "options.method", METHODS);
+    if (v["preset"] !== undefined) o.preset = oneOf(v["preset"], "options.preset", PRESETS);
+    if (v["samples"] !== undefined) o.samples = int(v["samples"], "options.samples", 10, 100_000);
+    if (v["segments"] !== undefined) o.segments = int(v["segments"], "options.segments", 2, 10_000);
+    if (v["seed"] !== undefined) o.seed = int(v["seed"], "options.seed", 0, 2 ** 31 - 1);
+    if (v["opacity"] !== undefined) {
+        const x = v["opacity"];
+        if (typeof x !== "number" || !(x >= 0 && x <= 1)) throw new InvalidMessageError(`options.opacity must be a number from 0 to 1, not ${JSON.stringify(x)}.`);
+        o.opacity = x;
+    }
+    return o;
+}
+
+/** Checks a message from the webview; throws InvalidMessageError saying what is wrong. Unknown fields are dropped. */
+export function parseWebviewMessage(raw: unknown, context: ValidationContext): WebviewMessage {
+    if (!isObject(raw) || typeof raw["type"] !== "string") throw new InvalidMessageError("A message must be an object with a string 'type'.");
+    switch (raw["type"]) {
+        case "ready":
+            return { type: "ready" };
+        case "explain": {
+            const tab = oneOf(raw["tab"], "tab", TABS.map((t) => t.id));
+            const message: WebviewMessage = { type: "explain", id: int(raw["id"], "id", 0, Number.MAX_SAFE_INTEGER), tab, options: options(raw["options"]) };
+            if (raw["layer"] !== undefined) message.layer = layerName(raw["layer"], context);
+            if (raw["page"] !== undefined) message.page = int(raw["page"], "page", 0, 100_000);
+            if (raw["target"] !== undefined) message.target = int(raw["target"], "target", 0, Math.max(0, context.classCount - 1));
+            const needsLayer = tabById(tab)!.layer === "spatial" || (tab === "shap" && message.options.method === "gradient");
+            if (needsLayer && message.layer === undefined) throw new InvalidMessageError(`The ${tab} view needs a layer.`);
+            return message;
+        }
+        case "cancel":
+            return { type: "cancel", id: int(raw["id"], "id", 0, Number.MAX_SAFE_INTEGER) };
+        case "layerSelected":
+            return { type: "layerSelected", layer: layerName(raw["layer"], context) };
+        case "export":
+            return {
+                type: "export",
+                tab: oneOf(raw["tab"], "tab", TABS.map((t) => t.id)),
+                format: oneOf(raw["format"], "format", EXPORT_FORMATS),
+            };
+        case "command":
+            return { type: "command", command: oneOf(raw["command"], "command", PANEL_COMMANDS) };
+        case "check": {
+            const check = oneOf(raw["check"], "check", CHECKS);
+            const tab = oneOf(raw["tab"], `the tab of ${check}`, CHECK_TABS[check] as readonly ("gradCam" | "lime" | "shap")[]);
+            const message: WebviewMessage = { type: "check", id: int(raw["id"], "id", 0, Number.MAX_SAFE_INTEGER), check, tab, options: options(raw["options"]) };
+            if (raw["layer"] !== undefined) message.layer = layerName(raw["layer"], context);
+            if (raw["target"] !== undefined) message.target = int(raw["target"], "target", 0, Math.max(0, context.classCount - 1));
+            const needsLayer = check !== "layerSweep" && (tab === "gradCam" || (tab === "shap" && message.options.method === "gradient"));
+            if (needsLayer && message.layer === undefined) throw new InvalidMessageError(`The ${check} of the ${tab} view needs a layer.`);
+            return message;
+        }
+        default:
+            throw new InvalidMessageError(`Unknown message type ${JSON.stringify(raw["type"])}.`);
+    }
+}
+
+// ---- extension → webview ---------------------------------------------------------------------------
+
+export interface PanelLayer {
+    name: string;
+    displayName: string;
+    kind: string;
+    group: string;
+    shape: string;
+    spatial: boolean;
+}
+
+export type ExtensionMessage =
+    | {
+          type: "session";
+          image: { name: string; path: string; src?: string };
+          model: { id: string; displayName: string; classes: string[]; layers: PanelLayer[] };
+          tabs: { id: TabId; title: string; layer: Tab["layer"] }[];
+          /** The layer each layer-taking view starts with. */
+          layers: Partial<Record<TabId, string>>;
+          defaults: Partial<Record<TabId, ExplainOptions>>;
+          daemon: { version: string; device: string };
+      }
+    | { type: "prediction"; top: ClassScore[] }
+    | { type: "predictionError"; message: string }
+    | { type: "progress"; id: number; message?: string; percentage?: number; partialPng?: string }
+    | { type: "result"; id: number; tab: TabId; png: string; caption: string; page?: number; pageCount?: number }
+    | { type: "error"; id: number; tab: TabId; message: string; unavailable: boolean; cancelled: boolean }
+    | { type: "showLayer"; layer: string; tab?: TabId }
+    | { type: "daemonState"; state: string; message?: string }
+    | { type: "checkResult"; id: number; view: CheckView }
+    | { type: "checkError"; id: number; check: (typeof CHECKS)[number]; message: string; unavailable: boolean; cancelled: boolean };
+
+export function panelLayer(l: LayerInfo): PanelLayer {
+    return { name: l.name, displayName: l.displayName, kind: l.kind, group: l.group, shape: l.outputShape.join("×"), spatial: l.outputShape.length === 3 };
+}

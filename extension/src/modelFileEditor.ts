@@ -1,0 +1,80 @@
+// Opening a model file (.onnx, .pth, .pt, .safetensors) shows a read-only view of its layers, loaded by
+// the daemon (models/load with the file's path), and offers to make it the active model. In an untrusted
+// workspace the file is not loaded at all.
+import * as crypto from "node:crypto";
+import * as path from "node:path";
+import * as vscode from "vscode";
+import { message, type Ctx } from "./ctx";
+import { formatCount, formatShape } from "./layerModel";
+
+export class ModelFileEditor implements vscode.CustomReadonlyEditorProvider {
+    static readonly viewType = "cnnInterpret.modelFile";
+
+    constructor(private readonly ctx: Ctx) {}
+
+    openCustomDocument(uri: vscode.Uri): vscode.CustomDocument {
+        return { uri, dispose: () => undefined };
+    }
+
+    async resolveCustomEditor(document: vscode.CustomDocument, panel: vscode.WebviewPanel): Promise<void> {
+        const file = document.uri.fsPath;
+        const webview = panel.webview;
+        const media = vscode.Uri.joinPath(this.ctx.extension.extensionUri, "media");
+        webview.options = { enableScripts: true, localResourceRoots: [media] };
+        const nonce = crypto.randomBytes(16).toString("base64");
+        const style = webview.asWebviewUri(vscode.Uri.joinPath(media, "panel.css"));
+        const script = webview.asWebviewUri(vscode.Uri.joinPath(media, "modelFile.js"));
+        webview.html = `<!DOCTYPE html><html lang="en"><head><meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src ${webview.cspSource}; script-src 'nonce-${nonce}';">
+<link rel="stylesheet" href="${style}"><title>${escapeHtml(path.basename(file))}</title></head>
+<body><main id="app" aria-busy="true"><p class="placeholder">Loading ${escapeHtml(path.basename(file))}…</p></main>
+<script nonce="${nonce}" src="${script}"></script></body></html>`;
+
+        const post = (m: unknown) => void webview.postMessage(m);
+        const load = async () => {
+            if (!vscode.workspace.isTrusted) {
+                post({ type: "untrusted", file: path.basename(file) });
+                return;
+            }
+            try {
+                const model = await this.ctx.loadModel(file);
+                post({
+                    type: "model",
+                    file: path.basename(file),
+                    id: model.id,
+                    displayName: model.displayName,
+                    input: formatShape(model.inputShape),
+                    classes: model.classes.length,
+                    parameters: formatCount(model.parameterCount),
+                    active: model.id === this.ctx.activeModelId,
+                    layers: model.layers.map((l) => ({
+                        name: l.name,
+                        displayName: l.displayName,
+                        kind: l.kind,
+                        group: l.group,
+                        shape: formatShape(l.outputShape),
+                        parameters: formatCount(l.parameterCount),
+                    })),
+                });
+            } catch (e) {
+                post({ type: "error", file: path.basename(file), message: message(e) });
+            }
+        };
+        const subscriptions = [
+            webview.onDidReceiveMessage(async (raw: unknown) => {
+                const type = typeof raw === "object" && raw !== null ? (raw as { type?: unknown }).type : undefined;
+                if (type === "ready") await load();
+                else if (type === "useModel") {
+                    await this.ctx.setActiveModel(file).then(load, (e: unknown) => this.ctx.showError(message(e)));
+                } else if (type === "showLogs") this.ctx.log.show();
+                else this.ctx.log.warn(`Ignored a message from the model view: ${JSON.stringify(raw)?.slice(0, 200)}`);
+            }),
+            vscode.workspace.onDidGrantWorkspaceTrust(load),
+        ];
+        panel.onDidDispose(() => subscriptions.forEach((d) => d.dispose()));
+    }
+}
+
+function escapeHtml(s: string): string {
+    return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}

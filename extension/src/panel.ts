@@ -1,0 +1,367 @@
+// The explanation panel: one webview beside the editor showing one image, its predictions and the five
+// views. createOrShow / revive / dispose as in vscode-extension-samples' webview-sample; the webview's
+// script is media/panel.js, and every message it sends is validated (messages.ts) before use.
+import * as crypto from "node:crypto";
+import * as path from "node:path";
+import * as vscode from "vscode";
+import { message, type Ctx } from "./ctx";
+import { DaemonRequestError } from "./daemon";
+import { checkRequest, checkView, type CheckMessage } from "./checks";
+import { caption, defaultLayers, explainRequest, type ExplainMessage, type RenderedResult } from "./explainRequests";
+import { InvalidMessageError, TABS, panelLayer, parseWebviewMessage, tabById, type ExtensionMessage, type TabId, type WebviewMessage } from "./messages";
+import { npyFloat32 } from "./npy";
+import type { ModelDetails, RawArray, WorkDoneProgress } from "./protocol";
+
+const IMAGE_MIME: Record<string, string> = {
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".bmp": "image/bmp",
+    ".gif": "image/gif",
+    ".webp": "image/webp",
+};
+/** Larger pictures are not copied into the webview (the model sees them at its own, small size anyway). */
+const MAX_INLINE_IMAGE = 8 * 1024 * 1024;
+
+/** What the webview keeps with setState, so a panel comes back after a reload. */
+export interface PanelState {
+    image?: string;
+}
+
+interface LastResult {
+    method: string;
+    params: Record<string, unknown>;
+    result: RenderedResult;
+}
+
+export class ExplainPanel implements vscode.Disposable {
+    static readonly viewType = "cnnInterpret.panel";
+    static current: ExplainPanel | undefined;
+
+    private readonly disposables: vscode.Disposable[] = [];
+    private readonly running = new Map<number, vscode.CancellationTokenSource>();
+    private readonly byTab = new Map<TabId, number>();
+    private readonly byCheck = new Map<string, number>();
+    private readonly last = new Map<TabId, LastResult>();
+    private model: ModelDetails | undefined;
+    private webviewReady: Promise<void>;
+    private markReady!: () => void;
+    private loading: Promise<void> | undefined;
+
+    /** Opens the panel beside the active editor for `image`, or points the open one at it. */
+    static createOrShow(ctx: Ctx, image: vscode.Uri, show?: { layer?: string; tab?: TabId }): ExplainPanel {
+        if (ExplainPanel.current) {
+            ExplainPanel.current.panel.reveal(vscode.ViewColumn.Beside, true);
+            ExplainPanel.current.setImage(image);
+        } else {
+            const panel = vscode.window.createWebviewPanel(ExplainPanel.viewType, title(image), { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, webviewOptions(ctx));
+            ExplainPanel.current = new ExplainPanel(ctx, panel, image);
+        }
+        if (show?.layer) ExplainPanel.current.showLayer(show.layer, show.tab);
+        return ExplainPanel.current;
+    }
+
+    /** Brings back a panel VS Code restored after a reload (see the serializer in extension.ts). */
+    static revive(ctx: Ctx, panel: vscode.WebviewPanel, state: PanelState | undefined): void {
+        panel.webview.options = webviewOptions(ctx);
+        const image = typeof state?.image === "string" ? vscode.Uri.file(state.image) : undefined;
+        ExplainPanel.current?.dispose();
+        ExplainPanel.current = new ExplainPanel(ctx, panel, image);
+    }
+
+    private constructor(
+        private readonly ctx: Ctx,
+        private readonly panel: vscode.WebviewPanel,
+        private image: vscode.Uri | undefined,
+    ) {
+        this.webviewReady = new Promise((resolve) => (this.markReady = resolve));
+        panel.webview.html = this.html();
+        this.disposables.push(
+            panel.onDidDispose(() => this.dispose()),
+            panel.webview.onDidReceiveMessage((raw: unknown) => this.onMessage(raw)),
+            ctx.onDidChangeModel(() => void this.load()),
+            ctx.client.onDidChangeState((s) => this.post({ type: "daemonState", state: s.state, ...(s.error ? { message: s.error } : {}) })),
+        );
+        void this.load();
+    }
+
+    setImage(image: vscode.Uri): void {
+        this.image = image;
+        this.panel.title = title(image);
+        void this.load();
+    }
+
+    /** Shows `layer` (from the Layers tree) in the open tab, or in `tab`. */
+    showLayer(layer: string, tab?: TabId): void {
+        void this.webviewReady.then(() => this.loading).then(() => this.post({ type: "showLayer", layer, ...(tab ? { tab } : {}) }));
+    }
+
+    private load(): Promise<void> {
+        this.cancelAll();
+        this.loading = this.loadSession().catch((e) => {
+            this.ctx.log.error(`Panel: ${message(e)}`);
+            void this.ctx.showError(message(e));
+        });
+        return this.loading;
+    }
+
+    private async loadSession(): Promise<void> {
+        await this.webviewReady;
+        const image = this.image;
+        if (!image) return;
+        const [model, src] = await Promise.all([this.ctx.loadModel(), imageSource(image)]);
+        const info = await this.ctx.client.start();
+        if (image !== this.image) return;
+        this.model = model;
+        const config = vscode.workspace.getConfiguration("cnnInterpret");
+        this.post({
+            type: "session",
+            image: { name: path.basename(image.fsPath), path: image.fsPath, ...(src ? { src } : {}) },
+            model: { id: model.id, displayName: model.displayName, classes: model.classes, layers: model.layers.map(panelLayer) },
+            tabs: TABS.map((t) => ({ id: t.id, title: t.title, layer: t.layer })),
+            layers: defaultLayers(model),
+            defaults: {
+                featureMaps: { colormap: config.get<"viridis" | "gray">("featureMaps.colormap") ?? "viridis", scaling: "perChannel" },
+                filterPatterns: { preset: "readable", seed: config.get<number>("explain.seed") ?? 0 },
+                gradCam: { method: "grad-cam", colormap: "viridis", opacity: 0.5 },
+                lime: { samples: config.get<number>("explain.samples") ?? 1000, seed: config.get<number>("explain.seed") ?? 0 },
+                shap: { method: "kernel", samples: config.get<number>("explain.samples") ?? 1000, seed: config.get<number>("explain.seed") ?? 0 },
+            },
+            daemon: { version: info.version, device: info.device },
+        });
+        try {
+            const prediction = await this.ctx.client.request("image/predict", { model: model.id, image: image.fsPath, topK: 5 });
+            if (image === this.image) this.post({ type: "prediction", top: prediction.top });
+        } catch (e) {
+            this.post({ type: "predictionError", message: message(e) });
+            void this.ctx.showError(`${path.basename(image.fsPath)}: ${message(e)}`);
+        }
+    }
+
+    private onMessage(raw: unknown): void {
+        let msg: WebviewMessage;
+        try {
+            msg = parseWebviewMessage(raw, {
+                layers: new Set(this.model?.layers.map((l) => l.name) ?? []),
+                classCount: this.model?.classes.length ?? 0,
+            });
+        } catch (e) {
+            if (e instanceof InvalidMessageError) {
+                this.ctx.log.warn(`Ignored a message from the panel: ${e.message}`);
+                return;
+            }
+            throw e;
+        }
+        switch (msg.type) {
+            case "ready":
+                this.markReady();
+                return;
+            case "explain":
+                void this.explain(msg);
+                return;
+            case "cancel":
+                this.running.get(msg.id)?.cancel();
+                return;
+            case "layerSelected":
+                void this.ctx.revealLayer(msg.layer);
+                return;
+            case "export":
+                void this.export(msg.tab, msg.format).catch((e) => this.ctx.showError(message(e)));
+                return;
+            case "command":
+                void vscode.commands.executeCommand(`cnnInterpret.${msg.command}`);
+                return;
+            case "check":
+                void this.check(msg);
+                return;
+        }
+    }
+
+    private async explain(msg: ExplainMessage): Promise<void> {
+        const image = this.image;
+        const model = this.model;
+        if (!image || !model) return;
+        // One request per tab at a time: a newer one (another layer, page or option) replaces it.
+        const previous = this.byTab.get(msg.tab);
+        if (previous !== undefined) this.running.get(previous)?.cancel();
+        const cts = new vscode.CancellationTokenSource();
+        this.running.set(msg.id, cts);
+        this.byTab.set(msg.tab, msg.id);
+        const { method, params } = explainRequest(msg, image.fsPath, model.id);
+        try {
+            const result = await this.ctx.client.request<RenderedResult>(method, params, {
+                token: cts.token,
+                onProgress: (p) =>
+                    this.post({
+                        type: "progress",
+                        id: msg.id,
+                        ...(p.message ? { message: p.message } : {}),
+                        ...(p.percentage !== undefined ? { percentage: p.percentage } : {}),
+                        ...(partialPng(p.partial) ? { partialPng: partialPng(p.partial)! } : {}),
+                    }),
+            });
+            if (typeof result.png !== "string") throw new Error(`The daemon's answer to ${method} has no image.`);
+            this.last.set(msg.tab, { method, params, result });
+            this.post({
+                type: "result",
+                id: msg.id,
+                tab: msg.tab,
+                png: result.png,
+                caption: caption(msg.tab, result),
+                ...(typeof result.page === "number" ? { page: result.page } : {}),
+                ...(typeof result.pageCount === "number" ? { pageCount: result.pageCount } : {}),
+            });
+        } catch (e) {
+            const notFound = e instanceof DaemonRequestError && e.methodNotFound;
+            const cancelled = e instanceof DaemonRequestError && e.cancelled;
+            const text = notFound
+                ? `${tabById(msg.tab)!.title} is not available yet: this daemon has no '${method}' method (it answered "${message(e)}").`
+                : message(e);
+            if (!cancelled && !notFound) this.ctx.log.warn(`${method}: ${text}`);
+            this.post({ type: "error", id: msg.id, tab: msg.tab, message: text, unavailable: notFound, cancelled });
+        } finally {
+            cts.dispose();
+            this.running.delete(msg.id);
+            if (this.byTab.get(msg.tab) === msg.id) this.byTab.delete(msg.tab);
+        }
+    }
+
+    /** A check of the shown view (faithfulness, sanity, layer sweep): runs beside the views, one per kind at a time. */
+    private async check(msg: CheckMessage): Promise<void> {
+        const image = this.image;
+        const model = this.model;
+        if (!image || !model) return;
+        const slot = `${msg.check}:${msg.tab}`;
+        const previous = this.byCheck.get(slot);
+        if (previous !== undefined) this.running.get(previous)?.cancel();
+        const cts = new vscode.CancellationTokenSource();
+        this.running.set(msg.id, cts);
+        this.byCheck.set(slot, msg.id);
+        const { method, params } = checkRequest(msg, image.fsPath, model.id);
+        try {
+            // explain/layerSweep takes no workDoneToken (one forward and one backward: nothing to report).
+            const onProgress = method === "explain/layerSweep" ? undefined : (p: WorkDoneProgress) =>
+                this.post({
+                    type: "progress",
+                    id: msg.id,
+                    ...(p.message ? { message: p.message } : {}),
+                    ...(p.percentage !== undefined ? { percentage: p.percentage } : {}),
+                });
+            const result = await this.ctx.client.request<unknown>(method, params, { token: cts.token, ...(onProgress ? { onProgress } : {}) });
+            this.post({ type: "checkResult", id: msg.id, view: checkView(msg.check, result) });
+        } catch (e) {
+            const notFound = e instanceof DaemonRequestError && e.methodNotFound;
+            const cancelled = e instanceof DaemonRequestError && e.cancelled;
+            const text = notFound ? `Not available yet: this daemon has no '${method}' method (it answered "${message(e)}").` : message(e);
+            if (!cancelled && !notFound) this.ctx.log.warn(`${method}: ${text}`);
+            this.post({ type: "checkError", id: msg.id, check: msg.check, message: text, unavailable: notFound, cancelled });
+        } finally {
+            cts.dispose();
+            this.running.delete(msg.id);
+            if (this.byCheck.get(slot) === msg.id) this.byCheck.delete(slot);
+        }
+    }
+
+    private async export(tab: TabId, format: "png" | "json" | "npy"): Promise<void> {
+        const last = this.last.get(tab);
+        if (!last) throw new Error(`There is nothing to export in ${tabById(tab)!.title} yet.`);
+        const base = `${path.parse(this.image?.fsPath ?? "image").name}-${tab}${typeof last.params["layer"] === "string" ? `-${last.params["layer"]}` : ""}`;
+        const folder = this.image ? vscode.Uri.file(path.dirname(this.image.fsPath)) : vscode.workspace.workspaceFolders?.[0]?.uri;
+        const target = await vscode.window.showSaveDialog({
+            ...(folder ? { defaultUri: vscode.Uri.joinPath(folder, `${base}.${format}`) } : {}),
+            filters: { [format.toUpperCase()]: [format] },
+        });
+        if (!target) return;
+        let bytes: Uint8Array;
+        if (format === "png") {
+            bytes = Buffer.from(last.result.png ?? "", "base64");
+        } else if (format === "json") {
+            const { png: _png, ...rest } = last.result;
+            bytes = Buffer.from(JSON.stringify({ method: last.method, params: last.params, result: rest }, null, 2));
+        } else {
+            const again = await this.ctx.client.request<RenderedResult & { raw?: RawArray; targets?: { raw?: RawArray }[] }>(last.method, { ...last.params, raw: true });
+            const raw = again.raw ?? stack((again.targets ?? []).map((t) => t.raw));
+            if (!raw) throw new Error(`The daemon's ${last.method} does not return numbers (raw), so there is no .npy to save.`);
+            bytes = npyFloat32(Buffer.from(raw.data, "base64"), raw.shape);
+        }
+        await vscode.workspace.fs.writeFile(target, bytes);
+        this.ctx.log.info(`Exported ${target.fsPath}`);
+    }
+
+    private post(message: ExtensionMessage): void {
+        void this.panel.webview.postMessage(message);
+    }
+
+    private cancelAll(): void {
+        for (const cts of this.running.values()) cts.cancel();
+    }
+
+    private html(): string {
+        const webview = this.panel.webview;
+        const media = vscode.Uri.joinPath(this.ctx.extension.extensionUri, "media");
+        const script = webview.asWebviewUri(vscode.Uri.joinPath(media, "panel.js"));
+        const style = webview.asWebviewUri(vscode.Uri.joinPath(media, "panel.css"));
+        const nonce = crypto.randomBytes(16).toString("base64");
+        const csp = [
+            "default-src 'none'",
+            `img-src ${webview.cspSource} data:`,
+            `style-src ${webview.cspSource}`,
+            `font-src ${webview.cspSource}`,
+            `script-src 'nonce-${nonce}'`,
+        ].join("; ");
+        return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<link rel="stylesheet" href="${style}">
+<title>CNN Interpret</title>
+</head>
+<body>
+<main id="app" aria-busy="true"><p class="placeholder">Starting the CNN Interpret daemon…</p></main>
+<script nonce="${nonce}" src="${script}"></script>
+</body>
+</html>`;
+    }
+
+    dispose(): void {
+        if (ExplainPanel.current === this) ExplainPanel.current = undefined;
+        this.cancelAll();
+        this.panel.dispose();
+        for (const d of this.disposables.splice(0)) d.dispose();
+    }
+}
+
+function webviewOptions(ctx: Ctx): vscode.WebviewOptions & vscode.WebviewPanelOptions {
+    return { enableScripts: true, localResourceRoots: [vscode.Uri.joinPath(ctx.extension.extensionUri, "media")] };
+}
+
+function title(image: vscode.Uri): string {
+    return `Explain: ${path.basename(image.fsPath)}`;
+}
+
+async function imageSource(image: vscode.Uri): Promise<string | undefined> {
+    const mime = IMAGE_MIME[path.extname(image.fsPath).toLowerCase()];
+    if (!mime) return undefined;
+    try {
+        const stat = await vscode.workspace.fs.stat(image);
+        if (stat.size > MAX_INLINE_IMAGE) return undefined;
+        return `data:${mime};base64,${Buffer.from(await vscode.workspace.fs.readFile(image)).toString("base64")}`;
+    } catch {
+        return undefined; // the daemon's answer says what is wrong with the file
+    }
+}
+
+/** SHAP's per-target arrays as one [T, ...shape] array (when they all have one shape). */
+function stack(arrays: (RawArray | undefined)[]): RawArray | undefined {
+    const first = arrays[0];
+    if (!first || arrays.some((a) => !a || a.shape.join() !== first.shape.join())) return undefined;
+    const data = Buffer.concat(arrays.map((a) => Buffer.from(a!.data, "base64"))).toString("base64");
+    return { shape: [arrays.length, ...first.shape], data };
+}
+
+function partialPng(partial: unknown): string | undefined {
+    if (typeof partial === "object" && partial !== null && typeof (partial as { png?: unknown }).png === "string") return (partial as { png: string }).png;
+    return undefined;
+}

@@ -1,0 +1,374 @@
+// End to end in a real VS Code: the packaged .vsix installed into code-server, driven by Playwright with
+// Debian's Chromium (recipe: shared/docs/vscode-e2e.md). Nothing is mocked: the daemon is the one bundled
+// in the .vsix. Screenshots, logs and timings go to out/e2e/ at the repository root.
+//
+// Needs `npm run package` first (the .vsix) and scripts/e2e-setup.sh (run here; quick once cached).
+import assert from "node:assert/strict";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import * as fs from "node:fs";
+import * as net from "node:net";
+import * as os from "node:os";
+import * as path from "node:path";
+import { after, before, describe, it } from "node:test";
+import { chromium, type BrowserContext, type FrameLocator, type Locator, type Page } from "playwright-core";
+
+const repoRoot = (() => {
+    for (let dir = __dirname; dir !== path.dirname(dir); dir = path.dirname(dir)) if (fs.existsSync(path.join(dir, "CnnInterpret.sln"))) return dir;
+    throw new Error(`Cannot find the repository root above ${__dirname}`);
+})();
+const artifacts = path.join(repoRoot, "out", "e2e");
+const version = (JSON.parse(fs.readFileSync(path.join(repoRoot, "extension", "package.json"), "utf8")) as { version: string }).version;
+const vsix = process.env["CNN_INTERPRET_VSIX"] || path.join(repoRoot, "extension", `cnn-interpret-${version}.vsix`);
+const IMAGE = "ankle-boot-0.png";
+
+interface Tools {
+    NODE24: string;
+    CODE_SERVER: string;
+    CHROMIUM: string;
+}
+
+function tools(): Tools {
+    const envFile = execFileSync("bash", [path.join(repoRoot, "scripts", "e2e-setup.sh"), "all"], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] }).trim();
+    const values = Object.fromEntries(
+        fs.readFileSync(envFile, "utf8").split("\n").filter(Boolean).map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]),
+    ) as Partial<Tools>;
+    for (const k of ["NODE24", "CODE_SERVER", "CHROMIUM"] as const) assert.ok(values[k], `${envFile} has no ${k}`);
+    return values as Tools;
+}
+
+function freePort(): Promise<number> {
+    return new Promise((resolve, reject) => {
+        const server = net.createServer().listen(0, "127.0.0.1", () => {
+            const { port } = server.address() as net.AddressInfo;
+            server.close(() => resolve(port));
+        });
+        server.on("error", reject);
+    });
+}
+
+async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined> | T | undefined): Promise<T> {
+    const end = Date.now() + timeoutMs;
+    for (;;) {
+        const value = await probe();
+        if (value !== undefined) return value;
+        if (Date.now() > end) throw new Error(`Timed out after ${timeoutMs / 1000} s waiting for ${what}.`);
+        await new Promise((r) => setTimeout(r, 250));
+    }
+}
+
+/** The image's pixels vary: not blank, not one flat colour (drawn on a canvas inside the webview). */
+async function pixelSpread(img: Locator): Promise<{ width: number; height: number; min: number; max: number; distinct: number }> {
+    return img.evaluate(async (el: HTMLImageElement) => {
+        await el.decode();
+        const canvas = document.createElement("canvas");
+        canvas.width = el.naturalWidth;
+        canvas.height = el.naturalHeight;
+        const g = canvas.getContext("2d")!;
+        g.drawImage(el, 0, 0);
+        const data = g.getImageData(0, 0, canvas.width, canvas.height).data;
+        let min = 255;
+        let max = 0;
+        const seen = new Set<number>();
+        for (let i = 0; i < data.length; i += 4) {
+            const y = Math.round(0.299 * data[i]! + 0.587 * data[i + 1]! + 0.114 * data[i + 2]!);
+            min = Math.min(min, y);
+            max = Math.max(max, y);
+            seen.add((data[i]! << 16) | (data[i + 1]! << 8) | data[i + 2]!);
+        }
+        return { width: canvas.width, height: canvas.height, min, max, distinct: seen.size };
+    });
+}
+
+/** `minDistinct`: a map has many colours; a line plot (the faithfulness curves) only a few. */
+async function assertNotBlank(img: Locator, what: string, minDistinct = 8): Promise<void> {
+    const s = await pixelSpread(img);
+    assert.ok(s.width >= 16 && s.height >= 16, `${what}: image is ${s.width}×${s.height}`);
+    assert.ok(s.max - s.min >= 32 && s.distinct >= minDistinct, `${what}: the image is (nearly) blank: ${JSON.stringify(s)}`);
+}
+
+describe("CNN Interpret in code-server", { timeout: 15 * 60_000 }, () => {
+    let t: Tools;
+    let tmp: string;
+    let workspace: string;
+    let extensionsDir: string;
+    let userDataDir: string;
+    let server: ChildProcess | undefined;
+    let context: BrowserContext | undefined;
+    let page: Page;
+    let panel: FrameLocator;
+    const timings: Record<string, number> = {};
+    const covered: string[] = [];
+
+    const shot = async (name: string) => page.screenshot({ path: path.join(artifacts, `${name}.png`) });
+
+    /** The status bar item says "running … process N" (daemon/info's processId). */
+    const daemonPid = async (): Promise<number | undefined> => {
+        const label = await page.locator('[aria-label^="CNN Interpret daemon running"]').first().getAttribute("aria-label", { timeout: 1000 }).catch(() => null);
+        const m = label ? /process (\d+)/.exec(label) : null;
+        return m ? Number(m[1]) : undefined;
+    };
+
+    /** Daemons started from this test's extension folder (other daemons on the machine are not ours). */
+    const ourDaemons = (): number[] => {
+        try {
+            return execFileSync("pgrep", ["-f", `${extensionsDir}/.*/daemon/cnn-interpret-daemon`], { encoding: "utf8" }).split("\n").filter(Boolean).map(Number);
+        } catch {
+            return [];
+        }
+    };
+
+    before(async () => {
+        assert.ok(fs.existsSync(vsix), `No .vsix at ${vsix}: run 'npm run package' first.`);
+        t = tools();
+        fs.rmSync(artifacts, { recursive: true, force: true });
+        fs.mkdirSync(artifacts, { recursive: true });
+        tmp = fs.mkdtempSync(path.join(os.tmpdir(), "cnn-interpret-e2e-"));
+        workspace = path.join(tmp, "workspace");
+        extensionsDir = path.join(tmp, "extensions");
+        userDataDir = path.join(tmp, "user-data");
+        for (const d of [workspace, extensionsDir, path.join(userDataDir, "User"), path.join(tmp, "xdg-config"), path.join(tmp, "xdg-data"), path.join(tmp, "xdg-cache"), path.join(tmp, "tmp")]) {
+            fs.mkdirSync(d, { recursive: true });
+        }
+        fs.copyFileSync(path.join(repoRoot, "models", "samples", IMAGE), path.join(workspace, IMAGE));
+        fs.writeFileSync(
+            path.join(userDataDir, "User", "settings.json"),
+            JSON.stringify({
+                "telemetry.telemetryLevel": "off",
+                "update.mode": "none",
+                "extensions.autoCheckUpdates": false,
+                "extensions.autoUpdate": false,
+                "workbench.startupEditor": "none",
+                "workbench.secondarySideBar.defaultVisibility": "hidden",
+                "workbench.tips.enabled": false,
+                "security.workspace.trust.enabled": false,
+                "chat.disableAIFeatures": true,
+                "git.enabled": false,
+            }),
+        );
+        const port = await freePort();
+        const config = path.join(tmp, "config.yaml");
+        fs.writeFileSync(config, `bind-addr: 127.0.0.1:${port}\nauth: none\ncert: false\n`);
+        const env: NodeJS.ProcessEnv = {
+            ...process.env,
+            PATH: `${path.dirname(t.NODE24)}:${process.env["PATH"]}`,
+            XDG_CONFIG_HOME: path.join(tmp, "xdg-config"),
+            XDG_DATA_HOME: path.join(tmp, "xdg-data"),
+            XDG_CACHE_HOME: path.join(tmp, "xdg-cache"),
+            TMPDIR: path.join(tmp, "tmp"),
+        };
+        delete env["CNN_INTERPRET_DAEMON"]; // the bundled daemon, as a user gets it
+        delete env["CNN_INTERPRET_MODELS_DIR"];
+        const common = ["--config", config, "--user-data-dir", userDataDir, "--extensions-dir", extensionsDir];
+
+        let started = Date.now();
+        execFileSync(t.NODE24, [t.CODE_SERVER, ...common, "--install-extension", vsix, "--force"], { env, stdio: ["ignore", "pipe", "pipe"], timeout: 300_000 });
+        timings["installVsixMs"] = Date.now() - started;
+
+        started = Date.now();
+        const log = fs.openSync(path.join(artifacts, "code-server.log"), "w");
+        server = spawn(
+            t.NODE24,
+            [t.CODE_SERVER, ...common, "--disable-telemetry", "--disable-update-check", "--disable-workspace-trust", "--disable-getting-started-override", "--ignore-last-opened", workspace],
+            { env, detached: true, stdio: ["ignore", log, log] }, // its own process group: killed as a whole in after()
+        );
+        await until("code-server's /healthz", 120_000, async () => {
+            try {
+                return (await fetch(`http://127.0.0.1:${port}/healthz`)).ok ? true : undefined;
+            } catch {
+                return undefined;
+            }
+        });
+        context = await chromium.launchPersistentContext(path.join(tmp, "chromium"), {
+            executablePath: t.CHROMIUM,
+            headless: true,
+            viewport: { width: 1600, height: 1000 },
+            args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"],
+        });
+        page = context.pages()[0] ?? (await context.newPage());
+        await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspace)}`);
+        await page.locator(".monaco-workbench").waitFor({ timeout: 120_000 });
+        timings["workbenchReadyMs"] = Date.now() - started;
+    });
+
+    after(async () => {
+        fs.writeFileSync(path.join(artifacts, "timings.json"), JSON.stringify({ ...timings, covered }, null, 2) + "\n");
+        if (page) await shot("zz-last").catch(() => undefined);
+        await context?.close().catch(() => undefined);
+        if (server?.pid) {
+            try {
+                process.kill(-server.pid, "SIGTERM");
+            } catch {
+                // already gone
+            }
+        }
+        // the extension's log and the extension host's, for reading after a failure
+        if (userDataDir) {
+            for (const file of fs.readdirSync(path.join(userDataDir, "logs"), { recursive: true, encoding: "utf8" }).filter((f) => /CNN Interpret\.log$|exthost\.log$/.test(f))) {
+                fs.copyFileSync(path.join(userDataDir, "logs", file), path.join(artifacts, path.basename(file)));
+            }
+        }
+        if (tmp) fs.rmSync(tmp, { recursive: true, force: true, maxRetries: 3 });
+    });
+
+    it("right-click → Explain with CNN Interpret opens the panel with the prediction and feature maps", async () => {
+        // The remote extension host registers the extension's menus a few seconds after the workbench shows.
+        await page.locator('.activitybar .action-label[aria-label^="CNN Interpret"]').waitFor({ timeout: 60_000 });
+        const row = page.locator(".explorer-folders-view .monaco-list-row", { hasText: IMAGE });
+        await row.waitFor({ timeout: 60_000 });
+        await row.click({ button: "right" });
+        const item = page.getByRole("menuitem", { name: "Explain with CNN Interpret" });
+        await item.waitFor({ timeout: 30_000 });
+        const clicked = Date.now();
+        await item.click();
+
+        panel = page.frameLocator("iframe.webview.ready").first().frameLocator("iframe#active-frame");
+        const img = panel.locator('#view[data-state="ready"] #view-img');
+        await img.waitFor({ timeout: 120_000 });
+        await img.evaluate((el: HTMLImageElement) => el.decode());
+        timings["rightClickToFirstImageMs"] = Date.now() - clicked;
+
+        await panel.locator("#predictions .class-row").nth(4).waitFor({ timeout: 60_000 });
+        const labels = await panel.locator("#predictions .class-row .label").allTextContents();
+        assert.equal(labels.length, 5);
+        assert.equal(labels[0], "Ankle boot", `top-5: ${labels.join(", ")}`);
+        const probabilities = (await panel.locator("#predictions .class-row .prob").allTextContents()).map((p) => parseFloat(p));
+        assert.ok(probabilities[0]! > 50, `top probability ${probabilities[0]}%`);
+        assert.match((await panel.locator("#caption").textContent()) ?? "", /block1_conv1 \(features\.0\)/);
+        await assertNotBlank(img, "feature maps of block1_conv1");
+        const thumb = panel.locator("header img.thumb");
+        await assertNotBlank(thumb, "the image itself");
+        covered.push("explain from the explorer", "predictions", "feature maps");
+        await shot("01-explain-feature-maps");
+    });
+
+    it("shows each of the five views: a non-blank image, or plainly that the daemon does not have it yet", async () => {
+        const tabs = ["Filter patterns", "Grad-CAM", "LIME", "SHAP", "Feature maps"];
+        for (const [i, title] of tabs.entries()) {
+            const started = Date.now();
+            await panel.getByRole("tab", { name: title }).click();
+            const view = panel.locator("#view");
+            const state = await until(`the ${title} view`, 240_000, async () => {
+                const s = await view.getAttribute("data-state");
+                const tab = await view.getAttribute("data-tab");
+                const selected = await panel.getByRole("tab", { name: title }).getAttribute("aria-selected");
+                return selected === "true" && tab && s && s !== "loading" && s !== "idle" ? s : undefined;
+            });
+            const text = (await view.textContent()) ?? "";
+            if (state === "ready") {
+                await assertNotBlank(view.locator("#view-img"), title);
+                covered.push(title);
+                timings[`view ${title} ms`] = Date.now() - started;
+            } else {
+                assert.equal(state, "unavailable", `${title}: ${text}`);
+                assert.match(text, new RegExp(`${title} is not available yet: this daemon has no 'explain/\\w+' method`));
+                covered.push(`${title} (not in this daemon: says so)`);
+            }
+            await shot(`02-view-${i + 1}-${title.toLowerCase().replace(/[^a-z]+/g, "-")}`);
+        }
+    });
+
+    it("scores the Grad-CAM map's faithfulness, and the layer sweep opens Grad-CAM at a layer", async () => {
+        await panel.getByRole("tab", { name: "Grad-CAM" }).click();
+        await panel.locator('#view[data-tab="gradCam"][data-state="ready"] #view-img').waitFor({ timeout: 240_000 });
+        const line = panel.locator("#metrics-line");
+        await line.waitFor({ timeout: 240_000 });
+        const text = (await line.textContent()) ?? "";
+        assert.match(text, /^Deletion AUC [\d.]+ vs random [\d.]+ · Insertion AUC [\d.]+ vs random [\d.]+ — /);
+        assert.ok(text.includes("AUC"));
+        await assertNotBlank(panel.locator("#metrics-img"), "the deletion and insertion curves", 3);
+        covered.push(`Grad-CAM faithfulness: ${text}`);
+        await panel.locator("#metrics").scrollIntoViewIfNeeded();
+        await shot("05-grad-cam-scores");
+
+        await panel.locator("#sweep-btn").click();
+        const sweep = panel.locator('#layer-sweep[data-state="ready"] #sweep-img');
+        await sweep.waitFor({ timeout: 240_000 });
+        await assertNotBlank(sweep, "the layer sweep");
+        const names = await panel.locator("#layer-sweep .sweep-layers button").allTextContents();
+        assert.ok(names.length >= 2 && names.includes("block2_conv1_relu"), `layers of the sweep: ${names.join(", ")}`);
+        await panel.locator("#layer-sweep").scrollIntoViewIfNeeded();
+        await shot("06-layer-sweep");
+        await panel.locator("#layer-sweep .sweep-layers").getByRole("button", { name: "block2_conv1_relu", exact: true }).click();
+        await panel.locator("#caption", { hasText: "at block2_conv1_relu (" }).waitFor({ timeout: 120_000 });
+        await assertNotBlank(panel.locator('#view[data-state="ready"] #view-img'), "Grad-CAM at block2_conv1_relu from the sweep");
+        covered.push("layer sweep → Grad-CAM at a layer");
+
+        await panel.locator("#sanity-btn").click();
+        const verdict = panel.locator('#sanity[data-state="ready"] #sanity-verdict');
+        await verdict.waitFor({ timeout: 240_000 });
+        const stages = await panel.locator("#sanity .stages li").allTextContents();
+        assert.ok(stages.length >= 2 && stages.every((s) => /: (ρ -?[\d.]+|flat map)$/.test(s)), `stages: ${stages.join(" | ")}`);
+        await assertNotBlank(panel.locator("#sanity-img"), "the sanity check's strip");
+        covered.push(`sanity check: ${(await verdict.textContent()) ?? ""}`);
+        await panel.locator("#sanity").scrollIntoViewIfNeeded();
+        await shot("07-sanity-check");
+    });
+
+    it("compares two views side by side with one zoom for both", async () => {
+        await panel.locator("#compare-btn").click();
+        await panel.locator("#compare-left").waitFor({ timeout: 10_000 });
+        await panel.locator("#layer").selectOption({ label: (await panel.locator("#layer option", { hasText: "block3_conv1_relu" }).first().textContent()) ?? "" });
+        const right = panel.locator("#compare #view-img");
+        await right.waitFor({ timeout: 120_000 });
+        await panel.locator("#zoom").fill("2");
+        const widths = async () =>
+            Promise.all(["#compare-left", "#compare #view-img"].map((sel) => panel.locator(sel).evaluate((el: HTMLImageElement) => [el.naturalWidth, el.getBoundingClientRect().width] as const)));
+        const both = await until("both panes at 2×", 10_000, async () => {
+            const w = await widths();
+            return w.every(([n, css]) => n > 0 && Math.abs(css - 2 * n) <= 2) ? w : undefined;
+        });
+        assert.equal(both.length, 2);
+        await assertNotBlank(right, "the right pane of Compare");
+        covered.push("compare with linked zoom");
+        await panel.locator("#compare").scrollIntoViewIfNeeded();
+        await shot("08-compare");
+        await panel.getByRole("button", { name: "Close compare" }).click();
+        await panel.locator("#compare").waitFor({ state: "detached", timeout: 10_000 });
+    });
+
+    it("clicking a layer in the Layers tree changes the feature maps", async () => {
+        await panel.getByRole("tab", { name: "Feature maps" }).click();
+        const img = panel.locator('#view[data-state="ready"] #view-img');
+        await img.waitFor({ timeout: 60_000 });
+        const before = await img.getAttribute("src");
+
+        await page.locator('.activitybar .action-label[aria-label^="CNN Interpret"]').click();
+        const layer = page.locator('.monaco-list-row[aria-label^="block2_conv1,"]');
+        await layer.waitFor({ timeout: 60_000 });
+        await layer.click();
+
+        await panel.locator("#caption", { hasText: "block2_conv1 (features.5)" }).or(panel.locator("#caption", { hasText: "block2_conv1 (" })).waitFor({ timeout: 60_000 });
+        const after = await img.getAttribute("src");
+        assert.notEqual(after, before, "the feature maps did not change");
+        assert.match((await panel.locator("#layer").inputValue()) ?? "", /^features\.\d+$/);
+        await assertNotBlank(img, "feature maps of block2_conv1");
+        covered.push("Layers tree → panel");
+        await shot("03-layer-from-tree");
+    });
+
+    it("restarts the daemon when it is killed, and the next request works", async () => {
+        const pid = await until("the daemon's pid in the status bar", 30_000, daemonPid);
+        const status = page.locator('[aria-label^="CNN Interpret daemon running"]').first();
+        assert.match((await status.getAttribute("aria-label")) ?? "", /model fashion-vgg, device cpu, process \d+/);
+        assert.match((await status.textContent()) ?? "", /fashion-vgg · cpu/);
+        assert.deepEqual(ourDaemons(), [pid], "the status bar's pid is the daemon process");
+        const killed = Date.now();
+        process.kill(pid, "SIGKILL");
+
+        const restarted = await until("a new daemon", 120_000, async () => {
+            const p = await daemonPid();
+            return p !== undefined && p !== pid ? p : undefined;
+        });
+        timings["daemonRestartMs"] = Date.now() - killed;
+        assert.deepEqual(ourDaemons(), [restarted]);
+
+        const img = panel.locator('#view[data-state="ready"] #view-img');
+        const before = await img.getAttribute("src");
+        await page.locator('.monaco-list-row[aria-label^="block3_conv1,"]').click();
+        await panel.locator("#caption", { hasText: "block3_conv1 (" }).waitFor({ timeout: 60_000 });
+        assert.notEqual(await img.getAttribute("src"), before);
+        await assertNotBlank(img, "feature maps of block3_conv1 after the restart");
+        covered.push("daemon killed → restarted → next request served");
+        await shot("04-after-daemon-restart");
+    });
+});

@@ -1,0 +1,116 @@
+using System.Buffers.Binary;
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
+using System.Text;
+
+namespace CnnInterpret.Core.Caching;
+
+/// <summary>A cached filter pattern: pixels [C,H,W] in [0,1] and the channel's mean activation before and after.</summary>
+public sealed record CachedPattern(float[] Pixels, int[] Shape, float ActivationBefore, float ActivationAfter);
+
+/// <summary>
+/// Filter patterns on disk, one small file per (model weights, layer, channel, preset, steps, seed, size), so a pattern
+/// is computed once per machine. Files are written to a temporary name and renamed, so a reader never sees half a
+/// file; a file that does not read back (truncated, another version) counts as a miss and is rewritten.
+/// The folder is <c>CNN_INTERPRET_CACHE</c> when set, else the platform's user cache folder + <c>cnn-interpret</c>;
+/// patterns live in its <c>filter-patterns</c> subfolder, created on the first write.
+/// </summary>
+public sealed class FilterPatternCache(string directory)
+{
+    private static readonly byte[] Magic = "CIFP0001"u8.ToArray();
+    private long _hits, _misses;
+
+    public string Directory { get; } = directory;
+    public long Hits => Interlocked.Read(ref _hits);
+    public long Misses => Interlocked.Read(ref _misses);
+
+    public static FilterPatternCache Default() => new(Path.Combine(RootDirectory(), "filter-patterns"));
+
+    /// <summary><c>CNN_INTERPRET_CACHE</c>, else ~/.cache (or $XDG_CACHE_HOME) on Linux, ~/Library/Caches on macOS, %LOCALAPPDATA% on Windows, + cnn-interpret.</summary>
+    public static string RootDirectory()
+    {
+        if (Environment.GetEnvironmentVariable("CNN_INTERPRET_CACHE") is { Length: > 0 } overridden) return overridden;
+        var home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
+        var root = OperatingSystem.IsWindows() ? Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData)
+            : OperatingSystem.IsMacOS() ? Path.Combine(home, "Library", "Caches")
+            : Environment.GetEnvironmentVariable("XDG_CACHE_HOME") is { Length: > 0 } xdg ? xdg
+            : Path.Combine(home, ".cache");
+        return Path.Combine(root, "cnn-interpret");
+    }
+
+    public static string Key(string weights, string layer, int channel, string preset, int steps, int seed, int height, int width) =>
+        $"{weights}|{layer}|{channel}|{preset}|{steps}|{seed}|{height}x{width}";
+
+    public CachedPattern? TryGet(string key)
+    {
+        var path = PathOf(key);
+        try
+        {
+            if (File.Exists(path) && Read(File.ReadAllBytes(path), key) is { } pattern)
+            {
+                Interlocked.Increment(ref _hits);
+                return pattern;
+            }
+        }
+        catch (IOException)
+        {
+        }
+        Interlocked.Increment(ref _misses);
+        return null;
+    }
+
+    /// <summary>Stores a pattern; false when the folder cannot be written (the pattern is then simply not cached).</summary>
+    public bool Put(string key, CachedPattern pattern)
+    {
+        var path = PathOf(key);
+        var temporary = $"{path}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp";
+        try
+        {
+            System.IO.Directory.CreateDirectory(Directory);
+            File.WriteAllBytes(temporary, Write(key, pattern));
+            File.Move(temporary, path, overwrite: true);
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            try { File.Delete(temporary); } catch (Exception d) when (d is IOException or UnauthorizedAccessException) { }
+            return false;
+        }
+    }
+
+    private string PathOf(string key) => Path.Combine(Directory, Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key))) + ".pattern");
+
+    // Layout: magic, key length + UTF-8 key (guards against hash collisions), C, H, W, before, after, pixels; little-endian.
+    private static byte[] Write(string key, CachedPattern p)
+    {
+        var keyBytes = Encoding.UTF8.GetBytes(key);
+        using var stream = new MemoryStream();
+        using var writer = new BinaryWriter(stream);
+        writer.Write(Magic);
+        writer.Write(keyBytes.Length);
+        writer.Write(keyBytes);
+        foreach (var d in p.Shape) writer.Write(d);
+        writer.Write(p.ActivationBefore);
+        writer.Write(p.ActivationAfter);
+        writer.Write(MemoryMarshal.AsBytes(p.Pixels.AsSpan()));
+        writer.Flush();
+        return stream.ToArray();
+    }
+
+    private static CachedPattern? Read(byte[] bytes, string key)
+    {
+        var span = bytes.AsSpan();
+        if (span.Length < Magic.Length + 4 || !span[..Magic.Length].SequenceEqual(Magic)) return null;
+        span = span[Magic.Length..];
+        var keyLength = BinaryPrimitives.ReadInt32LittleEndian(span);
+        if (keyLength < 0 || span.Length < 4 + keyLength + 20 || Encoding.UTF8.GetString(span.Slice(4, keyLength)) != key) return null;
+        span = span[(4 + keyLength)..];
+        int[] shape = [BinaryPrimitives.ReadInt32LittleEndian(span), BinaryPrimitives.ReadInt32LittleEndian(span[4..]), BinaryPrimitives.ReadInt32LittleEndian(span[8..])];
+        var before = BinaryPrimitives.ReadSingleLittleEndian(span[12..]);
+        var after = BinaryPrimitives.ReadSingleLittleEndian(span[16..]);
+        span = span[20..];
+        var count = (long)shape[0] * shape[1] * shape[2];
+        if (shape.Any(d => d <= 0) || span.Length != count * 4) return null;
+        return new CachedPattern(MemoryMarshal.Cast<byte, float>(span).ToArray(), shape, before, after);
+    }
+}

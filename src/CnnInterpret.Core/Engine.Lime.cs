@@ -1,0 +1,147 @@
+using System.Diagnostics;
+using CnnInterpret.Core.Explainers;
+using CnnInterpret.Core.Imaging;
+using CnnInterpret.Core.Models;
+
+namespace CnnInterpret.Core;
+
+/// <summary>
+/// What a LIME or SHAP request asks for; null fields take the method's defaults.
+/// </summary>
+/// <param name="Target">What to explain; null: the top class (SHAP: the two most probable classes).</param>
+/// <param name="Samples">A count, or "auto" (stop when the top segments are stable).</param>
+/// <param name="Baseline">LIME/KernelSHAP: gray | black | mean | blur; GradientSHAP: dataset | blur | black | noise.</param>
+/// <param name="Score">"probability" or "logit".</param>
+/// <param name="BatchSize">Forward batch size; null: from the memory budget.</param>
+/// <param name="MemoryBudgetBytes">Activations one batch may hold; null: <see cref="Engine.SamplingMemoryBudget"/>.</param>
+/// <param name="Layer">GradientSHAP only: attribute this layer's activation instead of the pixels.</param>
+/// <param name="Paired">KernelSHAP only: antithetic (coalition + complement) sampling.</param>
+public sealed record SamplingRequest(
+    Target? Target = null,
+    string? Samples = null,
+    int? Segments = null,
+    double? Compactness = null,
+    int? Seed = null,
+    string? Baseline = null,
+    string? Score = null,
+    int? BatchSize = null,
+    long? MemoryBudgetBytes = null,
+    string? Layer = null,
+    bool Paired = true);
+
+/// <summary>An explanation so far, rendered: sent to clients about every second.</summary>
+/// <param name="Values">Per target: weights per segment (LIME, KernelSHAP) or the channel-summed map (GradientSHAP).</param>
+public sealed record RenderedPartial(int Samples, int Total, double[][] Values, byte[] Png);
+
+/// <summary>A LIME explanation with its pictures.</summary>
+/// <param name="Map">The weight of each pixel's segment, [H,W].</param>
+/// <param name="Png">The picture and the weight map side by side (signed scale).</param>
+/// <param name="SegmentsPng">The superpixel boundaries over the picture.</param>
+/// <param name="TopPng">The top positive segments, the rest dimmed (lime's view).</param>
+public sealed record LimeExplanation(
+    string Model,
+    Target Target,
+    string TargetLabel,
+    Segmentation Segments,
+    LimeResult Result,
+    float[] Map,
+    string Baseline,
+    string Score,
+    int BatchSize,
+    byte[] Png,
+    byte[] SegmentsPng,
+    byte[] TopPng,
+    double Seconds);
+
+public sealed partial class Engine
+{
+    /// <summary>
+    /// The activations one batch of perturbed images may hold (a setting: CNN_INTERPRET_MEMORY_BUDGET_MIB,
+    /// default 1024). Sets the batch size of LIME, KernelSHAP and GradientSHAP; peak memory does not grow with samples.
+    /// </summary>
+    public long SamplingMemoryBudget { get; set; } =
+        long.TryParse(Environment.GetEnvironmentVariable("CNN_INTERPRET_MEMORY_BUDGET_MIB"), out var mib) && mib > 0 ? mib << 20 : PerturbationScorer.DefaultBudgetBytes;
+
+    public LimeExplanation Lime(string? modelId, string imagePath, SamplingRequest request, IProgress<ExplainProgress>? progress = null,
+        CancellationToken cancellation = default)
+    {
+        var clock = Stopwatch.StartNew();
+        var setup = PrepareSampling(modelId, imagePath, request, cancellation);
+        using var input = setup.Input;
+        var target = Target.Resolve(request.Target, setup.Model, setup.Logits);
+        var samples = SampleCount.Parse(request.Samples, Explainers.Lime.DefaultSamples);
+        var kind = ParseScore(request.Score, ScoreKind.Probability);
+        var fill = SegmentFill.Parse(request.Baseline, setup.Model.Input);
+        var batch = BatchSize(setup.Model, request, gradients: false);
+        var segments = setup.Segments;
+        var scorer = PerturbationScorer.ForModel(setup.Model, input.Data, SegmentFill.Build(fill, input.Data, setup.Model.Input, segments),
+            segments, [target], kind, batch);
+        var result = Explainers.Lime.Explain(scorer, new LimeOptions(samples, request.Seed ?? 0),
+            p => progress?.Report(new ExplainProgress(p.Samples, p.Total, $"LIME: {p.Samples} of {p.Total} samples",
+                new RenderedPartial(p.Samples, p.Total, p.Values, RenderSegmentMaps(input, segments, p.Values)))),
+            cancellation);
+        var map = segments.Paint(result.Fit.Weights);
+        using var top = SegmentBoundaries.Render(input.Display, segments.Labels, result.TopPositive.ToHashSet());
+        var png = RenderSegmentMaps(input, segments, [result.Fit.Weights]);
+        ReportFinal(progress, "LIME", result.Samples, [result.Fit.Weights], png);
+        return new LimeExplanation(setup.Model.Id, target, target.Describe(setup.Model), segments, result, map,
+            SegmentFill.Name(fill), ScoreName(kind, [target]), batch, png, setup.SegmentsPng, ChannelGrid.ToPng(top), clock.Elapsed.TotalSeconds);
+    }
+
+    /// <summary>The model, the image as it sees it, its logits and its superpixels: what every sampling explainer starts from.</summary>
+    private sealed record SamplingSetup(CnnModel Model, ModelInput Input, float[] Logits, Segmentation Segments, byte[] SegmentsPng);
+
+    private SamplingSetup PrepareSampling(string? modelId, string imagePath, SamplingRequest request, CancellationToken cancellation)
+    {
+        var model = GetModel(modelId);
+        var logits = Activations(model, imagePath, cancellation).Logits;
+        if (request.Seed is < 0) throw new CnnInterpretException(ErrorKind.InvalidArgument, $"seed must be 0 or more; got {request.Seed}.");
+        var slic = new SlicOptions(request.Segments, request.Compactness);
+        Slic.Validate(slic, model.Input.Height, model.Input.Width); // before decoding: a bad count fails fast
+        using var decoded = ImageLoader.Decode(ImageLoader.ReadFile(imagePath, ImageLimits), imagePath, ImageLimits, model.Input.Background);
+        var input = ImagePreprocessor.Prepare(decoded.Pixels, model.Input);
+        try
+        {
+            var segments = Slic.Segment(input.Display, slic);
+            using var boundaries = SegmentBoundaries.Render(input.Display, segments.Labels);
+            return new SamplingSetup(model, input, logits, segments, ChannelGrid.ToPng(boundaries));
+        }
+        catch
+        {
+            input.Dispose();
+            throw;
+        }
+    }
+
+    private int BatchSize(CnnModel model, SamplingRequest request, bool gradients)
+    {
+        if (request.BatchSize is { } size)
+            return size is >= 1 and <= 4096 ? size
+                : throw new CnnInterpretException(ErrorKind.InvalidArgument, $"batchSize must be between 1 and 4096; got {size}. Leave it out to size batches from the memory budget.");
+        return PerturbationScorer.BatchSizeFor(model, request.MemoryBudgetBytes ?? SamplingMemoryBudget, gradients);
+    }
+
+    private static ScoreKind ParseScore(string? text, ScoreKind fallback) => text?.ToLowerInvariant() switch
+    {
+        null or "" => fallback,
+        "probability" => ScoreKind.Probability,
+        "logit" => ScoreKind.Logit,
+        _ => throw new CnnInterpretException(ErrorKind.InvalidArgument, $"Unknown score '{text}'; use \"probability\" (softmax) or \"logit\"."),
+    };
+
+    /// <summary>What result.json calls the score: probability, logit, or activation (a channel target).</summary>
+    private static string ScoreName(ScoreKind kind, IReadOnlyList<Target> targets) =>
+        targets.All(t => t is Target.Channel) ? "activation" : kind == ScoreKind.Probability ? "probability" : "logit";
+
+    /// <summary>The last report: the final numbers and picture, done = total (it ends a client's progress).</summary>
+    private static void ReportFinal(IProgress<ExplainProgress>? progress, string method, int samples, double[][] values, byte[] png) =>
+        progress?.Report(new ExplainProgress(samples, samples, $"{method}: done, {samples} samples", new RenderedPartial(samples, samples, values, png)));
+
+    /// <summary>The picture and one map per target of per-segment values, on one signed scale.</summary>
+    private static byte[] RenderSegmentMaps(ModelInput input, Segmentation segments, IReadOnlyList<double[]> values)
+    {
+        var maps = values.Select(v => segments.Paint(v)).ToList();
+        using var image = AttributionMap.Render(input.Display, maps, segments.Height, segments.Width, labels: segments.Labels);
+        return ChannelGrid.ToPng(image);
+    }
+}

@@ -1,0 +1,97 @@
+using CnnInterpret.Core.Explainers;
+using CnnInterpret.Core.Imaging;
+using CnnInterpret.Core.Models;
+
+namespace CnnInterpret.Core;
+
+/// <summary>What to explain for the trust views: a method and the options it needs.</summary>
+/// <param name="Method">"grad-cam", "grad-cam++", "lime", "kernel-shap" or "gradient-shap".</param>
+/// <param name="Layer">Grad-CAM's layer; default the last conv layer.</param>
+/// <param name="Samples">LIME/KernelSHAP/GradientSHAP samples (default: each method's own).</param>
+public sealed record TrustRequest(string Method, string? Layer = null, Target? Target = null, string? Samples = null, int? Segments = null, int Seed = 0);
+
+public sealed record MetricsResult(string Method, Target Target, string TargetLabel, string Score, FaithfulnessCurves Map, FaithfulnessCurves Random,
+    float[] Heatmap, byte[] PlotPng);
+
+public sealed record SanityExplanation(string Method, Target Target, string TargetLabel, SanityResult Result, byte[] StripPng);
+
+public sealed record LayerSweepResult(Target Target, string TargetLabel, float Score, IReadOnlyList<LayerMap> Maps, byte[] StripPng);
+
+public sealed partial class Engine
+{
+    public static IReadOnlyList<string> TrustMethods => ["grad-cam", "grad-cam++", "lime", "kernel-shap", "gradient-shap"];
+
+    /// <summary>
+    /// Deletion and insertion curves of <paramref name="request"/>'s map, and of random maps as the reference a
+    /// faithful map must beat (<see cref="Faithfulness"/>).
+    /// </summary>
+    public MetricsResult Metrics(string? modelId, string imagePath, TrustRequest request, int steps = Faithfulness.DefaultSteps,
+        IProgress<ExplainProgress>? progress = null, CancellationToken cancellation = default)
+    {
+        var model = GetModel(modelId);
+        var target = Target.Resolve(request.Target, model, Activations(model, imagePath, cancellation).Logits);
+        progress?.Report(new ExplainProgress(0, 3, $"computing the {request.Method} map"));
+        var map = ExplanationMap(model.Id, imagePath, request with { Target = target }, cancellation);
+        using var input = PrepareInput(model, imagePath);
+        var spec = model.Input;
+        var black = new float[input.Data.Length];
+        ImagePreprocessor.NormaliseInPlace(black, spec); // a removed pixel is black, as in RISE
+        var blurred = GaussianBlur.Apply(input.Data, spec.ChannelCount, spec.Height, spec.Width, GaussianBlur.DefaultSigma(spec.Height, spec.Width));
+        progress?.Report(new ExplainProgress(1, 3, "deletion and insertion curves"));
+        var curves = Faithfulness.Curves(model, input.Data, black, blurred, target, Faithfulness.Order(map), steps, cancellation: cancellation);
+        progress?.Report(new ExplainProgress(2, 3, "random reference"));
+        var random = Faithfulness.RandomReference(model, input.Data, black, blurred, target, steps, request.Seed, cancellation: cancellation);
+        progress?.Report(new ExplainProgress(3, 3, "done"));
+        return new MetricsResult(request.Method, target, target.Describe(model), target is Target.Class ? "probability" : "activation",
+            curves, random, map, CurvePlot.Render(curves, random));
+    }
+
+    /// <summary>The model-parameter randomisation test on a private copy of the model (<see cref="SanityCheck"/>).</summary>
+    public SanityExplanation Sanity(string? modelId, string imagePath, TrustRequest request, int? maxStages = null,
+        IProgress<ExplainProgress>? progress = null, CancellationToken cancellation = default)
+    {
+        var model = GetModel(modelId);
+        var target = Target.Resolve(request.Target, model, Activations(model, imagePath, cancellation).Logits);
+        var (copy, lease) = Models.BuildPrivateCopy(model.Id, $"{model.Id}#sanity-{Guid.NewGuid():N}");
+        using (lease)
+        {
+            copy.MarkModified("private-copy");
+            var result = SanityCheck.Run(copy, m => ExplanationMap(m.Id, imagePath, request with { Target = target }, cancellation),
+                request.Seed, maxStages, progress, cancellation);
+            using var display = PrepareInput(model, imagePath);
+            var strip = MapStrip.Render(display.Display, result.Stages.Select(s => (s.Map, s.Randomized is null ? "original" : model.GetLayer(s.Randomized).DisplayName)).ToList());
+            return new SanityExplanation(request.Method, target, target.Describe(model), result, strip);
+        }
+    }
+
+    /// <summary>Grad-CAM (or Grad-CAM++) at every conv layer from one forward and one backward (<see cref="LayerSweep"/>).</summary>
+    public LayerSweepResult LayerSweep(string? modelId, string imagePath, Target? target = null, string? method = null, CancellationToken cancellation = default)
+    {
+        var model = GetModel(modelId);
+        using var input = PrepareInput(model, imagePath);
+        var (resolved, score, maps) = Explainers.LayerSweep.Run(model, input.Data, target, BaseCam.Create(method), cancellation: cancellation);
+        var strip = MapStrip.Render(input.Display, maps.Select(m => (m.Heatmap, m.Layer.DisplayName.Replace("_relu", ""))).ToList());
+        return new LayerSweepResult(resolved, resolved.Describe(model), score, maps, strip);
+    }
+
+    /// <summary>The [H,W] map a method gives for the request's (resolved) target.</summary>
+    private float[] ExplanationMap(string modelId, string imagePath, TrustRequest request, CancellationToken cancellation)
+    {
+        var sampling = new SamplingRequest(request.Target, request.Samples, request.Segments, Seed: request.Seed);
+        return request.Method switch
+        {
+            "grad-cam" or "grad-cam++" => GradCam(GetModel(modelId), imagePath, request.Layer ?? DefaultCamLayer(GetModel(modelId)), request.Target,
+                request.Method, cancellation: cancellation, render: false).Heatmap,
+            "lime" => Lime(modelId, imagePath, sampling, cancellation: cancellation).Map,
+            "kernel-shap" => KernelShap(modelId, imagePath, sampling, cancellation: cancellation).Targets[0].Map,
+            "gradient-shap" => GradientShap(modelId, imagePath, sampling, cancellation: cancellation).Targets[0].Map,
+            _ => throw new CnnInterpretException(ErrorKind.InvalidArgument, $"Unknown method '{request.Method}'. Use one of: {string.Join(", ", TrustMethods)}."),
+        };
+    }
+
+    /// <summary>The last conv layer: where Grad-CAM is usually taken (the most class-specific spatial map).</summary>
+    public static string DefaultCamLayer(CnnModel model) =>
+        Explainers.LayerSweep.ConvLayers(model).LastOrDefault()?.Name
+        ?? model.Layers.LastOrDefault(l => l.IsSpatial)?.Name
+        ?? throw new CnnInterpretException(ErrorKind.InvalidArgument, $"Model '{model.Id}' has no layer with a spatial output.");
+}

@@ -1,0 +1,233 @@
+namespace CnnInterpret.Core.Explainers;
+
+/// <param name="Paired">Draw each coalition together with its complement (antithetic sampling).</param>
+public sealed record KernelShapOptions(
+    SampleCount Samples,
+    int Seed = 0,
+    bool Paired = true,
+    TimeSpan? PartialInterval = null);
+
+/// <summary>Shapley values of the segments, per target: Σ Values[t] = Fx[t] − FBaseline[t] exactly.</summary>
+/// <param name="Fx">f(image): every segment shown.</param>
+/// <param name="FBaseline">f(all segments hidden).</param>
+/// <param name="Samples">Model evaluations used, the two above included.</param>
+/// <param name="Exact">True when every coalition was evaluated and the values come from Shapley's formula.</param>
+/// <param name="Stability">Agreement of the top segments between estimates from two halves of the samples (1 when exact).</param>
+public sealed record KernelShapResult(
+    double[][] Values,
+    double[] Fx,
+    double[] FBaseline,
+    int Samples,
+    int Seed,
+    bool Exact,
+    bool Paired,
+    double Stability,
+    bool Cancelled);
+
+/// <summary>
+/// KernelSHAP over superpixels: Lundberg and Lee, "A Unified Approach to Interpreting Model Predictions",
+/// NeurIPS 2017. Coalitions z are drawn from the Shapley kernel's distribution (size s with probability ∝
+/// (M−1)/(s(M−s)), then a uniform subset of that size), so the regression weights are all 1; with
+/// <see cref="KernelShapOptions.Paired"/> each draw comes with its complement (Covert and Lee, "Improving
+/// KernelSHAP", AISTATS 2021). The values solve min Σ (f(z) − f(∅) − φ·z)² subject to Σφ = f(x) − f(∅)
+/// exactly, by a Lagrange multiplier (the constraint the shap library enforces by eliminating one variable).
+/// When 2^M evaluations fit in the requested samples every coalition is evaluated and the values come from
+/// Shapley's formula itself. Deviation from the shap library: no exhaustive enumeration of the smallest and
+/// largest coalition sizes before sampling.
+/// </summary>
+public static class KernelShap
+{
+    public const int DefaultSamples = 1000;
+
+    public static KernelShapResult Explain(PerturbationScorer scorer, KernelShapOptions options, Action<AttributionPartial>? partial = null,
+        CancellationToken cancellation = default)
+    {
+        int m = scorer.Segments, targets = scorer.Targets;
+        if (!options.Samples.Auto && m < 31 && 1L << m <= options.Samples.Count)
+            return Exactly(scorer, options, partial, cancellation);
+
+        var total = options.Paired ? 2 + (options.Samples.Count - 2) / 2 * 2 : options.Samples.Count;
+        var masks = Masks(m, total, new Random(options.Seed), options.Paired);
+        var scores = new double[total * targets];
+        var timer = new PartialTimer(options.PartialInterval ?? TimeSpan.FromSeconds(1));
+        void AfterBatch(int scored)
+        {
+            var usable = Usable(scored, options.Paired);
+            if (partial is null || usable < 4 || !timer.Due()) return;
+            partial(new AttributionPartial(usable, total, Solve(masks, scores, m, targets, SampleRows(usable))));
+        }
+
+        int done;
+        var stability = double.NaN;
+        var cancelled = false;
+        if (!options.Samples.Auto)
+        {
+            done = scorer.Score(masks, scores, 0, total, cancellation, AfterBatch);
+            cancelled = done < total;
+        }
+        else
+        {
+            done = 0;
+            var stableChecks = 0;
+            while (done < total && stableChecks < 2)
+            {
+                var step = Math.Min(Sampling.AutoStep, total - done); // multiples of 100 keep pairs whole
+                var scored = scorer.Score(masks, scores, done, step, cancellation, AfterBatch);
+                done += scored;
+                if (cancelled = scored < step) break;
+                stability = Stability(masks, scores, m, targets, done, options.Paired);
+                stableChecks = done >= 2 * Sampling.AutoStep && stability >= Sampling.StableAgreement ? stableChecks + 1 : 0;
+            }
+        }
+        done = Usable(done, options.Paired);
+        if (done < 4) throw new OperationCanceledException(cancellation);
+        if (cancelled || double.IsNaN(stability)) stability = Stability(masks, scores, m, targets, done, options.Paired);
+        var values = Solve(masks, scores, m, targets, SampleRows(done));
+        return new KernelShapResult(values, Column(scores, targets, 0), Column(scores, targets, 1), done, options.Seed, false, options.Paired, stability, cancelled);
+    }
+
+    /// <summary>
+    /// Mask rows [count, m]: row 0 all shown, row 1 all hidden, then coalitions from the Shapley kernel's
+    /// distribution (each followed by its complement when <paramref name="paired"/>).
+    /// </summary>
+    public static byte[] Masks(int m, int count, Random random, bool paired)
+    {
+        var masks = new byte[count * m];
+        Array.Fill(masks, (byte)1, 0, m);
+        // Cumulative probability of coalition sizes 1…m−1, ∝ (m−1)/(s(m−s)).
+        var cumulative = new double[m - 1];
+        for (var s = 1; s < m; s++) cumulative[s - 1] = (s > 1 ? cumulative[s - 2] : 0) + 1.0 / (s * (m - s));
+        var order = Enumerable.Range(0, m).ToArray();
+        for (var row = 2; row < count; row++)
+        {
+            var o = row * m;
+            if (paired && row % 2 == 1)
+            {
+                for (var j = 0; j < m; j++) masks[o + j] = (byte)(1 - masks[o - m + j]);
+                continue;
+            }
+            var u = random.NextDouble() * cumulative[^1];
+            var size = 1 + Array.FindIndex(cumulative, c => u < c);
+            if (size == 0) size = m - 1;
+            for (var i = 0; i < size; i++)
+            {
+                var pick = random.Next(i, m);
+                (order[i], order[pick]) = (order[pick], order[i]);
+                masks[o + order[i]] = 1;
+            }
+        }
+        return masks;
+    }
+
+    /// <summary>
+    /// The constrained least squares per target over <paramref name="rows"/>: with A = Σ w z zᵀ and b = Σ w z (f(z) − f(∅))
+    /// (w = 1 for coalitions drawn from the kernel, the kernel weight itself for enumerated ones),
+    /// φ = A⁻¹(b − λ1) with λ chosen so that Σφ = f(x) − f(∅).
+    /// </summary>
+    public static double[][] Solve(byte[] masks, double[] scores, int m, int targets, IEnumerable<int> rows, double[]? weights = null)
+    {
+        var a = new double[m, m];
+        var b = Enumerable.Range(0, targets).Select(_ => new double[m]).ToArray();
+        var shown = new List<int>(m);
+        foreach (var row in rows)
+        {
+            var w = weights?[row - 2] ?? 1; // weights of the sampled rows, from row 2 on
+            shown.Clear();
+            for (var j = 0; j < m; j++) if (masks[row * m + j] != 0) shown.Add(j);
+            foreach (var j in shown)
+            {
+                foreach (var k in shown) a[j, k] += w;
+                for (var t = 0; t < targets; t++) b[t][j] += w * (scores[row * targets + t] - scores[targets + t]);
+            }
+        }
+        var solutions = Sampling.SolveSymmetric(a, [.. b, Enumerable.Repeat(1.0, m).ToArray()]);
+        var ones = solutions[^1];
+        return Enumerable.Range(0, targets).Select(t =>
+        {
+            var delta = scores[t] - scores[targets + t];
+            var lambda = (solutions[t].Sum() - delta) / ones.Sum();
+            return solutions[t].Select((u, j) => u - lambda * ones[j]).ToArray();
+        }).ToArray();
+    }
+
+    /// <summary>
+    /// Exact Shapley values: every coalition evaluated, then φᵢ = Σ |S|!(M−|S|−1)!/M! (v(S∪i) − v(S)). The coalitions
+    /// are scored in a seeded random order (all shown and all hidden first), so that the partial results, and the
+    /// result of a cancelled run, are the Shapley-kernel-weighted regression on a random subset of them.
+    /// </summary>
+    private static KernelShapResult Exactly(PerturbationScorer scorer, KernelShapOptions options, Action<AttributionPartial>? partial,
+        CancellationToken cancellation)
+    {
+        int m = scorer.Segments, targets = scorer.Targets, count = 1 << m;
+        var random = new Random(options.Seed);
+        var order = new[] { count - 1, 0 }.Concat(Enumerable.Range(1, count - 2).OrderBy(_ => random.Next())).ToArray();
+        var masks = new byte[count * m];
+        for (var r = 0; r < count; r++)
+            for (var j = 0; j < m; j++) masks[r * m + j] = (byte)(order[r] >> j & 1);
+        var scores = new double[count * targets];
+        var weights = SampleRows(count).Select(r => KernelWeight(m, System.Numerics.BitOperations.PopCount((uint)order[r]))).ToArray();
+        double[][] Estimate(int scored) => Solve(masks, scores, m, targets, SampleRows(scored), weights);
+        var timer = new PartialTimer(options.PartialInterval ?? TimeSpan.FromSeconds(1));
+        var done = scorer.Score(masks, scores, 0, count, cancellation, scored =>
+        {
+            if (partial is not null && scored >= 4 && timer.Due()) partial(new AttributionPartial(scored, count, Estimate(scored)));
+        });
+        if (done < count)
+        {
+            if (done < 4) throw new OperationCanceledException(cancellation);
+            var halves = Enumerable.Range(0, 2).Select(h => Solve(masks, scores, m, targets, SampleRows(done).Where(r => r % 2 == h), weights)[0]).ToArray();
+            return new KernelShapResult(Estimate(done), Column(scores, targets, 0), Column(scores, targets, 1), done, options.Seed, false, options.Paired,
+                Sampling.Agreement(halves[0], halves[1]), true);
+        }
+        var row = new int[count];
+        for (var r = 0; r < count; r++) row[order[r]] = r;
+        var values = Enumerable.Range(0, targets).Select(t => Shapley(m, c => scores[row[c] * targets + t])).ToArray();
+        return new KernelShapResult(values, Column(scores, targets, 0), Column(scores, targets, 1), count, options.Seed, true, options.Paired, 1, false);
+    }
+
+    /// <summary>The Shapley kernel's weight of a coalition of <paramref name="size"/> of <paramref name="m"/>: (M−1)/(C(M,s)·s·(M−s)).</summary>
+    public static double KernelWeight(int m, int size)
+    {
+        double binomial = 1;
+        for (var i = 0; i < size; i++) binomial = binomial * (m - i) / (i + 1);
+        return (m - 1) / (binomial * size * (m - size));
+    }
+
+    /// <summary>Shapley's formula for a game over <paramref name="m"/> players given as v(coalition bits).</summary>
+    public static double[] Shapley(int m, Func<int, double> value)
+    {
+        // weight(s) = s!(m−s−1)!/m! = 1 / (m · C(m−1, s))
+        var weight = new double[m];
+        double binomial = 1;
+        for (var s = 0; s < m; s++)
+        {
+            weight[s] = 1 / (m * binomial);
+            binomial = binomial * (m - 1 - s) / (s + 1);
+        }
+        var phi = new double[m];
+        for (var c = 0; c < 1 << m; c++)
+        {
+            var size = System.Numerics.BitOperations.PopCount((uint)c);
+            for (var i = 0; i < m; i++)
+                if ((c >> i & 1) == 0) phi[i] += weight[size] * (value(c | 1 << i) - value(c));
+        }
+        return phi;
+    }
+
+    /// <summary>Agreement of the top segments (first target) between the even and the odd draws (pairs stay together).</summary>
+    private static double Stability(byte[] masks, double[] scores, int m, int targets, int count, bool paired)
+    {
+        var unit = paired ? 2 : 1;
+        var rows = SampleRows(Usable(count, paired)).ToArray();
+        var even = Solve(masks, scores, m, targets, rows.Where(r => (r - 2) / unit % 2 == 0))[0];
+        var odd = Solve(masks, scores, m, targets, rows.Where(r => (r - 2) / unit % 2 == 1))[0];
+        return Sampling.Agreement(even, odd);
+    }
+
+    private static IEnumerable<int> SampleRows(int count) => Enumerable.Range(2, Math.Max(0, count - 2));
+
+    /// <summary>Rows usable for a fit: whole pairs only.</summary>
+    private static int Usable(int scored, bool paired) => paired && scored > 2 ? 2 + (scored - 2) / 2 * 2 : scored;
+
+    private static double[] Column(double[] scores, int targets, int row) => scores[(row * targets)..((row + 1) * targets)];
+}

@@ -1,0 +1,60 @@
+using TorchSharp;
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
+
+namespace CnnInterpret.Core.Onnx;
+
+/// <summary>Add/Sub/Mul/Div with numpy broadcasting, and the pointwise activations Relu, LeakyRelu, Sigmoid, Clip.</summary>
+internal static class ElementwiseOps
+{
+    public static OnnxKernel Binary(OnnxNodeContext node, Func<Tensor, Tensor, Tensor> op)
+    {
+        // Before opset 7, broadcasting was opt-in (broadcast=1) and B's axes lined up from `axis` on.
+        var legacyAxis = node.Opset < 7 && node.Int("broadcast", 0) != 0 && node.Has("axis") ? node.Int("axis", 0) : (long?)null;
+        return (inputs, _) =>
+        {
+            var a = node.Required(inputs, 0);
+            var b = node.Required(inputs, 1);
+            if (legacyAxis is { } axis && b.dim() > 0)
+            {
+                var start = axis < 0 ? axis + a.dim() : axis;
+                var shape = Enumerable.Repeat(1L, (int)(a.dim() - start)).ToArray();
+                for (var i = 0; i < b.dim(); i++) shape[i] = b.shape[i];
+                b = b.reshape(shape);
+            }
+            return [op(a, b)];
+        };
+    }
+
+    /// <summary>ONNX divides integers with truncation; torch's "/" would give floats.</summary>
+    public static Tensor Divide(Tensor a, Tensor b) =>
+        a.is_floating_point() ? a / b : a.div(b, RoundingMode.trunc);
+
+    public static OnnxKernel Relu(OnnxNodeContext node) => (inputs, _) => [F.relu(node.Required(inputs, 0))];
+
+    public static OnnxKernel Sigmoid(OnnxNodeContext node) => (inputs, _) => [node.Required(inputs, 0).sigmoid()];
+
+    public static OnnxKernel LeakyRelu(OnnxNodeContext node)
+    {
+        var alpha = node.Float("alpha", 0.01f);
+        return (inputs, _) => [F.leaky_relu(node.Required(inputs, 0), alpha)];
+    }
+
+    public static OnnxKernel Clip(OnnxNodeContext node)
+    {
+        if (node.Opset < 11)
+        {
+            // Bounds were attributes; absent ones are ±float.MaxValue.
+            var min = node.Float("min", float.MinValue);
+            var max = node.Float("max", float.MaxValue);
+            return (inputs, _) => [node.Required(inputs, 0).clamp(min, max)];
+        }
+        return (inputs, _) =>
+        {
+            var x = node.Required(inputs, 0);
+            Tensor? min = OnnxNodeContext.Optional(inputs, 1), max = OnnxNodeContext.Optional(inputs, 2);
+            if (min is null && max is null) return [x.alias()];
+            return [x.clamp(min, max)];
+        };
+    }
+}

@@ -1,0 +1,89 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using System.Text;
+using System.Text.Json;
+using CnnInterpret.Tests.TestSupport;
+
+namespace CnnInterpret.Tests.Lime;
+
+/// <summary>explain --method lime | kernel-shap | gradient-shap as a user runs it: the files it writes, read back as numpy would.</summary>
+public sealed class SamplingCliTests
+{
+    private static readonly string Boot = Path.Combine(Repo.Samples, "ankle-boot-0.png");
+
+    private static void Run(params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet", [Repo.CliDll, .. args]) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.Environment["CNN_INTERPRET_MODELS_DIR"] = Repo.Models;
+        using var process = Process.Start(start)!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        process.StandardOutput.ReadToEnd();
+        Assert.True(process.WaitForExit(TimeSpan.FromMinutes(2)), "the CLI did not finish in time");
+        Assert.True(process.ExitCode == 0, stderr.Result);
+    }
+
+    /// <summary>A .npy file's dtype, shape and data, parsed from its header as numpy does.</summary>
+    private static (string Descr, int[] Shape, byte[] Data) Npy(string path)
+    {
+        var bytes = File.ReadAllBytes(path);
+        int length = BitConverter.ToUInt16(bytes, 8);
+        var header = Encoding.ASCII.GetString(bytes, 10, length);
+        var descr = header.Split("'descr': '")[1].Split('\'')[0];
+        var shape = header.Split("'shape': (")[1].Split(')')[0].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(int.Parse).ToArray();
+        return (descr, shape, bytes[(10 + length)..]);
+    }
+
+    private static float[] Floats(byte[] data) => MemoryMarshal.Cast<byte, float>(data).ToArray();
+
+    [Fact]
+    public void Lime_writes_segments_weights_map_and_result()
+    {
+        var dir = Repo.TempDir();
+        Run("explain", Boot, "--method", "lime", "--samples", "300", "--seed", "3", "--out", dir, "--quiet");
+        var result = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "result.json"))).RootElement;
+        var s = result.GetProperty("segments").GetInt32();
+        var (descr, shape, data) = Npy(Path.Combine(dir, "segments.npy"));
+        Assert.Equal("<i4", descr);
+        Assert.Equal([28, 28], shape);
+        var ids = MemoryMarshal.Cast<byte, int>(data).ToArray();
+        Assert.Equal(Enumerable.Range(0, s), ids.Distinct().Order());
+        var weights = Npy(Path.Combine(dir, "lime-weights.npy"));
+        Assert.Equal([s], weights.Shape);
+        var map = Npy(Path.Combine(dir, "lime.npy"));
+        Assert.Equal([28, 28], map.Shape);
+        var w = Floats(weights.Data);
+        Assert.Equal(ids.Select(i => w[i]), Floats(map.Data));
+        Assert.Equal(300, result.GetProperty("samples").GetInt32());
+        Assert.Equal(3, result.GetProperty("seed").GetInt32());
+        Assert.Equal("black", result.GetProperty("baseline").GetString());
+        Assert.Equal("probability", result.GetProperty("score").GetString());
+        foreach (var field in new[] { "intercept", "r2", "fx", "stability" }) Assert.Equal(JsonValueKind.Number, result.GetProperty(field).ValueKind);
+        Assert.True(File.Exists(Path.Combine(dir, "lime.png")));
+    }
+
+    [Fact]
+    public void KernelShap_and_GradientShap_write_their_arrays()
+    {
+        var dir = Repo.TempDir();
+        Run("explain", Boot, "--method", "kernel-shap", "--samples", "400", "--target", "9", "--out", dir, "--quiet");
+        var result = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "result.json"))).RootElement;
+        var s = result.GetProperty("segments").GetInt32();
+        var values = Npy(Path.Combine(dir, "shap-values.npy"));
+        Assert.Equal([s], values.Shape);
+        Assert.Equal([28, 28], Npy(Path.Combine(dir, "shap.npy")).Shape);
+        Assert.Equal([28, 28], Npy(Path.Combine(dir, "segments.npy")).Shape);
+        Assert.False(File.Exists(Path.Combine(dir, "shap-values-second.npy"))); // one target asked for
+        var fx = result.GetProperty("fx").GetDouble();
+        var fbaseline = result.GetProperty("fbaseline").GetDouble();
+        Assert.Equal(fx - fbaseline, Floats(values.Data).Sum(v => (double)v), 5);
+
+        var gradient = Repo.TempDir();
+        Run("explain", Boot, "--method", "gradient-shap", "--samples", "32", "--layer", "block3_conv1", "--out", gradient, "--quiet");
+        var g = JsonDocument.Parse(File.ReadAllText(Path.Combine(gradient, "result.json"))).RootElement;
+        Assert.Equal("features.10", g.GetProperty("layer").GetString());
+        Assert.Equal(2, g.GetProperty("targets").GetArrayLength()); // no target: the two most probable classes
+        Assert.Equal([64, 7, 7], Npy(Path.Combine(gradient, "gradient-shap.npy")).Shape);
+        Assert.Equal([64, 7, 7], Npy(Path.Combine(gradient, "gradient-shap-second.npy")).Shape);
+        Assert.Equal(JsonValueKind.Number, g.GetProperty("fbaseline").ValueKind);
+    }
+}

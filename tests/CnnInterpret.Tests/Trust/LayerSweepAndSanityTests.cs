@@ -1,0 +1,73 @@
+using CnnInterpret.Core;
+using CnnInterpret.Core.Explainers;
+using CnnInterpret.Tests.TestSupport;
+
+namespace CnnInterpret.Tests.Trust;
+
+public sealed class LayerSweepAndSanityTests
+{
+    private static readonly string Image = Path.Combine(Repo.Samples, "pullover-0.png");
+
+    [Fact]
+    public void A_layer_sweep_equals_one_grad_cam_per_layer()
+    {
+        using var engine = Repo.NewEngine();
+        var sweep = engine.LayerSweep("fashion-vgg", Image);
+        Assert.Equal(["block1_conv1_relu", "block1_conv2_relu", "block2_conv1_relu", "block2_conv2_relu", "block3_conv1_relu", "block3_conv2_relu"], sweep.Maps.Select(m => m.Layer.DisplayName));
+        foreach (var map in sweep.Maps)
+        {
+            var single = engine.GradCam("fashion-vgg", Image, map.Layer.Name, sweep.Target);
+            Assert.Equal(single.Score, sweep.Score, 4);
+            for (var i = 0; i < single.Heatmap.Length; i++) Assert.Equal(single.Heatmap[i], map.Heatmap[i], 4);
+            for (var i = 0; i < single.LowRes.Length; i++) Assert.Equal(single.LowRes[i], map.LowRes[i], 3);
+        }
+        Assert.Equal([0x89, (byte)'P'], sweep.StripPng.Take(2));
+    }
+
+    [Fact]
+    public void Randomising_the_model_makes_grad_cam_correlations_fall()
+    {
+        using var engine = Repo.NewEngine();
+        var result = engine.Sanity("fashion-vgg", Image, new TrustRequest("grad-cam", Layer: "block3_conv2"));
+        var stages = result.Result.Stages;
+        Assert.Equal(10, stages.Count); // the original and 9 parameterised layers, from the top down
+        Assert.Equal("classifier.6", stages[1].Randomized);
+        Assert.Equal("features.0", stages[^1].Randomized);
+        Assert.Equal(1, stages[0].RankCorrelation);
+        var late = stages[^1].RankCorrelation;
+        Assert.True(double.IsNaN(late) || late < 0.5, $"after full randomisation the map still correlates {late:F2}");
+        Assert.False(result.Result.Flagged);
+
+        // The shared model was not touched: the same Grad-CAM as before the check.
+        var again = engine.GradCam("fashion-vgg", Image, "block3_conv2");
+        Assert.Equal(stages[0].Map, again.Heatmap);
+        Assert.False(engine.Models.IsLoaded(stages.Count.ToString()));
+    }
+
+    [Fact]
+    public void A_map_that_ignores_the_model_is_flagged()
+    {
+        using var engine = Repo.NewEngine();
+        var model = Repo.FashionVgg;
+        var (copy, lease) = engine.Models.BuildPrivateCopy(model.Id, "fashion-vgg#flag-test");
+        using (lease)
+        {
+            // An "explanation" that is just the image's brightness: it cannot change when weights are randomised.
+            using var input = engine.PrepareInput(model, Image);
+            var result = SanityCheck.Run(copy, _ => input.Data.ToArray(), maxStages: 3);
+            Assert.True(result.Flagged);
+            Assert.All(result.Stages, s => Assert.Equal(1, s.RankCorrelation, 9));
+        }
+        Assert.Throws<CnnInterpretException>(() => engine.Models.Get("fashion-vgg#flag-test"));
+    }
+
+    [Fact]
+    public void Spearman_matches_a_hand_computation()
+    {
+        Assert.Equal(1, SanityCheck.Spearman([1, 2, 3, 4], [10, 20, 30, 40]), 12);
+        Assert.Equal(-1, SanityCheck.Spearman([1, 2, 3, 4], [4, 3, 2, 1]), 12);
+        // ranks of a: 0,1,2,3; of b = [5,5,1,9]: 1.5,1.5,0,3 (ties averaged). Σda·db = 1.5, Σda² = 5, Σdb² = 4.5 → ρ = 1.5/√22.5 ≈ 0.316
+        Assert.Equal(1.5 / Math.Sqrt(22.5), SanityCheck.Spearman([1, 2, 3, 4], [5, 5, 1, 9]), 9);
+        Assert.True(double.IsNaN(SanityCheck.Spearman([1, 1, 1], [1, 2, 3])));
+    }
+}

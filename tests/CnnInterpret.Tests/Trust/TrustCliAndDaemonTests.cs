@@ -1,0 +1,82 @@
+using System.Diagnostics;
+using System.Text.Json;
+using CnnInterpret.Tests.Daemon;
+using CnnInterpret.Tests.TestSupport;
+
+namespace CnnInterpret.Tests.Trust;
+
+/// <summary>The trust views as users reach them: the CLI's metrics/sanity/layer-sweep files and the daemon's methods.</summary>
+public sealed class TrustCliAndDaemonTests
+{
+    private static readonly string Image = Path.Combine(Repo.Samples, "trouser-0.png");
+
+    private static (int Code, string Stdout, string Stderr) Cli(params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet", [Repo.CliDll, .. args]) { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.Environment["CNN_INTERPRET_MODELS_DIR"] = Repo.Models;
+        start.Environment["CNN_INTERPRET_CACHE"] = Repo.TempDir(); // never the user's cache
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        Assert.True(process.WaitForExit(TimeSpan.FromMinutes(3)));
+        return (process.ExitCode, stdout.Result, stderr.Result);
+    }
+
+    [Fact]
+    public void Metrics_writes_both_curves_their_aucs_and_the_random_reference()
+    {
+        var outDir = Repo.TempDir();
+        var (code, stdout, stderr) = Cli("metrics", "--method", "grad-cam", "--layer", "block2_conv2", "--steps", "16", Image, "--out", outDir);
+        Assert.True(code == 0, stderr);
+        Assert.Contains("deletion AUC", stdout);
+        var result = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "result.json"))).RootElement;
+        Assert.Equal(17, result.GetProperty("fractions").GetArrayLength());
+        var deletion = File.ReadAllBytes(Path.Combine(outDir, "deletion.npy"));
+        Assert.Equal(128 + 17 * 4, deletion.Length); // a 128-byte .npy header, 17 float32 values
+        var auc = result.GetProperty("deletionAuc").GetDouble();
+        Assert.InRange(auc, 0, 1);
+        Assert.InRange(result.GetProperty("random").GetProperty("deletionAuc").GetDouble(), 0, 1);
+        Assert.True(File.Exists(Path.Combine(outDir, "metrics.png")));
+    }
+
+    [Fact]
+    public void Sanity_and_layer_sweep_write_their_strips()
+    {
+        var outDir = Repo.TempDir();
+        var (code, stdout, stderr) = Cli("sanity", "--method", "grad-cam", "--stages", "3", Image, "--out", outDir);
+        Assert.True(code == 0, stderr);
+        Assert.Contains("depends on the learned weights", stdout);
+        var result = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "result.json"))).RootElement;
+        Assert.Equal(4, result.GetProperty("stages").GetArrayLength());
+        Assert.False(result.GetProperty("flagged").GetBoolean());
+
+        (code, _, stderr) = Cli("explain", "--method", "layer-sweep", Image, "--out", outDir);
+        Assert.True(code == 0, stderr);
+        var npy = File.ReadAllBytes(Path.Combine(outDir, "layer-sweep.npy"));
+        var header = System.Text.Encoding.ASCII.GetString(npy, 10, npy[8] | npy[9] << 8);
+        Assert.Contains("'shape': (6, 28, 28)", header);
+    }
+
+    [Fact]
+    public async Task The_daemon_serves_metrics_sanity_and_sweeps()
+    {
+        await using var daemon = new DaemonProcess();
+        var metrics = await daemon.ResultAsync("explain/metrics", new { image = Image, method = "grad-cam", steps = 8 });
+        Assert.Equal(9, metrics.GetProperty("fractions").GetArrayLength());
+        Assert.Equal(9, metrics.GetProperty("deletion").GetProperty("values").GetArrayLength());
+        Assert.Equal("Trouser", metrics.GetProperty("targetLabel").GetString());
+        Assert.Equal("probability", metrics.GetProperty("score").GetString());
+
+        var sanity = await daemon.ResultAsync("explain/sanity", new { image = Image, method = "grad-cam", stages = 2 });
+        Assert.Equal(3, sanity.GetProperty("stages").GetArrayLength());
+        Assert.Equal("classifier.6", sanity.GetProperty("stages")[1].GetProperty("layer").GetString());
+
+        var sweep = await daemon.ResultAsync("explain/layerSweep", new { image = Image });
+        Assert.Equal(6, sweep.GetProperty("layers").GetArrayLength());
+        Assert.StartsWith("iVBOR", sweep.GetProperty("png").GetString()); // base64 of a PNG signature
+
+        var (code, message, _) = await daemon.ErrorAsync("explain/metrics", new { image = Image, method = "occlusion" });
+        Assert.Equal(1004, code);
+        Assert.Contains("grad-cam", message);
+    }
+}
