@@ -30,6 +30,8 @@
     let session;
     /** @type {ClassScore[] | undefined} */
     let top;
+    /** @type {{suitable: boolean, reason?: string, suggestions: string[]} | undefined} */
+    let imageFit;
     /** @type {string | undefined} */
     let predictionError;
     /** @type {Map<string, View>} per tab */
@@ -200,6 +202,7 @@
                 const sameImage = state.image === s.image.path && state.model === s.model.id;
                 session = s;
                 top = undefined;
+                imageFit = undefined;
                 predictionError = undefined;
                 views.clear();
                 checks.clear();
@@ -218,6 +221,7 @@
             }
             case "prediction":
                 top = msg.top;
+                imageFit = msg.fit;
                 render();
                 break;
             case "predictionError":
@@ -312,6 +316,13 @@
         if (!top) {
             section.append(h("p", { class: "muted", text: "Predicting…" }));
             return section;
+        }
+        if (imageFit && !imageFit.suitable) {
+            // The image does not suit the model: say so before showing classes that mean little.
+            const suggestion = imageFit.suggestions.length > 0 ? ` Models that suit it: ${imageFit.suggestions.join(", ")}.` : "";
+            section.append(h("p", { class: "banner", role: "status", id: "fit-warning" },
+                `⚠ ${imageFit.reason ?? "This image does not suit the model."}${suggestion} `,
+                button("Change model…", "link", () => vscode.postMessage({ type: "command", command: "selectModel" }))));
         }
         const targetName = state.target === undefined ? `the top class (${top[0]?.label ?? "?"})` : session?.model.classes[state.target] ?? String(state.target);
         section.append(h("p", { class: "muted", id: "target-line", text: `Target of Grad-CAM, LIME and SHAP: ${targetName}. Click a class to change it.` }));

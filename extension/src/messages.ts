@@ -1,7 +1,7 @@
 // The messages between the panel's webview (media/panel.js) and the extension, and their validation.
 // A webview is untrusted input: every message is checked here before anything reaches the daemon.
 // No `vscode` import, so the unit tests cover it in plain Node.
-import type { ClassScore, LayerInfo } from "./protocol";
+import type { ClassScore, LayerInfo, FitDto } from "./protocol";
 import type { CheckView } from "./checks";
 
 /**
@@ -177,7 +177,7 @@ export type ExtensionMessage =
           defaults: Partial<Record<TabId, ExplainOptions>>;
           daemon: { version: string; device: string };
       }
-    | { type: "prediction"; top: ClassScore[] }
+    | { type: "prediction"; top: ClassScore[]; fit?: FitDto | undefined }
     | { type: "predictionError"; message: string }
     | { type: "progress"; id: number; message?: string; percentage?: number; partialPng?: string }
     | { type: "result"; id: number; tab: TabId; png: string; caption: string; page?: number; pageCount?: number }

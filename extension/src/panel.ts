@@ -131,7 +131,7 @@ export class ExplainPanel implements vscode.Disposable {
         });
         try {
             const prediction = await this.ctx.client.request("image/predict", { model: model.id, image: image.fsPath, topK: 5 });
-            if (image === this.image) this.post({ type: "prediction", top: prediction.top });
+            if (image === this.image) this.post({ type: "prediction", top: prediction.top, fit: prediction.fit });
         } catch (e) {
             this.post({ type: "predictionError", message: message(e) });
             void this.ctx.showError(`${path.basename(image.fsPath)}: ${message(e)}`);

@@ -160,6 +160,14 @@ export interface PredictResult {
     image: string;
     top: ClassScore[];
     logits: number[];
+    /** Whether the image suits the model; when not, why, and the built-in models that suit it better. */
+    fit?: FitDto;
+}
+
+export interface FitDto {
+    suitable: boolean;
+    reason?: string;
+    suggestions: string[];
 }
 
 // ---- explain/featureMaps ---------------------------------------------------------------------------

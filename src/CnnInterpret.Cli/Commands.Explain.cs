@@ -44,7 +44,9 @@ public static partial class Cli
             try
             {
                 var prediction = engine.Predict(model.Id, image, top);
-                if (json) results.Add(new { image, model = model.Id, top = prediction.Top.Select(t => new { t.Index, t.Label, t.Probability }), logits = prediction.Logits });
+                var fit = ImageFits.Assess(model, engine.Activations(model, image).DisplayPng);
+                if (!fit.Suitable) Console.Error.WriteLine($"note: {Path.GetFileName(image)}: {fit.Reason}");
+                if (json) results.Add(new { image, model = model.Id, top = prediction.Top.Select(t => new { t.Index, t.Label, t.Probability }), logits = prediction.Logits, fit });
                 else Console.Out.WriteLine($"{image}: " + string.Join(", ", prediction.Top.Select(t =>
                     model.Classes.Count > 0 ? $"{t.Label} {t.Probability:P1}" : $"{t.Label} (mean {t.Logit:F2})")));
             }

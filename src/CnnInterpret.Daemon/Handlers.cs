@@ -79,7 +79,11 @@ public sealed class ImageHandler(Engine engine, RequestRunner runner)
     {
         RequestRunner.RequireParams(request, "image");
         var prediction = engine.Predict(request.Model, request.Image, request.TopK ?? 5, cancellation);
-        return new PredictResult(engine.GetModel(request.Model).Id, request.Image, prediction.Top, prediction.Logits);
+        var model = engine.GetModel(request.Model);
+        var fit = ImageFits.Assess(model, engine.Activations(model, request.Image, cancellation).DisplayPng);
+        var suggestions = fit.Suitable ? [] : engine.Models.Manifest.Models
+            .Where(m => m.Input.ChannelCount == 3 && engine.Models.State(m) != ModelState.WeightsMissing).Select(m => m.Id).ToList();
+        return new PredictResult(model.Id, request.Image, prediction.Top, prediction.Logits, new FitDto(fit.Suitable, fit.Reason, suggestions));
     }, cancellation);
 }
 

@@ -65,7 +65,10 @@ public sealed record ModelDetails(
 
 public sealed record PredictParams(string? Model, string Image, int? TopK);
 
-public sealed record PredictResult(string Model, string Image, IReadOnlyList<ClassScore> Top, float[] Logits);
+/// <param name="Fit">Whether the image suits the model; when not, why, and which built-in models suit it better.</param>
+public sealed record PredictResult(string Model, string Image, IReadOnlyList<ClassScore> Top, float[] Logits, FitDto? Fit = null);
+
+public sealed record FitDto(bool Suitable, string? Reason, IReadOnlyList<string> Suggestions);
 
 /// <param name="Channels">Channels to show; when absent, page <paramref name="Page"/> of 64 channels.</param>
 /// <param name="Raw">Also return the numbers (base64 little-endian float32).</param>
