@@ -101,14 +101,16 @@ public static partial class Cli
         return image;
     }
 
-    /// <summary>The scorer LIME and KernelSHAP use, for a picture already at the model's input size.</summary>
+    /// <summary>The scorer LIME and KernelSHAP use (for the top class), for a picture already at the model's input size.</summary>
     private static (PerturbationScorer Scorer, float[] Input) ScorerFor(CnnModel model, Image<Rgb24> picture, int? segments = null, int? batch = null)
     {
         var input = ImagePreprocessor.Normalise(picture, model.Input);
+        var logits = Forward(model, input);
+        var top = Array.IndexOf(logits, logits.Max());
         var segmentation = Slic.Segment(picture, new SlicOptions(segments));
         var fill = SegmentFill.Build(SegmentFill.Default(model.Input), input, model.Input, segmentation);
         var size = batch ?? PerturbationScorer.BatchSizeFor(model, PerturbationScorer.DefaultBudgetBytes);
-        return (PerturbationScorer.ForModel(model, input, fill, segmentation, [new Target.Class(0)], ScoreKind.Probability, size), input);
+        return (PerturbationScorer.ForModel(model, input, fill, segmentation, [new Target.Class(top)], ScoreKind.Probability, size), input);
     }
 
     private static Speed Throughput(CnnModel model, Image<Rgb24> picture, int samples, int rounds)

@@ -8,6 +8,8 @@ public static class Output
 {
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {
+        // Files and terminals, not HTML: keep ' and … readable instead of \u0027.
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
         WriteIndented = true,
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     };

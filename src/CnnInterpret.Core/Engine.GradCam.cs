@@ -61,16 +61,14 @@ public sealed partial class Engine
         }
         else
         {
-            // Cache hit: the layer's cached output becomes a leaf, and only the layers after it run.
+            // Cache hit: the layer's cached output becomes a leaf, and only the layers after it run — unless a skip
+            // connection goes around the layer: then the network runs from the input with the layer's output replaced.
             var cached = activations.Layers[info.Name];
             layerOutput = tensor(cached.Data, [1, .. cached.Shape.Select(d => (long)d)]).requires_grad_(true);
-            try
+            if (model.TryForwardFrom(info.Name, layerOutput, resolved.Captures) is { } rest)
+                (logits, captured) = rest;
+            else
             {
-                (logits, captured) = model.ForwardFrom(info.Name, layerOutput, resolved.Captures);
-            }
-            catch (CnnInterpretException e) when (e.Kind == ErrorKind.InvalidArgument)
-            {
-                // A graph with connections around the layer runs from the input, with the layer's output replaced.
                 using var decoded = ImageLoader.Decode(bytes, imagePath, ImageLimits, model.Input.Background);
                 using var input = ImagePreprocessor.Prepare(decoded.Pixels, model.Input);
                 (logits, captured) = model.ForwardFrom(info.Name, layerOutput, resolved.Captures, tensor(input.Data, input.BatchShape));

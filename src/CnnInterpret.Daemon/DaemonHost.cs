@@ -15,6 +15,9 @@ public static class DaemonHost
         var protocolOut = Console.OpenStandardOutput();
         var protocolIn = Console.OpenStandardInput();
         Console.SetOut(Console.Error);
+        // On 2 cores the pool starts with 2 threads: one reads stdin, a long explainer holds the other, and
+        // $/progress and quick requests would wait for the pool to grow. Start it larger.
+        ThreadPool.SetMinThreads(16, 16);
 
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = args, ContentRootPath = AppContext.BaseDirectory });
         builder.Logging.ClearProviders();

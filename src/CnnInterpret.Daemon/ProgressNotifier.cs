@@ -43,6 +43,12 @@ public sealed class ProgressNotifier
                     value = new { kind, title = kind == "begin" ? value.Message : null, message = value.Message, percentage = (int)Math.Round(100 * value.Fraction), partial = value.Partial },
                 };
                 _sent = _sent.ContinueWith(_ => rpc.NotifyWithParameterObjectAsync("$/progress", notification), TaskScheduler.Default).Unwrap();
+                // The last report must reach the client before the request's answer does: wait for it to be written.
+                if (kind == "end")
+                {
+                    try { _sent.Wait(TimeSpan.FromSeconds(5)); }
+                    catch (AggregateException) { } // the client is gone: nothing to keep in order
+                }
             }
         }
     }

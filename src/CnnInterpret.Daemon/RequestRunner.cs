@@ -71,8 +71,11 @@ public sealed class RequestRunner(ILogger<RequestRunner> logger)
             throw new CnnInterpretException(ErrorKind.InvalidArgument, $"This method takes one parameter object with: {names}.");
     }
 
+    /// <summary>Managed OOM, or libtorch's allocator failing ("DefaultCPUAllocator: can't allocate memory", CUDA's "out of memory").</summary>
     private static bool IsOutOfMemory(Exception e) =>
-        e is OutOfMemoryException || (e is ExternalException && e.Message.Contains("out of memory", StringComparison.OrdinalIgnoreCase));
+        e is OutOfMemoryException
+        || (e is ExternalException && (e.Message.Contains("out of memory", StringComparison.OrdinalIgnoreCase)
+                                       || e.Message.Contains("can't allocate memory", StringComparison.OrdinalIgnoreCase)));
 
     private static LocalRpcException Error(ErrorKind kind, string message, object? details = null) =>
         new(message) { ErrorCode = (int)kind, ErrorData = new ErrorData(kind.ToString(), details) };

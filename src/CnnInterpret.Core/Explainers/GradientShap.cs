@@ -54,8 +54,11 @@ public sealed record GradientShapResult(
 /// and contributes (x − x′)·g; the attribution is the mean. Its sum approaches f(x) − E[f(x′)] as samples grow.
 /// At an inner layer the same happens to that layer's activation, with the rest of the network run from the
 /// layer (captum's LayerGradientShap). Deviations: no Gaussian noise is added to the inputs (captum's
-/// stdevs = 0 default); draws come from .NET's seeded <see cref="Random"/> before any pass, and samples are
-/// summed in order in double precision, so the result does not depend on the batch size.
+/// stdevs = 0 default); instead of i.i.d. draws, the samples visit the baselines in turn and take α from a
+/// randomly shifted van der Corput sequence per baseline (randomised quasi-Monte Carlo: the same expectation,
+/// much less variance, so Σφ lands closer to f(x) − E[f(x′)] for the same cost); draws are fixed from the
+/// seed before any pass and samples are summed in order in double precision, so the result does not depend
+/// on the batch size.
 /// </summary>
 public static class GradientShap
 {
@@ -100,8 +103,7 @@ public static class GradientShap
         var shape = origin.shape.Skip(1).Select(d => (int)d).ToArray();
         var size = shape.Aggregate(1, (a, b) => a * b);
         var total = options.Samples.Count;
-        var random = new Random(options.Seed);
-        var draws = Enumerable.Range(0, total).Select(_ => (Baseline: random.Next((int)bases.shape[0]), Alpha: random.NextDouble())).ToArray();
+        var draws = Draws(total, (int)bases.shape[0], options.Seed);
         var sums = targets.Select(_ => new double[size]).ToArray();
         var regions = options.Regions;
         var halves = targets.Select(_ => new[] { new double[regions?.Count ?? 0], new double[regions?.Count ?? 0] }).ToArray();
@@ -172,6 +174,33 @@ public static class GradientShap
             result[t] = (difference * gradient).contiguous().data<float>().ToArray();
         }
         return result;
+    }
+
+    /// <summary>
+    /// The (baseline, α) of each sample: baselines in turn, in a seeded order; for each baseline, α runs through a
+    /// van der Corput sequence (½, ¼, ¾, …) shifted by a seeded uniform offset. Every prefix covers the baselines
+    /// evenly and each path evenly: the expectation of i.i.d. draws with far less variance.
+    /// </summary>
+    public static (int Baseline, double Alpha)[] Draws(int count, int baselines, int seed)
+    {
+        var random = new Random(seed);
+        var order = Enumerable.Range(0, baselines).OrderBy(_ => random.Next()).ToArray();
+        var shift = order.Select(_ => random.NextDouble()).ToArray();
+        return Enumerable.Range(0, count).Select(i =>
+        {
+            var slot = i % baselines;
+            var alpha = VanDerCorput(i / baselines) + shift[slot];
+            return (order[slot], alpha - Math.Floor(alpha));
+        }).ToArray();
+    }
+
+    /// <summary>The k-th van der Corput number in base 2: k's bits mirrored after the binary point.</summary>
+    public static double VanDerCorput(int k)
+    {
+        double value = 0, unit = 0.5;
+        for (; k > 0; k >>= 1, unit /= 2)
+            if ((k & 1) == 1) value += unit;
+        return value;
     }
 
     private static double[][] Score(CnnModel model, Tensor batch, IReadOnlyList<Target> targets, ScoreKind kind, HashSet<string> captures)

@@ -78,6 +78,17 @@ public sealed class CnnModel : IDisposable
     /// (attributions at an inner layer) and returns the logits and the captures of later layers. Graphs with
     /// skip connections around the layer also need the <paramref name="input"/> batch.
     /// </summary>
+    /// <summary>
+    /// Like <see cref="ForwardFrom"/> without the input: null (and nothing computed) when a connection around the
+    /// layer makes the input necessary.
+    /// </summary>
+    public (Tensor Logits, Dictionary<string, Tensor> Captured)? TryForwardFrom(string layer, Tensor activation, IReadOnlySet<string>? capture = null)
+    {
+        var captured = new Dictionary<string, Tensor>();
+        var logits = _graph.RunFrom(GetLayer(layer).Name, activation, capture ?? new HashSet<string>(), captured);
+        return logits is null ? null : (logits, captured);
+    }
+
     public (Tensor Logits, Dictionary<string, Tensor> Captured) ForwardFrom(string layer, Tensor activation,
         IReadOnlySet<string>? capture = null, Tensor? input = null)
     {

@@ -11,14 +11,26 @@ public sealed class SamplingDaemonTests
 {
     private static readonly string Boot = Path.Combine(Repo.Samples, "ankle-boot-0.png");
 
-    /// <summary>Reads messages until the response to <paramref name="id"/>, collecting the $/progress values of <paramref name="token"/>.</summary>
-    private static async Task<(JsonElement Response, List<JsonElement> Progress)> Collect(DaemonProcess daemon, int id, string token, Func<JsonElement, Task>? onProgress = null)
+    /// <summary>
+    /// Reads messages until the response to <paramref name="id"/> and the "end" progress of <paramref name="token"/> have
+    /// both arrived, collecting the progress values; also says how many came before the response.
+    /// </summary>
+    private static async Task<(JsonElement Response, List<JsonElement> Progress, int BeforeResponse)> Collect(DaemonProcess daemon, int id, string token,
+        Func<JsonElement, Task>? onProgress = null)
     {
         var progress = new List<JsonElement>();
-        while (true)
+        JsonElement? response = null;
+        var before = 0;
+        while (response is null || progress.Count == 0 || progress[^1].GetProperty("kind").GetString() != "end")
         {
             var message = await daemon.ReadAsync();
-            if (message.TryGetProperty("id", out var got) && got.ValueKind == JsonValueKind.Number && got.GetInt32() == id) return (message, progress);
+            if (message.TryGetProperty("id", out var got) && got.ValueKind == JsonValueKind.Number && got.GetInt32() == id)
+            {
+                response = message;
+                before = progress.Count;
+                if (message.TryGetProperty("error", out _)) break;
+                continue;
+            }
             if (message.GetProperty("method").GetString() == "$/progress" && message.GetProperty("params").GetProperty("token").GetString() == token)
             {
                 var value = message.GetProperty("params").GetProperty("value");
@@ -26,6 +38,7 @@ public sealed class SamplingDaemonTests
                 if (onProgress is not null) await onProgress(value);
             }
         }
+        return (response.Value, progress, before);
     }
 
     [Fact]
@@ -33,7 +46,7 @@ public sealed class SamplingDaemonTests
     {
         await using var daemon = new DaemonProcess();
         var id = await daemon.SendAsync("explain/lime", new { image = Boot, samples = 600, seed = 4, raw = true, workDoneToken = "lime-1" });
-        var (response, progress) = await Collect(daemon, id, "lime-1");
+        var (response, progress, beforeResponse) = await Collect(daemon, id, "lime-1");
         Assert.False(response.TryGetProperty("error", out var error), error.ToString());
         var result = response.GetProperty("result");
 
@@ -52,8 +65,10 @@ public sealed class SamplingDaemonTests
         Buffer.BlockCopy(Convert.FromBase64String(result.GetProperty("raw").GetProperty("data").GetString()!), 0, map, 0, 784 * 4);
         for (var p = 0; p < 784; p++) Assert.Equal(weights[ids[p]], map[p]);
 
-        // Progress: begin … end, each with the weights so far and a picture; the last one is the result itself.
+        // Progress: begin … end, each with the weights so far and a picture; the last one is the result itself. The
+        // first partial goes out while the request runs (the panel redraws from it), not after the answer.
         Assert.True(progress.Count >= 2, $"{progress.Count} progress messages");
+        Assert.True(beforeResponse >= 1, "no partial result arrived before the response");
         Assert.Equal("begin", progress[0].GetProperty("kind").GetString());
         Assert.Equal("end", progress[^1].GetProperty("kind").GetString());
         var last = progress[^1].GetProperty("partial");
@@ -70,7 +85,7 @@ public sealed class SamplingDaemonTests
         await using var daemon = new DaemonProcess();
         var id = await daemon.SendAsync("explain/shap", new { image = Boot, method = "kernel", samples = 100000, memoryBudgetMiB = 1, workDoneToken = "shap-1" });
         var cancelled = false;
-        var (response, progress) = await Collect(daemon, id, "shap-1", async value =>
+        var (response, progress, _) = await Collect(daemon, id, "shap-1", async value =>
         {
             if (cancelled || value.GetProperty("partial").ValueKind != JsonValueKind.Object) return;
             cancelled = true;

@@ -57,11 +57,13 @@ public sealed class GradientShapTests
         Assert.Equal(1 * 1 + 2 * 2 + 3 * -1 + 4 * 0.5 + 0.1, result.Fx[0], 5);
         Assert.Equal(0.5 + 0 + 0 - 4 + 0.1, result.FBaseline[0], 5);
 
-        // With two baselines FBaseline is their mean, and the attributions average over the baselines drawn.
+        // With two baselines FBaseline is their mean; the samples visit the baselines in turn, so with an even count each
+        // gets exactly half and, the model being linear, efficiency is exact again.
         float[] other = [0, 0, 0, 0];
-        var two = GradientShap.Explain(model, x, [baseline, other], [new Target.Class(0)], Options(4000));
+        var two = GradientShap.Explain(model, x, [baseline, other], [new Target.Class(0)], Options(40));
         Assert.Equal(((0.5 - 4 + 0.1) + 0.1) / 2, two.FBaseline[0], 5);
-        Assert.InRange(Math.Abs(two.EfficiencyGap[0]), 0, 0.15); // the share of each baseline among 4000 draws is ½ ± 1 %
+        Assert.Equal(0, two.EfficiencyGap[0], 4);
+        for (var k = 0; k < 4; k++) Assert.Equal(w[0][k] * (x[k] - (baseline[k] + other[k]) / 2), two.Values[0][k], 5);
     }
 
     [Fact]
@@ -103,6 +105,22 @@ public sealed class GradientShapTests
         }
         var reseeded = GradientShap.Explain(model, X16, baselines, [new Target.Class(0)], Options(60, batch: 60, seed: 4));
         Assert.NotEqual(reference.Values[0], reseeded.Values[0]);
+    }
+
+    [Fact]
+    public void Draws_visit_every_baseline_in_turn_and_spread_alpha_over_each_path()
+    {
+        Assert.Equal([0, 0.5, 0.25, 0.75, 0.125, 0.625], Enumerable.Range(0, 6).Select(GradientShap.VanDerCorput));
+        var draws = GradientShap.Draws(3 * 64, 3, seed: 1);
+        Assert.All(draws.Chunk(3), round => Assert.Equal([0, 1, 2], round.Select(d => d.Baseline).Order()));
+        foreach (var baseline in Enumerable.Range(0, 3))
+        {
+            var alphas = draws.Where(d => d.Baseline == baseline).Select(d => d.Alpha).ToArray();
+            Assert.All(alphas, a => Assert.InRange(a, 0, 1));
+            // 64 points of a shifted van der Corput sequence: exactly one in each 1/64 of [0, 1).
+            Assert.Equal(Enumerable.Range(0, 64), alphas.Select(a => (int)(a * 64)).Order());
+        }
+        Assert.NotEqual(draws, GradientShap.Draws(3 * 64, 3, seed: 2));
     }
 
     [Fact]
