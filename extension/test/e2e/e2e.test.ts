@@ -320,7 +320,15 @@ describe("CNN Interpret in code-server", { timeout: 15 * 60_000 }, () => {
         assert.equal(both.length, 2);
         await assertNotBlank(right, "the right pane of Compare");
         covered.push("compare with linked zoom");
-        await panel.locator("#compare").scrollIntoViewIfNeeded();
+        // The right view's faithfulness scores arrive after its map and redraw the panel: retry until it holds still.
+        await until("the compare view to hold still", 30_000, async () => {
+            try {
+                await panel.locator("#compare").scrollIntoViewIfNeeded({ timeout: 2_000 });
+                return true;
+            } catch {
+                return undefined;
+            }
+        });
         await shot("08-compare");
         await panel.getByRole("button", { name: "Close compare" }).click();
         await panel.locator("#compare").waitFor({ state: "detached", timeout: 10_000 });
