@@ -20,6 +20,10 @@ public sealed class BadImageCorpusTests
     [
         ("image/predict", image => new { image, topK = 3 }),
         ("explain/featureMaps", image => new { image, layer = "block2_conv1" }),
+        ("explain/gradCam", image => new { image, layer = "block3_conv2_relu" }),
+        ("explain/lime", image => new { image, samples = 100 }),
+        ("explain/shap", image => new { image, method = "kernel", samples = 100 }),
+        ("explain/metrics", image => new { image, method = "grad-cam", steps = 4 }),
     ];
 
     [Fact]
