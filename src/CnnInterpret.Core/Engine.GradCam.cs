@@ -93,6 +93,7 @@ public sealed partial class Engine
     }
 
     /// <summary>Managed copies of one image's forward pass, as the activations cache keeps them.</summary>
+    /// <summary>One forward pass's outputs as a cache entry (managed copies; the tensors stay the caller's).</summary>
     private static ImageActivations ToActivations(CnnModel model, Tensor logits, Dictionary<string, Tensor> captured, ModelInput input, string hash)
     {
         var layers = model.Layers.ToDictionary(l => l.Name,

@@ -80,10 +80,7 @@ public sealed partial class Engine(ModelRegistry models, ActivationCache? cache 
         using var _ = no_grad();
         var names = model.Layers.Select(l => l.Name).ToHashSet();
         var (logits, captured) = model.Forward(tensor(input.Data, input.BatchShape), names);
-        var layers = model.Layers.ToDictionary(l => l.Name, l => new Activation(captured[l.Name][0].contiguous().data<float>().ToArray(), l.OutputShape));
-        using var png = new MemoryStream();
-        input.Display.SaveAsPng(png);
-        return new ImageActivations(hash, logits[0].data<float>().ToArray(), layers, png.ToArray());
+        return ToActivations(model, logits, captured, input, hash);
     }
 
     /// <summary>Times <paramref name="runs"/> uncached forward passes of one image (batch 1), in milliseconds.</summary>
