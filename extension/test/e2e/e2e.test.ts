@@ -46,6 +46,18 @@ function freePort(): Promise<number> {
     });
 }
 
+/** Scrolls to an element, retrying while late results (scores, partial maps) redraw the panel under it. */
+async function scrollSteady(locator: { scrollIntoViewIfNeeded(options?: { timeout?: number }): Promise<void> }): Promise<void> {
+    await until("the panel to hold still", 30_000, async () => {
+        try {
+            await locator.scrollIntoViewIfNeeded({ timeout: 2_000 });
+            return true;
+        } catch {
+            return undefined;
+        }
+    });
+}
+
 async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined> | T | undefined): Promise<T> {
     const end = Date.now() + timeoutMs;
     for (;;) {
@@ -277,7 +289,7 @@ describe("CNN Interpret in code-server", { timeout: 15 * 60_000 }, () => {
         assert.ok(text.includes("AUC"));
         await assertNotBlank(panel.locator("#metrics-img"), "the deletion and insertion curves", 3);
         covered.push(`Grad-CAM faithfulness: ${text}`);
-        await panel.locator("#metrics").scrollIntoViewIfNeeded();
+        await scrollSteady(panel.locator("#metrics"));
         await shot("05-grad-cam-scores");
 
         await panel.locator("#sweep-btn").click();
@@ -286,7 +298,7 @@ describe("CNN Interpret in code-server", { timeout: 15 * 60_000 }, () => {
         await assertNotBlank(sweep, "the layer sweep");
         const names = await panel.locator("#layer-sweep .sweep-layers button").allTextContents();
         assert.ok(names.length >= 2 && names.includes("block2_conv1_relu"), `layers of the sweep: ${names.join(", ")}`);
-        await panel.locator("#layer-sweep").scrollIntoViewIfNeeded();
+        await scrollSteady(panel.locator("#layer-sweep"));
         await shot("06-layer-sweep");
         await panel.locator("#layer-sweep .sweep-layers").getByRole("button", { name: "block2_conv1_relu", exact: true }).click();
         await panel.locator("#caption", { hasText: "at block2_conv1_relu (" }).waitFor({ timeout: 120_000 });
@@ -300,7 +312,7 @@ describe("CNN Interpret in code-server", { timeout: 15 * 60_000 }, () => {
         assert.ok(stages.length >= 2 && stages.every((s) => /: (ρ -?[\d.]+|flat map)$/.test(s)), `stages: ${stages.join(" | ")}`);
         await assertNotBlank(panel.locator("#sanity-img"), "the sanity check's strip");
         covered.push(`sanity check: ${(await verdict.textContent()) ?? ""}`);
-        await panel.locator("#sanity").scrollIntoViewIfNeeded();
+        await scrollSteady(panel.locator("#sanity"));
         await shot("07-sanity-check");
     });
 
@@ -320,15 +332,7 @@ describe("CNN Interpret in code-server", { timeout: 15 * 60_000 }, () => {
         assert.equal(both.length, 2);
         await assertNotBlank(right, "the right pane of Compare");
         covered.push("compare with linked zoom");
-        // The right view's faithfulness scores arrive after its map and redraw the panel: retry until it holds still.
-        await until("the compare view to hold still", 30_000, async () => {
-            try {
-                await panel.locator("#compare").scrollIntoViewIfNeeded({ timeout: 2_000 });
-                return true;
-            } catch {
-                return undefined;
-            }
-        });
+        await scrollSteady(panel.locator("#compare"));
         await shot("08-compare");
         await panel.getByRole("button", { name: "Close compare" }).click();
         await panel.locator("#compare").waitFor({ state: "detached", timeout: 10_000 });
