@@ -2,6 +2,7 @@
 // vscode-jsonrpc, restarts it with backoff when it dies, and fails the requests it was answering with a
 // clear message. No `vscode` import: the unit tests run it against the real daemon in plain Node.
 import { spawn, type ChildProcess } from "node:child_process";
+import * as fs from "node:fs";
 import * as readline from "node:readline";
 import * as rpc from "vscode-jsonrpc/node";
 import { DaemonNotFoundError, describe, type DaemonLaunch } from "./bootstrap";
@@ -337,7 +338,7 @@ export class DaemonClient {
                     ? " Install the .NET 10 runtime, or use the self-contained daemon bundled with the extension."
                     : " Check the path."
                 : /EACCES/.test(why)
-                  ? " The file is not executable (chmod +x)."
+                  ? notExecutableHint(instance.launch.command)
                   : "";
             throw new DaemonUnavailableError(`The daemon ${where} stopped during start-up (${why}).${hint}${tail}`);
         });
@@ -415,4 +416,18 @@ export function logDaemonLine(log: Logger, line: string): void {
         default:
             return log.info(text);
     }
+}
+
+/** Why a spawn met EACCES, in words that say what to do. */
+export function notExecutableHint(file: string): string {
+    let mode: number;
+    try {
+        mode = fs.statSync(file).mode;
+    } catch {
+        return " Check the path.";
+    }
+    // An executable file that still cannot run lies on a file system mounted noexec (often /tmp on CI machines).
+    return mode & 0o111
+        ? " The file is executable, so its folder is on a file system mounted noexec: install the extension on one that allows programs to run, or copy the daemon folder there and set cnnInterpret.daemon.path."
+        : " The file is not executable (chmod +x).";
 }

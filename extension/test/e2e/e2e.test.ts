@@ -111,6 +111,18 @@ describe("CNN Interpret in code-server", { timeout: 15 * 60_000 }, () => {
     const timings: Record<string, number> = {};
     const covered: string[] = [];
 
+    let failed = false;
+    /** `it`, remembering a failure so that after() prints what explains it. */
+    const step = (name: string, body: () => Promise<void>) =>
+        it(name, async () => {
+            try {
+                await body();
+            } catch (e) {
+                failed = true;
+                throw e;
+            }
+        });
+
     const shot = async (name: string) => page.screenshot({ path: path.join(artifacts, `${name}.png`) });
 
     /** The status bar item says "running … process N" (daemon/info's processId). */
@@ -130,13 +142,17 @@ describe("CNN Interpret in code-server", { timeout: 15 * 60_000 }, () => {
     };
 
     before(async () => {
+        failed = true; // until set-up succeeds
         assert.ok(fs.existsSync(vsix), `No .vsix at ${vsix}: run 'npm run package' first.`);
         t = tools();
         fs.rmSync(artifacts, { recursive: true, force: true });
         fs.mkdirSync(artifacts, { recursive: true });
         tmp = fs.mkdtempSync(path.join(os.tmpdir(), "cnn-interpret-e2e-"));
         workspace = path.join(tmp, "workspace");
-        extensionsDir = path.join(tmp, "extensions");
+        // Inside the repository, not the temp folder: CI machines often mount /tmp noexec, and the bundled
+        // daemon must be executable where VS Code installs it (the repository's own build runs from here).
+        extensionsDir = path.join(repoRoot, "out", "e2e-extensions");
+        fs.rmSync(extensionsDir, { recursive: true, force: true });
         userDataDir = path.join(tmp, "user-data");
         for (const d of [workspace, extensionsDir, path.join(userDataDir, "User"), path.join(tmp, "xdg-config"), path.join(tmp, "xdg-data"), path.join(tmp, "xdg-cache"), path.join(tmp, "tmp")]) {
             fs.mkdirSync(d, { recursive: true });
@@ -200,11 +216,40 @@ describe("CNN Interpret in code-server", { timeout: 15 * 60_000 }, () => {
         await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspace)}`);
         await page.locator(".monaco-workbench").waitFor({ timeout: 120_000 });
         timings["workbenchReadyMs"] = Date.now() - started;
+        failed = false;
     });
+
+    /** What a failed run needs to be understood from its console output alone (CI keeps nothing else). */
+    const diagnose = async () => {
+        const lines = ["--- e2e diagnostics ---"];
+        if (page) {
+            const labels = await page.locator('[aria-label^="CNN Interpret daemon"]').evaluateAll((els) => els.map((e) => e.getAttribute("aria-label"))).catch((e: Error) => [e.message]);
+            lines.push(`status bar: ${labels.join(" | ") || "(no CNN Interpret item)"}`);
+            const view = await panel?.locator("#view").textContent({ timeout: 2_000 }).catch(() => null);
+            lines.push(`panel #view: ${view?.trim().slice(0, 500) ?? "(no panel)"}`);
+        }
+        try {
+            lines.push(`mount of the extensions folder: ${execFileSync("findmnt", ["-n", "-o", "TARGET,FSTYPE,OPTIONS", "-T", extensionsDir], { encoding: "utf8" }).trim()}`);
+        } catch {
+            // findmnt missing: not worth failing over
+        }
+        for (const file of fs.existsSync(artifacts) ? fs.readdirSync(artifacts).filter((f) => f.endsWith(".log")) : []) {
+            const tail = fs.readFileSync(path.join(artifacts, file), "utf8").split("\n").filter(Boolean).slice(-25);
+            lines.push(`${file} (last ${tail.length} lines):`, ...tail.map((l) => `  ${l.slice(0, 400)}`));
+        }
+        console.log(lines.join("\n"));
+    };
 
     after(async () => {
         fs.writeFileSync(path.join(artifacts, "timings.json"), JSON.stringify({ ...timings, covered }, null, 2) + "\n");
         if (page) await shot("zz-last").catch(() => undefined);
+        // the extension's log and the extension host's, for reading after a failure
+        if (userDataDir && fs.existsSync(path.join(userDataDir, "logs"))) {
+            for (const file of fs.readdirSync(path.join(userDataDir, "logs"), { recursive: true, encoding: "utf8" }).filter((f) => /CNN Interpret\.log$|exthost\.log$/.test(f))) {
+                fs.copyFileSync(path.join(userDataDir, "logs", file), path.join(artifacts, path.basename(file)));
+            }
+        }
+        if (failed) await diagnose().catch((e: Error) => console.log(`diagnostics failed: ${e.message}`));
         await context?.close().catch(() => undefined);
         if (server?.pid) {
             try {
@@ -213,16 +258,11 @@ describe("CNN Interpret in code-server", { timeout: 15 * 60_000 }, () => {
                 // already gone
             }
         }
-        // the extension's log and the extension host's, for reading after a failure
-        if (userDataDir) {
-            for (const file of fs.readdirSync(path.join(userDataDir, "logs"), { recursive: true, encoding: "utf8" }).filter((f) => /CNN Interpret\.log$|exthost\.log$/.test(f))) {
-                fs.copyFileSync(path.join(userDataDir, "logs", file), path.join(artifacts, path.basename(file)));
-            }
-        }
         if (tmp) fs.rmSync(tmp, { recursive: true, force: true, maxRetries: 3 });
+        if (extensionsDir) fs.rmSync(extensionsDir, { recursive: true, force: true, maxRetries: 3 });
     });
 
-    it("right-click → Explain with CNN Interpret opens the panel with the prediction and feature maps", async () => {
+    step("right-click → Explain with CNN Interpret opens the panel with the prediction and feature maps", async () => {
         // The remote extension host registers the extension's menus a few seconds after the workbench shows.
         await page.locator('.activitybar .action-label[aria-label^="CNN Interpret"]').waitFor({ timeout: 60_000 });
         const row = page.locator(".explorer-folders-view .monaco-list-row", { hasText: IMAGE });
@@ -253,7 +293,7 @@ describe("CNN Interpret in code-server", { timeout: 15 * 60_000 }, () => {
         await shot("01-explain-feature-maps");
     });
 
-    it("shows each of the five views: a non-blank image, or plainly that the daemon does not have it yet", async () => {
+    step("shows each of the five views: a non-blank image, or plainly that the daemon does not have it yet", async () => {
         const tabs = ["Filter patterns", "Grad-CAM", "LIME", "SHAP", "Feature maps"];
         for (const [i, title] of tabs.entries()) {
             const started = Date.now();
@@ -279,7 +319,7 @@ describe("CNN Interpret in code-server", { timeout: 15 * 60_000 }, () => {
         }
     });
 
-    it("scores the Grad-CAM map's faithfulness, and the layer sweep opens Grad-CAM at a layer", async () => {
+    step("scores the Grad-CAM map's faithfulness, and the layer sweep opens Grad-CAM at a layer", async () => {
         await panel.getByRole("tab", { name: "Grad-CAM" }).click();
         await panel.locator('#view[data-tab="gradCam"][data-state="ready"] #view-img').waitFor({ timeout: 240_000 });
         const line = panel.locator("#metrics-line");
@@ -316,7 +356,7 @@ describe("CNN Interpret in code-server", { timeout: 15 * 60_000 }, () => {
         await shot("07-sanity-check");
     });
 
-    it("compares two views side by side with one zoom for both", async () => {
+    step("compares two views side by side with one zoom for both", async () => {
         await panel.locator("#compare-btn").click();
         await panel.locator("#compare-left").waitFor({ timeout: 10_000 });
         await panel.locator("#layer").selectOption({ label: (await panel.locator("#layer option", { hasText: "block3_conv1_relu" }).first().textContent()) ?? "" });
@@ -338,7 +378,7 @@ describe("CNN Interpret in code-server", { timeout: 15 * 60_000 }, () => {
         await panel.locator("#compare").waitFor({ state: "detached", timeout: 10_000 });
     });
 
-    it("clicking a layer in the Layers tree changes the feature maps", async () => {
+    step("clicking a layer in the Layers tree changes the feature maps", async () => {
         await panel.getByRole("tab", { name: "Feature maps" }).click();
         const img = panel.locator('#view[data-state="ready"] #view-img');
         await img.waitFor({ timeout: 60_000 });
@@ -358,7 +398,7 @@ describe("CNN Interpret in code-server", { timeout: 15 * 60_000 }, () => {
         await shot("03-layer-from-tree");
     });
 
-    it("restarts the daemon when it is killed, and the next request works", async () => {
+    step("restarts the daemon when it is killed, and the next request works", async () => {
         const pid = await until("the daemon's pid in the status bar", 30_000, daemonPid);
         const status = page.locator('[aria-label^="CNN Interpret daemon running"]').first();
         assert.match((await status.getAttribute("aria-label")) ?? "", /model fashion-vgg, device cpu, process \d+/);

@@ -4,7 +4,8 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { DaemonClient, DaemonRequestError, DaemonUnavailableError, logDaemonLine, type StateChange } from "../../src/daemon";
+import * as os from "node:os";
+import { DaemonClient, DaemonRequestError, DaemonUnavailableError, logDaemonLine, notExecutableHint, type StateChange } from "../../src/daemon";
 import { buildLayerTree } from "../../src/layerModel";
 import { ErrorCodes, type WorkDoneProgress } from "../../src/protocol";
 import { daemonLaunch, memoryLog, samples, waitFor } from "./support";
@@ -144,6 +145,23 @@ describe("DaemonClient failures", () => {
         assert.deepEqual(states.map((s) => s.state), ["starting", "failed"]);
         await assert.rejects(client.request("daemon/info", undefined), (e: unknown) => e instanceof DaemonUnavailableError && /not running/.test(e.message));
         await client.dispose();
+    });
+
+    it("says what to do when the daemon cannot be executed: chmod +x, or a file system mounted noexec", async () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cnn-interpret-exec-"));
+        try {
+            const file = path.join(dir, "cnn-interpret-daemon");
+            fs.writeFileSync(file, "#!/bin/sh\nexit 0\n", { mode: 0o644 });
+            const { client } = newClient({ resolveLaunch: () => ({ command: file, args: [], location: { source: "setting", path: file } }) });
+            await assert.rejects(client.start(), /could not be started: .*EACCES.*not executable \(chmod \+x\)/);
+            await client.dispose();
+            // The same EACCES for a file that has its executable bits can only come from the mount.
+            fs.chmodSync(file, 0o755);
+            assert.match(notExecutableHint(file), /mounted noexec.*cnnInterpret\.daemon\.path/);
+            assert.match(notExecutableHint(path.join(dir, "missing")), /Check the path/);
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
     });
 
     it("reports a daemon that exits during start-up, with its last messages", async () => {
