@@ -1,4 +1,3 @@
-using CnnInterpret.Core.Caching;
 using CnnInterpret.Core.Explainers;
 using CnnInterpret.Core.Imaging;
 using CnnInterpret.Core.Models;
@@ -32,18 +31,8 @@ public sealed partial class Engine
 
         using var scope = NewDisposeScope();
         var bytes = ImageLoader.ReadFile(imagePath, ImageLimits);
-        var hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes));
         (Tensor Logits, Dictionary<string, Tensor> Captured)? graph = null;
-        var activations = Cache.GetOrAdd(ActivationCache.Key(model.Id, model.WeightsHash, hash), () =>
-        {
-            using var decoded = ImageLoader.Decode(bytes, imagePath, ImageLimits, model.Input.Background);
-            using var input = ImagePreprocessor.Prepare(decoded.Pixels, model.Input);
-            cancellation.ThrowIfCancellationRequested();
-            Interlocked.Increment(ref _forwardPasses);
-            var run = model.Forward(tensor(input.Data, input.BatchShape), model.Layers.Select(l => l.Name).ToHashSet());
-            graph = run;
-            return ToActivations(model, run.Logits, run.Captured, input, hash);
-        });
+        var activations = Activations(model, bytes, imagePath, (forwardLogits, forwardCaptures) => graph = (forwardLogits, forwardCaptures), cancellation);
 
         var resolved = Target.Resolve(target, model, activations.Logits);
         var order = model.Layers.Select(l => l.Name).ToList();
@@ -90,16 +79,5 @@ public sealed partial class Engine
         using var blended = Overlay.Blend(picture, heatmap, height, width, options);
         using var plain = Overlay.Heatmap(heatmap, height, width, options);
         return (ChannelGrid.ToPng(blended), ChannelGrid.ToPng(plain));
-    }
-
-    /// <summary>Managed copies of one image's forward pass, as the activations cache keeps them.</summary>
-    /// <summary>One forward pass's outputs as a cache entry (managed copies; the tensors stay the caller's).</summary>
-    private static ImageActivations ToActivations(CnnModel model, Tensor logits, Dictionary<string, Tensor> captured, ModelInput input, string hash)
-    {
-        var layers = model.Layers.ToDictionary(l => l.Name,
-            l => new Activation(captured[l.Name].detach()[0].contiguous().data<float>().ToArray(), l.OutputShape));
-        using var png = new MemoryStream();
-        input.Display.SaveAsPng(png);
-        return new ImageActivations(hash, logits.detach()[0].contiguous().data<float>().ToArray(), layers, png.ToArray());
     }
 }

@@ -55,14 +55,35 @@ public sealed partial class Engine(ModelRegistry models, ActivationCache? cache 
     public ImageActivations Activations(CnnModel model, string imagePath, CancellationToken cancellation = default)
     {
         cancellation.ThrowIfCancellationRequested();
-        var bytes = ImageLoader.ReadFile(imagePath, ImageLimits);
+        return Activations(model, ImageLoader.ReadFile(imagePath, ImageLimits), imagePath, graph: null, cancellation);
+    }
+
+    /// <param name="graph">
+    /// Null: a cache miss runs without gradients. Otherwise a miss runs with them, in the caller's dispose scope, and
+    /// hands the logits and every layer's output, autograd graph and all, to <paramref name="graph"/>: a backward
+    /// then needs no second forward.
+    /// </param>
+    private ImageActivations Activations(CnnModel model, byte[] bytes, string imagePath,
+        Action<Tensor, Dictionary<string, Tensor>>? graph, CancellationToken cancellation)
+    {
         var hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes));
         return Cache.GetOrAdd(ActivationCache.Key(model.Id, model.WeightsHash, hash), () =>
         {
             using var decoded = ImageLoader.Decode(bytes, imagePath, ImageLimits, model.Input.Background);
             using var input = ImagePreprocessor.Prepare(decoded.Pixels, model.Input);
             cancellation.ThrowIfCancellationRequested();
-            return Run(model, input, hash);
+            Interlocked.Increment(ref _forwardPasses);
+            var names = model.Layers.Select(l => l.Name).ToHashSet();
+            if (graph is not null)
+            {
+                var (logits, captured) = model.Forward(tensor(input.Data, input.BatchShape), names);
+                graph(logits, captured);
+                return ToActivations(model, logits, captured, input, hash);
+            }
+            using var scope = NewDisposeScope();
+            using var _ = no_grad();
+            var run = model.Forward(tensor(input.Data, input.BatchShape), names);
+            return ToActivations(model, run.Logits, run.Captured, input, hash);
         });
     }
 
@@ -73,14 +94,14 @@ public sealed partial class Engine(ModelRegistry models, ActivationCache? cache 
         return ImagePreprocessor.Prepare(decoded.Pixels, model.Input);
     }
 
-    private ImageActivations Run(CnnModel model, ModelInput input, string hash)
+    /// <summary>One forward pass's outputs as a cache entry (managed copies; the tensors stay the caller's).</summary>
+    private static ImageActivations ToActivations(CnnModel model, Tensor logits, Dictionary<string, Tensor> captured, ModelInput input, string hash)
     {
-        Interlocked.Increment(ref _forwardPasses);
-        using var scope = NewDisposeScope();
-        using var _ = no_grad();
-        var names = model.Layers.Select(l => l.Name).ToHashSet();
-        var (logits, captured) = model.Forward(tensor(input.Data, input.BatchShape), names);
-        return ToActivations(model, logits, captured, input, hash);
+        var layers = model.Layers.ToDictionary(l => l.Name,
+            l => new Activation(captured[l.Name].detach()[0].contiguous().data<float>().ToArray(), l.OutputShape));
+        using var png = new MemoryStream();
+        input.Display.SaveAsPng(png);
+        return new ImageActivations(hash, logits.detach()[0].contiguous().data<float>().ToArray(), layers, png.ToArray());
     }
 
     /// <summary>Times <paramref name="runs"/> uncached forward passes of one image (batch 1), in milliseconds.</summary>

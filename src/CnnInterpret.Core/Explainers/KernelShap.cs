@@ -57,28 +57,9 @@ public static class KernelShap
             partial(new AttributionPartial(usable, total, Solve(masks, scores, m, targets, SampleRows(usable))));
         }
 
-        int done;
-        var stability = double.NaN;
-        var cancelled = false;
-        if (!options.Samples.Auto)
-        {
-            done = scorer.Score(masks, scores, 0, total, cancellation, AfterBatch);
-            cancelled = done < total;
-        }
-        else
-        {
-            done = 0;
-            var stableChecks = 0;
-            while (done < total && stableChecks < 2)
-            {
-                var step = Math.Min(Sampling.AutoStep, total - done); // multiples of 100 keep pairs whole
-                var scored = scorer.Score(masks, scores, done, step, cancellation, AfterBatch);
-                done += scored;
-                if (cancelled = scored < step) break;
-                stability = Stability(masks, scores, m, targets, done, options.Paired);
-                stableChecks = done >= 2 * Sampling.AutoStep && stability >= Sampling.StableAgreement ? stableChecks + 1 : 0;
-            }
-        }
+        // AutoStep (100) is even: "auto" checks only whole pairs.
+        var (done, stability, cancelled) = Sampling.ScoreRows(scorer, masks, scores, options.Samples, total,
+            scored => Stability(masks, scores, m, targets, scored, options.Paired), AfterBatch, cancellation);
         done = Usable(done, options.Paired);
         if (done < 4) throw new OperationCanceledException(cancellation);
         if (cancelled || double.IsNaN(stability)) stability = Stability(masks, scores, m, targets, done, options.Paired);

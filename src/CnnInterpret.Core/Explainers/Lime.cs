@@ -57,29 +57,8 @@ public static class Lime
             partial(new AttributionPartial(scored, total, [fit.Weights]));
         }
 
-        int done;
-        var stability = double.NaN;
-        var cancelled = false;
-        if (!options.Samples.Auto)
-        {
-            done = scorer.Score(masks, scores, 0, total, cancellation, AfterBatch);
-            cancelled = done < total;
-        }
-        else
-        {
-            // Check the ranking every AutoStep samples (never at batch boundaries: the stopping point must not depend on the batch size).
-            done = 0;
-            var stableChecks = 0;
-            while (done < total && stableChecks < 2)
-            {
-                var step = Math.Min(Sampling.AutoStep, total - done);
-                var scored = scorer.Score(masks, scores, done, step, cancellation, AfterBatch);
-                done += scored;
-                if (cancelled = scored < step) break;
-                stability = Stability(masks, Column(scores, scorer.Targets, done), s, done, options);
-                stableChecks = done >= 2 * Sampling.AutoStep && stability >= Sampling.StableAgreement ? stableChecks + 1 : 0;
-            }
-        }
+        var (done, stability, cancelled) = Sampling.ScoreRows(scorer, masks, scores, options.Samples, total,
+            scored => Stability(masks, Column(scores, scorer.Targets, scored), s, scored, options), AfterBatch, cancellation);
         if (done < 2) throw new OperationCanceledException(cancellation);
         var y = Column(scores, scorer.Targets, done);
         var final = Fit(masks, y, s, Enumerable.Range(0, done), options);

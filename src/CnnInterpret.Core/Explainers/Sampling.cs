@@ -43,6 +43,37 @@ public static class Sampling
     /// </summary>
     public const double StableAgreement = 0.8;
 
+    /// <summary>What <see cref="ScoreRows"/> scored: rows 0…Done−1; Stability is NaN unless "auto" measured it.</summary>
+    public readonly record struct Scored(int Done, double Stability, bool Cancelled);
+
+    /// <summary>
+    /// Scores the mask rows: all <paramref name="total"/> of them, or for "auto" samples <see cref="AutoStep"/> at a
+    /// time until <paramref name="stability"/> of the rows scored so far reaches <see cref="StableAgreement"/> at two
+    /// checks in a row. The checks fall every AutoStep rows, never at batch boundaries, so the stopping point does
+    /// not depend on the batch size.
+    /// </summary>
+    public static Scored ScoreRows(PerturbationScorer scorer, byte[] masks, double[] scores, SampleCount samples, int total,
+        Func<int, double> stability, Action<int>? afterBatch, CancellationToken cancellation)
+    {
+        if (!samples.Auto)
+        {
+            var scored = scorer.Score(masks, scores, 0, total, cancellation, afterBatch);
+            return new(scored, double.NaN, scored < total);
+        }
+        int done = 0, stableChecks = 0;
+        var agreement = double.NaN;
+        while (done < total && stableChecks < 2)
+        {
+            var step = Math.Min(AutoStep, total - done);
+            var scored = scorer.Score(masks, scores, done, step, cancellation, afterBatch);
+            done += scored;
+            if (scored < step) return new(done, agreement, true);
+            agreement = stability(done);
+            stableChecks = done >= 2 * AutoStep && agreement >= StableAgreement ? stableChecks + 1 : 0;
+        }
+        return new(done, agreement, false);
+    }
+
     /// <summary>The <paramref name="k"/> indices of largest |value| (ties: lower index first).</summary>
     public static int[] Top(IReadOnlyList<double> values, int k) =>
         Enumerable.Range(0, values.Count).OrderByDescending(i => Math.Abs(values[i])).ThenBy(i => i).Take(k).ToArray();

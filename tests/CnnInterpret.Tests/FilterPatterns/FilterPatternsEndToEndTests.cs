@@ -1,4 +1,5 @@
 using System.Text.Json;
+using CnnInterpret.Core.Imaging;
 using CnnInterpret.Tests.Daemon;
 using CnnInterpret.Tests.GradCam;
 using CnnInterpret.Tests.TestSupport;
@@ -17,7 +18,7 @@ public sealed class FilterPatternsEndToEndTests
             "--channels", "3-6", "--preset", "classic", "--out", outDir);
         Assert.True(code == 0, stderr);
         Assert.Contains("0 from the cache", stdout);
-        var (pixels, shape) = Npy.Read(Path.Combine(outDir, "filter-patterns.npy"));
+        var (pixels, shape) = NpyReader.ReadFloats(Path.Combine(outDir, "filter-patterns.npy"));
         Assert.Equal([4, 1, 28, 28], shape);
         Assert.All(pixels, v => Assert.InRange(v, 0f, 1f));
         foreach (var c in new[] { 3, 4, 5, 6 }) Assert.True(File.Exists(Path.Combine(outDir, $"channel-{c}.png")));

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using CnnInterpret.Core.Imaging;
 using CnnInterpret.Tests.Daemon;
 using CnnInterpret.Tests.TestSupport;
 
@@ -34,8 +35,8 @@ public sealed class GradCamEndToEndTests
         var (code, stdout, stderr) = RunCli(Repo.TempDir(), "explain", Image, "--method", method, "--layer", "block3_conv2", "--out", outDir);
         Assert.True(code == 0, stderr);
         Assert.Contains("Ankle boot", stdout);
-        var (heatmap, shape) = Npy.Read(Path.Combine(outDir, "grad-cam.npy"));
-        var (lowRes, lowShape) = Npy.Read(Path.Combine(outDir, "grad-cam-lowres.npy"));
+        var (heatmap, shape) = NpyReader.ReadFloats(Path.Combine(outDir, "grad-cam.npy"));
+        var (lowRes, lowShape) = NpyReader.ReadFloats(Path.Combine(outDir, "grad-cam-lowres.npy"));
         Assert.Equal([28, 28], shape);
         Assert.Equal([7, 7], lowShape);
         Assert.InRange(heatmap.Min(), 0f, 1f);

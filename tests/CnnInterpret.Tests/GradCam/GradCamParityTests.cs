@@ -1,6 +1,7 @@
 using System.Text.Json;
 using CnnInterpret.Core;
 using CnnInterpret.Core.Explainers;
+using CnnInterpret.Core.Imaging;
 using CnnInterpret.Core.Models;
 using CnnInterpret.Tests.TestSupport;
 
@@ -32,9 +33,9 @@ public sealed class GradCamParityTests
             "The embedded weights changed since the fixture was made: run tests/CnnInterpret.Tests/GradCam/fixtures/make_gradcam_fixture.py.");
         var c = fixture.GetProperty("cases").EnumerateArray().Single(e => e.GetProperty("name").GetString() == name);
         var image = Path.Combine(Repo.Root, fixture.GetProperty("image").GetString()!);
-        var (lowRes, lowShape) = Npy.Read(Path.Combine(Fixtures, $"{name}-lowres.npy"));
-        var (heatmap, shape) = Npy.Read(Path.Combine(Fixtures, $"{name}.npy"));
-        var (weights, _) = Npy.Read(Path.Combine(Fixtures, $"{name}-weights.npy"));
+        var (lowRes, lowShape) = NpyReader.ReadFloats(Path.Combine(Fixtures, $"{name}-lowres.npy"));
+        var (heatmap, shape) = NpyReader.ReadFloats(Path.Combine(Fixtures, $"{name}.npy"));
+        var (weights, _) = NpyReader.ReadFloats(Path.Combine(Fixtures, $"{name}-weights.npy"));
 
         var engine = new Engine(Repo.Registry);
         // First call: a full forward with gradients (cache miss); second: from the cached layer output.

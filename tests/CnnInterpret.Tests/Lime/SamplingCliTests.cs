@@ -1,7 +1,6 @@
 using System.Diagnostics;
-using System.Runtime.InteropServices;
-using System.Text;
 using System.Text.Json;
+using CnnInterpret.Core.Imaging;
 using CnnInterpret.Tests.TestSupport;
 
 namespace CnnInterpret.Tests.Lime;
@@ -22,19 +21,6 @@ public sealed class SamplingCliTests
         Assert.True(process.ExitCode == 0, stderr.Result);
     }
 
-    /// <summary>A .npy file's dtype, shape and data, parsed from its header as numpy does.</summary>
-    private static (string Descr, int[] Shape, byte[] Data) Npy(string path)
-    {
-        var bytes = File.ReadAllBytes(path);
-        int length = BitConverter.ToUInt16(bytes, 8);
-        var header = Encoding.ASCII.GetString(bytes, 10, length);
-        var descr = header.Split("'descr': '")[1].Split('\'')[0];
-        var shape = header.Split("'shape': (")[1].Split(')')[0].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(int.Parse).ToArray();
-        return (descr, shape, bytes[(10 + length)..]);
-    }
-
-    private static float[] Floats(byte[] data) => MemoryMarshal.Cast<byte, float>(data).ToArray();
-
     [Fact]
     public void Lime_writes_segments_weights_map_and_result()
     {
@@ -42,17 +28,17 @@ public sealed class SamplingCliTests
         Run("explain", Boot, "--method", "lime", "--samples", "300", "--seed", "3", "--out", dir, "--quiet");
         var result = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "result.json"))).RootElement;
         var s = result.GetProperty("segments").GetInt32();
-        var (descr, shape, data) = Npy(Path.Combine(dir, "segments.npy"));
-        Assert.Equal("<i4", descr);
-        Assert.Equal([28, 28], shape);
-        var ids = MemoryMarshal.Cast<byte, int>(data).ToArray();
+        var segments = NpyReader.Read(Path.Combine(dir, "segments.npy"));
+        Assert.Equal("<i4", segments.Descr);
+        Assert.Equal([28, 28], segments.Shape);
+        var ids = segments.Ints();
         Assert.Equal(Enumerable.Range(0, s), ids.Distinct().Order());
-        var weights = Npy(Path.Combine(dir, "lime-weights.npy"));
+        var weights = NpyReader.Read(Path.Combine(dir, "lime-weights.npy"));
         Assert.Equal([s], weights.Shape);
-        var map = Npy(Path.Combine(dir, "lime.npy"));
+        var map = NpyReader.Read(Path.Combine(dir, "lime.npy"));
         Assert.Equal([28, 28], map.Shape);
-        var w = Floats(weights.Data);
-        Assert.Equal(ids.Select(i => w[i]), Floats(map.Data));
+        var w = weights.Floats();
+        Assert.Equal(ids.Select(i => w[i]), map.Floats());
         Assert.Equal(300, result.GetProperty("samples").GetInt32());
         Assert.Equal(3, result.GetProperty("seed").GetInt32());
         Assert.Equal("black", result.GetProperty("baseline").GetString());
@@ -68,22 +54,22 @@ public sealed class SamplingCliTests
         Run("explain", Boot, "--method", "kernel-shap", "--samples", "400", "--target", "9", "--out", dir, "--quiet");
         var result = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "result.json"))).RootElement;
         var s = result.GetProperty("segments").GetInt32();
-        var values = Npy(Path.Combine(dir, "shap-values.npy"));
+        var values = NpyReader.Read(Path.Combine(dir, "shap-values.npy"));
         Assert.Equal([s], values.Shape);
-        Assert.Equal([28, 28], Npy(Path.Combine(dir, "shap.npy")).Shape);
-        Assert.Equal([28, 28], Npy(Path.Combine(dir, "segments.npy")).Shape);
+        Assert.Equal([28, 28], NpyReader.Read(Path.Combine(dir, "shap.npy")).Shape);
+        Assert.Equal([28, 28], NpyReader.Read(Path.Combine(dir, "segments.npy")).Shape);
         Assert.False(File.Exists(Path.Combine(dir, "shap-values-second.npy"))); // one target asked for
         var fx = result.GetProperty("fx").GetDouble();
         var fbaseline = result.GetProperty("fbaseline").GetDouble();
-        Assert.Equal(fx - fbaseline, Floats(values.Data).Sum(v => (double)v), 5);
+        Assert.Equal(fx - fbaseline, values.Floats().Sum(v => (double)v), 5);
 
         var gradient = Repo.TempDir();
         Run("explain", Boot, "--method", "gradient-shap", "--samples", "32", "--layer", "block3_conv1", "--out", gradient, "--quiet");
         var g = JsonDocument.Parse(File.ReadAllText(Path.Combine(gradient, "result.json"))).RootElement;
         Assert.Equal("features.10", g.GetProperty("layer").GetString());
         Assert.Equal(2, g.GetProperty("targets").GetArrayLength()); // no target: the two most probable classes
-        Assert.Equal([64, 7, 7], Npy(Path.Combine(gradient, "gradient-shap.npy")).Shape);
-        Assert.Equal([64, 7, 7], Npy(Path.Combine(gradient, "gradient-shap-second.npy")).Shape);
+        Assert.Equal([64, 7, 7], NpyReader.Read(Path.Combine(gradient, "gradient-shap.npy")).Shape);
+        Assert.Equal([64, 7, 7], NpyReader.Read(Path.Combine(gradient, "gradient-shap-second.npy")).Shape);
         Assert.Equal(JsonValueKind.Number, g.GetProperty("fbaseline").ValueKind);
     }
 }
