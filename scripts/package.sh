@@ -58,7 +58,7 @@ rm -f "$vsix"
 (
   cd "$ext"
   PATH="$(dirname "$NODE24"):$PATH" npm run --silent typecheck >&2
-  PATH="$(dirname "$NODE24"):$PATH" "$NODE24" node_modules/@vscode/vsce/vsce package --no-dependencies \
+  PATH="$(dirname "$NODE24"):$PATH" "$NODE24" node_modules/@vscode/vsce/vsce package --no-dependencies --target linux-x64 \
     --allow-missing-repository --out "$vsix" >&2
 )
 echo "$(du -h "$vsix" | cut -f1) $vsix" >&2

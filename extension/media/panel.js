@@ -22,6 +22,10 @@
      *   message?: string, key?: string, page?: number, pageCount?: number }} View */
 
     const vscode = acquireVsCodeApi();
+    /** GradientSHAP's default (the daemon's): each of its samples is a backward pass, ~8× the cost of a KernelSHAP sample. */
+    const GRADIENT_SHAP_SAMPLES = 128;
+    /** The layer choice "the input image" (GradientSHAP on pixels): sent as no layer at all. */
+    const INPUT = "";
     const app = /** @type {HTMLElement} */ (document.getElementById("app"));
 
     /** @type {State} */
@@ -82,7 +86,9 @@
 
     /** @param {string} [tab] @returns {Options} */
     function options(tab = state.tab) {
-        return Object.assign({}, session?.defaults[tab], state.options[tab]);
+        const o = Object.assign({}, session?.defaults[tab], state.options[tab]);
+        if (tab === "shap" && o.method === "gradient" && state.options.shap?.samples === undefined) o.samples = GRADIENT_SHAP_SAMPLES;
+        return o;
     }
 
     /** @param {string} name @param {string | number | undefined} value */
@@ -90,6 +96,7 @@
         const o = (state.options[state.tab] = Object.assign({}, state.options[state.tab]));
         if (value === undefined) delete o[/** @type {keyof Options} */ (name)];
         else Object.assign(o, { [name]: value });
+        if (name === "method" && state.tab === "shap") delete o.samples; // each method starts at its own default
         save();
         request();
     }
@@ -129,7 +136,7 @@
             type: "explain",
             id,
             tab: tab.id,
-            layer: usesLayer(tab) ? layer() : undefined,
+            layer: usesLayer(tab) && layer() !== INPUT ? layer() : undefined,
             page: paged ? page() : undefined,
             target: targeted ? state.target : undefined,
             options: options(),
@@ -391,12 +398,16 @@
         const bar = h("div", { class: "toolbar" });
         const o = options();
         if (tab.id === "gradCam") bar.append(choice("method", "Method", [["grad-cam", "Grad-CAM"], ["grad-cam++", "Grad-CAM++"]], o.method));
-        if (tab.id === "shap") bar.append(choice("method", "Method", [["kernel", "KernelSHAP"], ["gradient", "GradientSHAP"]], o.method));
+        if (tab.id === "shap") {
+            bar.append(choice("method", "Method", [["kernel", "KernelSHAP"], ["gradient", "GradientSHAP"]], o.method));
+        }
         if (usesLayer(tab)) {
             const select = /** @type {HTMLSelectElement} */ (h("select", { id: "layer", "aria-label": "Layer" }));
             /** @type {Map<string, HTMLElement>} */
             const groups = new Map();
+            if (tab.id === "shap") select.append(h("option", { value: INPUT, selected: layer() === INPUT, text: "Input image (pixels)" }));
             for (const l of session.model.layers) {
+                if (!l.spatial) continue; // every view here works on [channels, height, width] maps
                 let g = groups.get(l.group);
                 if (!g) {
                     g = h("optgroup", { label: l.group });
@@ -600,7 +611,8 @@
     /** The "explain" message that made the view of `tab` now (its key's parts). @param {string} tab */
     function lastExplain(tab) {
         const t = session?.tabs.find((x) => x.id === tab);
-        return { layer: t && usesLayer(t) ? state.layers[tab] ?? session?.layers[tab] : undefined, target: state.target, options: options(tab) };
+        const at = t && usesLayer(t) ? state.layers[tab] ?? session?.layers[tab] : undefined;
+        return { layer: at === INPUT ? undefined : at, target: state.target, options: options(tab) };
     }
 
     /** Grad-CAM's sanity check and layer sweep, each one click. */

@@ -2,7 +2,7 @@
 // Layers tree and the active model. Commands get it; nothing else holds a daemon connection.
 import * as fs from "node:fs";
 import * as vscode from "vscode";
-import { launchFor, locateDaemon, type DaemonLaunch } from "./bootstrap";
+import { DaemonNotFoundError, launchFor, locateDaemon, type DaemonLaunch } from "./bootstrap";
 import { DaemonClient, DaemonRequestError, DaemonUnavailableError, type StateChange } from "./daemon";
 import type { TreeNode } from "./layerModel";
 import { LayersProvider } from "./layersView";
@@ -65,7 +65,7 @@ export class Ctx implements vscode.Disposable {
         } catch (e) {
             this.log.error(`Start failed: ${message(e)}`);
             // A daemon that does not start is reported through its state; a model that does not load, here.
-            if (!(e instanceof DaemonUnavailableError)) void this.showError(message(e));
+            if (!(e instanceof DaemonUnavailableError || e instanceof DaemonNotFoundError)) void this.showError(message(e));
         }
     }
 

@@ -122,6 +122,7 @@ export function tooltipFor(node: TreeNode): string {
                 `**${l.displayName}** \`${l.name}\``,
                 `${l.kind} → ${formatShape(l.outputShape)}`,
                 `${formatCount(l.parameterCount)} parameters`,
+                ...(isSpatial(l) ? [] : ["A dense layer: it has no [channels, height, width] maps to show in the panel."]),
             ].join("\n\n");
         }
     }

@@ -7,6 +7,7 @@ import {
     findLayer,
     formatShape,
     iconFor,
+    isSpatial,
     parentOf,
     tooltipFor,
     type LayerNode,
@@ -33,7 +34,8 @@ export class LayerTreeItem extends vscode.TreeItem {
             case "layer":
                 this.description = formatShape(node.layer.outputShape);
                 this.iconPath = new vscode.ThemeIcon(iconFor(node.layer.kind));
-                this.command = { command: "cnnInterpret.showLayer", title: "Show Layer in Panel", arguments: [node.layer.name] };
+                // Only layers with [channels, height, width] maps have something to show; a dense layer's tooltip says so.
+                if (isSpatial(node.layer)) this.command = { command: "cnnInterpret.showLayer", title: "Show Layer in Panel", arguments: [node.layer.name] };
                 this.accessibilityInformation = { label: `${node.layer.displayName}, ${node.layer.kind}, output ${formatShape(node.layer.outputShape)}` };
                 break;
         }

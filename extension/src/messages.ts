@@ -58,10 +58,16 @@ export type WebviewMessage =
     | { type: "command"; command: (typeof PANEL_COMMANDS)[number] }
     | { type: "check"; id: number; check: (typeof CHECKS)[number]; tab: "gradCam" | "lime" | "shap"; layer?: string; target?: number; options: ExplainOptions };
 
-/** What a message may refer to: the layers and classes of the model the panel shows. */
+/** What a message may refer to: the layers and scores of the model the panel shows. */
 export interface ValidationContext {
     layers: ReadonlySet<string>;
-    classCount: number;
+    /** Valid targets: the classes, or for a model without a classifier (resnet18-imagenet) its last layer's channels. */
+    scoreCount: number;
+}
+
+/** How many scores a model's last layer gives: what a target may index. */
+export function scoreCount(model: { classes: readonly string[]; layers: readonly { outputShape: readonly number[] }[] }): number {
+    return model.classes.length || (model.layers.at(-1)?.outputShape[0] ?? 0);
 }
 
 export class InvalidMessageError extends Error {
@@ -123,9 +129,9 @@ export function parseWebviewMessage(raw: unknown, context: ValidationContext): W
             const message: WebviewMessage = { type: "explain", id: int(raw["id"], "id", 0, Number.MAX_SAFE_INTEGER), tab, options: options(raw["options"]) };
             if (raw["layer"] !== undefined) message.layer = layerName(raw["layer"], context);
             if (raw["page"] !== undefined) message.page = int(raw["page"], "page", 0, 100_000);
-            if (raw["target"] !== undefined) message.target = int(raw["target"], "target", 0, Math.max(0, context.classCount - 1));
-            const needsLayer = tabById(tab)!.layer === "spatial" || (tab === "shap" && message.options.method === "gradient");
-            if (needsLayer && message.layer === undefined) throw new InvalidMessageError(`The ${tab} view needs a layer.`);
+            if (raw["target"] !== undefined) message.target = int(raw["target"], "target", 0, Math.max(0, context.scoreCount - 1));
+            // GradientSHAP takes a layer or none (the input image's pixels).
+            if (tabById(tab)!.layer === "spatial" && message.layer === undefined) throw new InvalidMessageError(`The ${tab} view needs a layer.`);
             return message;
         }
         case "cancel":
@@ -145,8 +151,8 @@ export function parseWebviewMessage(raw: unknown, context: ValidationContext): W
             const tab = oneOf(raw["tab"], `the tab of ${check}`, CHECK_TABS[check] as readonly ("gradCam" | "lime" | "shap")[]);
             const message: WebviewMessage = { type: "check", id: int(raw["id"], "id", 0, Number.MAX_SAFE_INTEGER), check, tab, options: options(raw["options"]) };
             if (raw["layer"] !== undefined) message.layer = layerName(raw["layer"], context);
-            if (raw["target"] !== undefined) message.target = int(raw["target"], "target", 0, Math.max(0, context.classCount - 1));
-            const needsLayer = check !== "layerSweep" && (tab === "gradCam" || (tab === "shap" && message.options.method === "gradient"));
+            if (raw["target"] !== undefined) message.target = int(raw["target"], "target", 0, Math.max(0, context.scoreCount - 1));
+            const needsLayer = check !== "layerSweep" && tab === "gradCam";
             if (needsLayer && message.layer === undefined) throw new InvalidMessageError(`The ${check} of the ${tab} view needs a layer.`);
             return message;
         }

@@ -8,7 +8,7 @@ import { message, type Ctx } from "./ctx";
 import { DaemonRequestError } from "./daemon";
 import { checkRequest, checkView, type CheckMessage } from "./checks";
 import { caption, defaultLayers, explainRequest, type ExplainMessage, type RenderedResult } from "./explainRequests";
-import { InvalidMessageError, TABS, panelLayer, parseWebviewMessage, tabById, type ExtensionMessage, type TabId, type WebviewMessage } from "./messages";
+import { CHECKS, InvalidMessageError, TABS, panelLayer, parseWebviewMessage, scoreCount, tabById, type ExtensionMessage, type TabId, type WebviewMessage } from "./messages";
 import { npyFloat32 } from "./npy";
 import type { ModelDetails, RawArray, WorkDoneProgress } from "./protocol";
 
@@ -46,6 +46,7 @@ export class ExplainPanel implements vscode.Disposable {
     private model: ModelDetails | undefined;
     private webviewReady: Promise<void>;
     private markReady!: () => void;
+    private sawReady = false;
     private loading: Promise<void> | undefined;
 
     /** Opens the panel beside the active editor for `image`, or points the open one at it. */
@@ -143,17 +144,21 @@ export class ExplainPanel implements vscode.Disposable {
         try {
             msg = parseWebviewMessage(raw, {
                 layers: new Set(this.model?.layers.map((l) => l.name) ?? []),
-                classCount: this.model?.classes.length ?? 0,
+                scoreCount: this.model ? scoreCount(this.model) : 0,
             });
         } catch (e) {
             if (e instanceof InvalidMessageError) {
                 this.ctx.log.warn(`Ignored a message from the panel: ${e.message}`);
+                this.refuse(raw, e.message);
                 return;
             }
             throw e;
         }
         switch (msg.type) {
             case "ready":
+                // A second "ready" is a rebuilt webview (reloaded, or restored without its context): it needs the session again.
+                if (this.sawReady) void this.load();
+                this.sawReady = true;
                 this.markReady();
                 return;
             case "explain":
@@ -288,6 +293,19 @@ export class ExplainPanel implements vscode.Disposable {
         this.ctx.log.info(`Exported ${target.fsPath}`);
     }
 
+    /** Answers a refused request, so that the view which sent it does not wait for an answer forever. */
+    private refuse(raw: unknown, why: string): void {
+        if (typeof raw !== "object" || raw === null) return;
+        const { type, id, tab, check } = raw as Record<string, unknown>;
+        if (typeof id !== "number") return;
+        const text = `The panel asked for something this model does not have: ${why}`;
+        if (type === "explain" && typeof tab === "string" && tabById(tab as TabId)) {
+            this.post({ type: "error", id, tab: tab as TabId, message: text, unavailable: false, cancelled: false });
+        } else if (type === "check" && typeof check === "string" && (CHECKS as readonly string[]).includes(check)) {
+            this.post({ type: "checkError", id, check: check as (typeof CHECKS)[number], message: text, unavailable: false, cancelled: false });
+        }
+    }
+
     private post(message: ExtensionMessage): void {
         void this.panel.webview.postMessage(message);
     }
@@ -334,7 +352,8 @@ export class ExplainPanel implements vscode.Disposable {
 }
 
 function webviewOptions(ctx: Ctx): vscode.WebviewOptions & vscode.WebviewPanelOptions {
-    return { enableScripts: true, localResourceRoots: [vscode.Uri.joinPath(ctx.extension.extensionUri, "media")] };
+    // retainContextWhenHidden: a panel moved to a background tab keeps its views, and results that arrive meanwhile.
+    return { enableScripts: true, retainContextWhenHidden: true, localResourceRoots: [vscode.Uri.joinPath(ctx.extension.extensionUri, "media")] };
 }
 
 function title(image: vscode.Uri): string {

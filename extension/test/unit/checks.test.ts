@@ -3,7 +3,7 @@ import { describe, it } from "node:test";
 import { checkRequest, checkView, metricsVerdict, type CheckMessage } from "../../src/checks";
 import { InvalidMessageError, parseWebviewMessage } from "../../src/messages";
 
-const context = { layers: new Set(["features.0", "features.3", "classifier.0"]), classCount: 10 };
+const context = { layers: new Set(["features.0", "features.3", "classifier.0"]), scoreCount: 10 };
 const parse = (raw: unknown) => parseWebviewMessage(raw, context);
 const rejects = (raw: unknown, pattern: RegExp) => assert.throws(() => parse(raw), (e: Error) => e instanceof InvalidMessageError && pattern.test(e.message));
 const curve = (auc: number) => ({ values: [], auc });
@@ -36,7 +36,6 @@ describe("check messages (faithfulness, sanity check, layer sweep)", () => {
         rejects({ type: "check", id: 1, check: "layerSweep", tab: "shap" }, /tab of layerSweep must be one of gradCam/);
         rejects({ type: "check", id: 1, check: "metrics", tab: "gradCam" }, /metrics of the gradCam view needs a layer/);
         rejects({ type: "check", id: 1, check: "sanity", tab: "gradCam" }, /sanity of the gradCam view needs a layer/);
-        rejects({ type: "check", id: 1, check: "metrics", tab: "shap", options: { method: "gradient" } }, /needs a layer/);
         rejects({ type: "check", id: 1, check: "metrics", tab: "gradCam", layer: "../../etc" }, /Unknown layer/);
         rejects({ type: "check", id: 1, check: "metrics", tab: "lime", target: 10 }, /target must be an integer from 0 to 9/);
         rejects({ type: "check", id: -1, check: "metrics", tab: "lime" }, /id must be an integer/);

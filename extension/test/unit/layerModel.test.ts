@@ -113,6 +113,8 @@ describe("tree item details", () => {
         assert.match(tooltipFor(findLayer(root, "features.3")!), /584 parameters/);
         assert.match(tooltipFor(root.blocks[1]!), /2 layers, 584 parameters/);
         assert.match(tooltipFor(root), /794 parameters/);
+        assert.match(tooltipFor(findLayer(root, "flatten")!), /dense layer: it has no \[channels, height, width\] maps/);
+        assert.doesNotMatch(tooltipFor(findLayer(root, "features.3")!), /dense layer/);
     });
 
     it("opens the panel on the first convolution", () => {

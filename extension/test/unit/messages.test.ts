@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { caption, defaultLayers, explainRequest } from "../../src/explainRequests";
-import { InvalidMessageError, parseWebviewMessage, TABS } from "../../src/messages";
+import { InvalidMessageError, parseWebviewMessage, scoreCount, TABS } from "../../src/messages";
 import { npyFloat32 } from "../../src/npy";
 import { modelAllowed } from "../../src/trust";
 
-const context = { layers: new Set(["features.0", "features.3", "classifier.0"]), classCount: 10 };
+const context = { layers: new Set(["features.0", "features.3", "classifier.0"]), scoreCount: 10 };
 const parse = (raw: unknown) => parseWebviewMessage(raw, context);
 const rejects = (raw: unknown, pattern: RegExp) => assert.throws(() => parse(raw), (e: Error) => e instanceof InvalidMessageError && pattern.test(e.message));
 
@@ -42,6 +42,16 @@ describe("parseWebviewMessage", () => {
         rejects({ type: "explain", id: 1, tab: "featureMaps", layer: "features.99" }, /Unknown layer "features.99"/);
         rejects({ type: "layerSelected", layer: { toString: "features.0" } }, /Unknown layer/);
         rejects({ type: "explain", id: 1, tab: "gradCam" }, /gradCam view needs a layer/);
+    });
+
+    it("takes targets up to the model's scores: its classes, or its last layer's channels when it has no classifier", () => {
+        const layer = (outputShape: number[]) => ({ outputShape });
+        assert.equal(scoreCount({ classes: ["a", "b", "c"], layers: [layer([8, 4, 4]), layer([3])] }), 3);
+        const featureExtractor = { classes: [], layers: [layer([64, 7, 7]), layer([512, 1, 1])] }; // resnet18-imagenet
+        assert.equal(scoreCount(featureExtractor), 512);
+        const context = { layers: new Set(["features.0"]), scoreCount: scoreCount(featureExtractor) };
+        assert.equal((parseWebviewMessage({ type: "explain", id: 1, tab: "lime", target: 90 }, context) as { target?: number }).target, 90);
+        assert.throws(() => parseWebviewMessage({ type: "explain", id: 1, tab: "lime", target: 512 }, context), /target must be an integer from 0 to 511/);
     });
 
     it("checks numbers: integers in range, no NaN, no strings", () => {
@@ -110,7 +120,13 @@ describe("explainRequest", () => {
             layer: "features.3",
             samples: 64,
         });
-        rejects({ type: "explain", id: 1, tab: "shap", options: { method: "gradient" } }, /shap view needs a layer/);
+        // GradientSHAP without a layer: on the input image's pixels.
+        assert.deepEqual(request({ tab: "shap", options: { method: "gradient", samples: 128 } }).params, {
+            model: "fashion-vgg",
+            image: "/img/boot.png",
+            method: "gradient",
+            samples: 128,
+        });
     });
 });
 
