@@ -16,10 +16,11 @@
      */
     /**
      * @typedef {{ image?: string, model?: string, tab: string, layers: Record<string, string>,
-     *   pages: Record<string, number>, target?: number, options: Record<string, Options> }} State
+     *   pages: Record<string, number>, target?: number, options: Record<string, Options>, shown?: Record<string, string> }} State
      */
+    /** @typedef {{ id: string, label: string, png: string }} ViewImage */
     /** @typedef {{ state: "idle" | "loading" | "ready" | "error" | "unavailable", png?: string, caption?: string,
-     *   message?: string, key?: string, page?: number, pageCount?: number }} View */
+     *   message?: string, key?: string, page?: number, pageCount?: number, images?: ViewImage[] }} View */
 
     const vscode = acquireVsCodeApi();
     /** GradientSHAP's default (the daemon's): each of its samples is a backward pass, ~8× the cost of a KernelSHAP sample. */
@@ -36,6 +37,9 @@
     let top;
     /** @type {{suitable: boolean, reason?: string, suggestions: string[]} | undefined} */
     let imageFit;
+    /** @typedef {{ id: string, displayName: string }} ModelOffer */
+    /** @type {{ use: ModelOffer[], fetch: ModelOffer[] } | undefined} the models the misfit banner offers */
+    let fitOffers;
     /** @type {string | undefined} */
     let predictionError;
     /** @type {Map<string, View>} per tab */
@@ -143,7 +147,7 @@
         };
         inFlight = { id, tab: tab.id, key, msg };
         progress = undefined;
-        views.set(tab.id, Object.assign({}, view, { state: "loading", key, message: undefined }));
+        views.set(tab.id, Object.assign({}, view, { state: "loading", key, message: undefined, images: undefined }));
         vscode.postMessage(msg);
         render();
     }
@@ -210,6 +214,7 @@
                 session = s;
                 top = undefined;
                 imageFit = undefined;
+                fitOffers = undefined;
                 predictionError = undefined;
                 views.clear();
                 checks.clear();
@@ -229,6 +234,7 @@
             case "prediction":
                 top = msg.top;
                 imageFit = msg.fit;
+                fitOffers = msg.offers;
                 render();
                 break;
             case "predictionError":
@@ -269,7 +275,7 @@
                 inFlight = undefined;
                 progress = undefined;
                 if (msg.type === "result") {
-                    views.set(msg.tab, { state: "ready", png: msg.png, caption: msg.caption, key, page: msg.page, pageCount: msg.pageCount });
+                    views.set(msg.tab, { state: "ready", png: msg.png, caption: msg.caption, key, page: msg.page, pageCount: msg.pageCount, images: msg.images });
                     // Faithfulness scores of every attribution map, after the map itself is on screen.
                     if (explain && key && (msg.tab === "gradCam" || msg.tab === "lime" || msg.tab === "shap")) requestCheck("metrics", explain, key);
                 } else {
@@ -325,11 +331,26 @@
             return section;
         }
         if (imageFit && !imageFit.suitable) {
-            // The image does not suit the model: say so before showing classes that mean little.
-            const suggestion = imageFit.suggestions.length > 0 ? ` Models that suit it: ${imageFit.suggestions.join(", ")}.` : "";
-            section.append(h("p", { class: "banner", role: "status", id: "fit-warning" },
-                `⚠ ${imageFit.reason ?? "This image does not suit the model."}${suggestion} `,
-                button("Change model…", "link", () => vscode.postMessage({ type: "command", command: "selectModel" }))));
+            // The image does not suit the model: say so before showing classes that mean little, and offer the ones that suit it.
+            const use = fitOffers?.use ?? imageFit.suggestions.map((id) => ({ id, displayName: id }));
+            const fetch = fitOffers?.fetch ?? [];
+            const banner = h("div", { class: "banner", role: "status", id: "fit-warning" },
+                h("p", { text: `⚠ ${imageFit.reason ?? "This image does not suit the model."}${use.length || fetch.length ? " Models that suit it:" : ""}` }));
+            const actions = h("p", { class: "toolbar" });
+            for (const m of use) {
+                const b = button(`Use ${m.displayName}`, "secondary", () => vscode.postMessage({ type: "useModel", model: m.id }));
+                b.setAttribute("data-model", m.id);
+                actions.append(b);
+            }
+            for (const m of fetch) {
+                const b = button(`Fetch ${m.displayName} weights…`, "secondary", () => vscode.postMessage({ type: "fetchWeights", model: m.id }));
+                b.setAttribute("data-model", m.id);
+                b.title = "Download its weights once (or add a file downloaded elsewhere), then use it";
+                actions.append(b);
+            }
+            actions.append(button("Change model…", "link", () => vscode.postMessage({ type: "command", command: "selectModel" })));
+            banner.append(actions);
+            section.append(banner);
         }
         const targetName = state.target === undefined ? `the top class (${top[0]?.label ?? "?"})` : session?.model.classes[state.target] ?? String(state.target);
         section.append(h("p", { class: "muted", id: "target-line", text: `Target of Grad-CAM, LIME and SHAP: ${targetName}. Click a class to change it.` }));
@@ -441,9 +462,10 @@
         if (tab.id === "lime" || tab.id === "shap" || tab.id === "filterPatterns") bar.append(number("seed", "Seed", o.seed, 0, 2147483647, 1));
         const compare = button(pinned ? "Pin this view instead" : "Compare…", "secondary", () => {
             const v = views.get(tab.id);
-            if (!v?.png || !v.key) return;
+            const png = shownPng(tab.id, v);
+            if (!v || !png || !v.key) return;
             if (!pinned) zoom = 0; // chosen when the first image has loaded
-            pinned = { png: v.png, caption: v.caption ?? "", title: tab.title, key: v.key };
+            pinned = { png, caption: v.caption ?? "", title: tab.title, key: v.key };
             render();
         });
         compare.id = "compare-btn";
@@ -500,6 +522,31 @@
         return h("span", { class: "field" }, h("label", { for: `opt-${name}`, text: label }), input);
     }
 
+    /** The picture of `view` on screen: the one picked among its images (Overlay/Heatmap, Weights/Top superpixels), else its png.
+     * @param {string} tab @param {View | undefined} view */
+    function shownPng(tab, view) {
+        const images = view?.images;
+        if (!images?.length) return view?.png;
+        return (images.find((i) => i.id === state.shown?.[tab]) ?? images[0])?.png;
+    }
+
+    /** Buttons to switch between the pictures of one result; switching asks the daemon nothing. @param {string} tab @param {ViewImage[]} images */
+    function renderImagePicker(tab, images) {
+        const shown = images.find((i) => i.id === state.shown?.[tab]) ?? images[0];
+        const group = h("div", { class: "toolbar", role: "group", "aria-label": "Show", id: "view-images" }, h("span", { class: "muted", text: "Show" }));
+        for (const i of images) {
+            const b = button(i.label, "secondary small", () => {
+                state.shown = Object.assign({}, state.shown, { [tab]: i.id });
+                save();
+                render();
+            });
+            b.id = `show-${i.id}`;
+            b.setAttribute("aria-pressed", String(i === shown));
+            group.append(b);
+        }
+        return group;
+    }
+
     function renderView() {
         const tab = currentTab();
         const view = tab ? views.get(tab.id) : undefined;
@@ -516,9 +563,11 @@
             section.append(h("p", { class: "error", role: "alert", text: view.message ?? "Failed." }),
                 h("p", {}, button("Try again", "secondary", () => request()), " ", button("Show logs", "secondary", () => vscode.postMessage({ type: "command", command: "showLogs" }))));
         }
+        const png = tab ? shownPng(tab.id, view) : undefined;
         if (pinned) section.append(renderCompare(view));
-        else if (view?.png) {
-            const img = h("img", { id: "view-img", src: `data:image/png;base64,${view.png}`, alt: `${tab?.title}: ${view.caption ?? ""}` });
+        else if (view && png) {
+            if (tab && view.images?.length && view.state === "ready") section.append(renderImagePicker(tab.id, view.images));
+            const img = h("img", { id: "view-img", src: `data:image/png;base64,${png}`, alt: `${tab?.title}: ${view.caption ?? ""}` });
             img.addEventListener("load", () => fit(/** @type {HTMLImageElement} */ (img)));
             section.append(h("figure", {}, img, h("figcaption", { id: "caption", text: view.caption ?? "" })));
         }
@@ -534,8 +583,9 @@
         left.addEventListener("load", () => applyZoom());
         const panes = h("div", { class: "compare", id: "compare" },
             h("figure", { class: "pane" }, left, h("figcaption", { text: `${p.title}: ${p.caption}` })));
-        if (view?.png && view.key !== p.key) {
-            const right = h("img", { class: "zoomed", id: "view-img", src: `data:image/png;base64,${view.png}`, alt: `${currentTab()?.title}: ${view.caption ?? ""}` });
+        const png = shownPng(currentTab()?.id ?? "", view);
+        if (view && png && view.key !== p.key) {
+            const right = h("img", { class: "zoomed", id: "view-img", src: `data:image/png;base64,${png}`, alt: `${currentTab()?.title}: ${view.caption ?? ""}` });
             right.addEventListener("load", () => applyZoom());
             panes.append(h("figure", { class: "pane" }, right, h("figcaption", { id: "caption", text: `${currentTab()?.title}: ${view.caption ?? ""}` })));
         } else {

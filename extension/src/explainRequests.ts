@@ -127,6 +127,8 @@ export function caption(tab: TabId, result: RenderedResult): string {
                 `${r.samples} samples, ${r.segments} segments, seed ${r.seed}`,
                 `R² ${fixed(r.r2)}`,
                 `stability ${fixed(r.stability)}`,
+                r.topPositive?.length ? `top segments for: ${r.topPositive.join(", ")}` : "",
+                r.topNegative?.length ? `against: ${r.topNegative.join(", ")}` : "",
                 r.cancelled ? "cancelled: from the samples scored so far" : "",
             ].filter(Boolean).join(" · ");
         }
@@ -141,4 +143,26 @@ export function caption(tab: TabId, result: RenderedResult): string {
             ].filter(Boolean).join(" · ");
         }
     }
+}
+
+/** One picture of a result; a view with several lets the user switch between them without asking the daemon again. */
+export interface ViewImage {
+    id: string;
+    label: string;
+    png: string;
+}
+
+/** The pictures each tab's result carries besides `png`, the first being what the view shows by default. */
+const VIEW_IMAGES: Partial<Record<TabId, [id: string, label: string, field: string][]>> = {
+    gradCam: [["overlay", "Overlay", "png"], ["heatmap", "Heatmap", "heatmapPng"]],
+    lime: [["weights", "Weights", "png"], ["top", "Top superpixels", "topPng"], ["segments", "Segments", "segmentsPng"]],
+};
+
+/** The pictures of `result` to switch between; none when it has only its `png`. */
+export function viewImages(tab: TabId, result: RenderedResult): ViewImage[] {
+    const images = (VIEW_IMAGES[tab] ?? []).flatMap(([id, label, field]) => {
+        const png = result[field];
+        return typeof png === "string" && png ? [{ id, label, png }] : [];
+    });
+    return images.length > 1 ? images : [];
 }

@@ -3,6 +3,8 @@
 // No `vscode` import, so the unit tests cover it in plain Node.
 import type { ClassScore, LayerInfo, FitDto } from "./protocol";
 import type { CheckView } from "./checks";
+import type { ViewImage } from "./explainRequests";
+import type { FitOffers } from "./models";
 
 /**
  * The panel's views, in tab order, with the daemon method each one calls and whether it works at a layer:
@@ -56,6 +58,9 @@ export type WebviewMessage =
     | { type: "layerSelected"; layer: string }
     | { type: "export"; tab: TabId; format: (typeof EXPORT_FORMATS)[number] }
     | { type: "command"; command: (typeof PANEL_COMMANDS)[number] }
+    /** From the "does not suit the model" banner: switch to a suggested model, or fetch one's weights first. */
+    | { type: "useModel"; model: string }
+    | { type: "fetchWeights"; model: string }
     | { type: "check"; id: number; check: (typeof CHECKS)[number]; tab: "gradCam" | "lime" | "shap"; layer?: string; target?: number; options: ExplainOptions };
 
 /** What a message may refer to: the layers and scores of the model the panel shows. */
@@ -63,6 +68,8 @@ export interface ValidationContext {
     layers: ReadonlySet<string>;
     /** Valid targets: the classes, or for a model without a classifier (resnet18-imagenet) its last layer's channels. */
     scoreCount: number;
+    /** The models the panel offered (in the banner of an image that does not suit the model). */
+    offered?: ReadonlySet<string>;
 }
 
 /** How many scores a model's last layer gives: what a target may index. */
@@ -146,6 +153,12 @@ export function parseWebviewMessage(raw: unknown, context: ValidationContext): W
             };
         case "command":
             return { type: "command", command: oneOf(raw["command"], "command", PANEL_COMMANDS) };
+        case "useModel":
+        case "fetchWeights": {
+            const model = raw["model"];
+            if (typeof model !== "string" || !context.offered?.has(model)) throw new InvalidMessageError(`The panel did not offer the model ${JSON.stringify(model)}.`);
+            return { type: raw["type"], model };
+        }
         case "check": {
             const check = oneOf(raw["check"], "check", CHECKS);
             const tab = oneOf(raw["tab"], `the tab of ${check}`, CHECK_TABS[check] as readonly ("gradCam" | "lime" | "shap")[]);
@@ -183,10 +196,10 @@ export type ExtensionMessage =
           defaults: Partial<Record<TabId, ExplainOptions>>;
           daemon: { version: string; device: string };
       }
-    | { type: "prediction"; top: ClassScore[]; fit?: FitDto | undefined }
+    | { type: "prediction"; top: ClassScore[]; fit?: FitDto | undefined; offers?: FitOffers }
     | { type: "predictionError"; message: string }
     | { type: "progress"; id: number; message?: string; percentage?: number; partialPng?: string }
-    | { type: "result"; id: number; tab: TabId; png: string; caption: string; page?: number; pageCount?: number }
+    | { type: "result"; id: number; tab: TabId; png: string; caption: string; page?: number; pageCount?: number; images?: ViewImage[] }
     | { type: "error"; id: number; tab: TabId; message: string; unavailable: boolean; cancelled: boolean }
     | { type: "showLayer"; layer: string; tab?: TabId }
     | { type: "daemonState"; state: string; message?: string }

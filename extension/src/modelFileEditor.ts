@@ -1,11 +1,11 @@
 // Opening a model file (.onnx, .pth, .pt, .safetensors) shows a read-only view of its layers, loaded by
 // the daemon (models/load with the file's path), and offers to make it the active model. In an untrusted
 // workspace the file is not loaded at all.
-import * as crypto from "node:crypto";
 import * as path from "node:path";
 import * as vscode from "vscode";
 import { message, type Ctx } from "./ctx";
 import { formatCount, formatShape } from "./layerModel";
+import { newNonce, webviewHtml } from "./webviewHtml";
 
 export class ModelFileEditor implements vscode.CustomReadonlyEditorProvider {
     static readonly viewType = "cnnInterpret.modelFile";
@@ -21,14 +21,14 @@ export class ModelFileEditor implements vscode.CustomReadonlyEditorProvider {
         const webview = panel.webview;
         const media = vscode.Uri.joinPath(this.ctx.extension.extensionUri, "media");
         webview.options = { enableScripts: true, localResourceRoots: [media] };
-        const nonce = crypto.randomBytes(16).toString("base64");
-        const style = webview.asWebviewUri(vscode.Uri.joinPath(media, "panel.css"));
-        const script = webview.asWebviewUri(vscode.Uri.joinPath(media, "modelFile.js"));
-        webview.html = `<!DOCTYPE html><html lang="en"><head><meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src ${webview.cspSource}; script-src 'nonce-${nonce}';">
-<link rel="stylesheet" href="${style}"><title>${escapeHtml(path.basename(file))}</title></head>
-<body><main id="app" aria-busy="true"><p class="placeholder">Loading ${escapeHtml(path.basename(file))}…</p></main>
-<script nonce="${nonce}" src="${script}"></script></body></html>`;
+        webview.html = webviewHtml({
+            cspSource: webview.cspSource,
+            nonce: newNonce(),
+            script: webview.asWebviewUri(vscode.Uri.joinPath(media, "modelFile.js")).toString(),
+            style: webview.asWebviewUri(vscode.Uri.joinPath(media, "panel.css")).toString(),
+            title: path.basename(file),
+            placeholder: `Loading ${path.basename(file)}…`,
+        });
 
         const post = (m: unknown) => void webview.postMessage(m);
         const load = async () => {
@@ -73,8 +73,4 @@ export class ModelFileEditor implements vscode.CustomReadonlyEditorProvider {
         ];
         panel.onDidDispose(() => subscriptions.forEach((d) => d.dispose()));
     }
-}
-
-function escapeHtml(s: string): string {
-    return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }

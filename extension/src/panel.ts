@@ -1,16 +1,17 @@
 // The explanation panel: one webview beside the editor showing one image, its predictions and the five
 // views. createOrShow / revive / dispose as in vscode-extension-samples' webview-sample; the webview's
 // script is media/panel.js, and every message it sends is validated (messages.ts) before use.
-import * as crypto from "node:crypto";
 import * as path from "node:path";
 import * as vscode from "vscode";
 import { message, type Ctx } from "./ctx";
 import { DaemonRequestError } from "./daemon";
 import { checkRequest, checkView, type CheckMessage } from "./checks";
-import { caption, defaultLayers, explainRequest, type ExplainMessage, type RenderedResult } from "./explainRequests";
+import { caption, defaultLayers, explainRequest, viewImages, type ExplainMessage, type RenderedResult } from "./explainRequests";
 import { CHECKS, InvalidMessageError, TABS, panelLayer, parseWebviewMessage, scoreCount, tabById, type ExtensionMessage, type TabId, type WebviewMessage } from "./messages";
+import { fitOffers } from "./models";
 import { npyFloat32 } from "./npy";
 import type { ModelDetails, RawArray, WorkDoneProgress } from "./protocol";
+import { newNonce, webviewHtml } from "./webviewHtml";
 
 const IMAGE_MIME: Record<string, string> = {
     ".png": "image/png",
@@ -48,6 +49,7 @@ export class ExplainPanel implements vscode.Disposable {
     private markReady!: () => void;
     private sawReady = false;
     private loading: Promise<void> | undefined;
+    private offered = new Set<string>();
 
     /** Opens the panel beside the active editor for `image`, or points the open one at it. */
     static createOrShow(ctx: Ctx, image: vscode.Uri, show?: { layer?: string; tab?: TabId }): ExplainPanel {
@@ -132,7 +134,12 @@ export class ExplainPanel implements vscode.Disposable {
         });
         try {
             const prediction = await this.ctx.client.request("image/predict", { model: model.id, image: image.fsPath, topK: 5 });
-            if (image === this.image) this.post({ type: "prediction", top: prediction.top, fit: prediction.fit });
+            // An image that does not suit the model: the banner offers the models that suit it, by name.
+            const fit = prediction.fit;
+            const offers = fit && !fit.suitable ? fitOffers(fit, (await this.ctx.listModels().catch(() => undefined))?.models ?? []) : undefined;
+            if (image !== this.image) return;
+            this.offered = new Set([...(offers?.use ?? []), ...(offers?.fetch ?? [])].map((m) => m.id));
+            this.post({ type: "prediction", top: prediction.top, fit, ...(offers ? { offers } : {}) });
         } catch (e) {
             this.post({ type: "predictionError", message: message(e) });
             void this.ctx.showError(`${path.basename(image.fsPath)}: ${message(e)}`);
@@ -145,6 +152,7 @@ export class ExplainPanel implements vscode.Disposable {
             msg = parseWebviewMessage(raw, {
                 layers: new Set(this.model?.layers.map((l) => l.name) ?? []),
                 scoreCount: this.model ? scoreCount(this.model) : 0,
+                offered: this.offered,
             });
         } catch (e) {
             if (e instanceof InvalidMessageError) {
@@ -179,6 +187,12 @@ export class ExplainPanel implements vscode.Disposable {
             case "check":
                 void this.check(msg);
                 return;
+            case "useModel":
+                void this.ctx.setActiveModel(msg.model).catch((e) => this.ctx.showError(message(e)));
+                return;
+            case "fetchWeights":
+                void vscode.commands.executeCommand("cnnInterpret.fetchWeights", msg.model);
+                return;
         }
     }
 
@@ -207,12 +221,14 @@ export class ExplainPanel implements vscode.Disposable {
             });
             if (typeof result.png !== "string") throw new Error(`The daemon's answer to ${method} has no image.`);
             this.last.set(msg.tab, { method, params, result });
+            const images = viewImages(msg.tab, result);
             this.post({
                 type: "result",
                 id: msg.id,
                 tab: msg.tab,
                 png: result.png,
                 caption: caption(msg.tab, result),
+                ...(images.length ? { images } : {}),
                 ...(typeof result.page === "number" ? { page: result.page } : {}),
                 ...(typeof result.pageCount === "number" ? { pageCount: result.pageCount } : {}),
             });
@@ -317,30 +333,14 @@ export class ExplainPanel implements vscode.Disposable {
     private html(): string {
         const webview = this.panel.webview;
         const media = vscode.Uri.joinPath(this.ctx.extension.extensionUri, "media");
-        const script = webview.asWebviewUri(vscode.Uri.joinPath(media, "panel.js"));
-        const style = webview.asWebviewUri(vscode.Uri.joinPath(media, "panel.css"));
-        const nonce = crypto.randomBytes(16).toString("base64");
-        const csp = [
-            "default-src 'none'",
-            `img-src ${webview.cspSource} data:`,
-            `style-src ${webview.cspSource}`,
-            `font-src ${webview.cspSource}`,
-            `script-src 'nonce-${nonce}'`,
-        ].join("; ");
-        return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${style}">
-<title>CNN Interpret</title>
-</head>
-<body>
-<main id="app" aria-busy="true"><p class="placeholder">Starting the CNN Interpret daemon…</p></main>
-<script nonce="${nonce}" src="${script}"></script>
-</body>
-</html>`;
+        return webviewHtml({
+            cspSource: webview.cspSource,
+            nonce: newNonce(),
+            script: webview.asWebviewUri(vscode.Uri.joinPath(media, "panel.js")).toString(),
+            style: webview.asWebviewUri(vscode.Uri.joinPath(media, "panel.css")).toString(),
+            title: "CNN Interpret",
+            placeholder: "Starting the CNN Interpret daemon…",
+        });
     }
 
     dispose(): void {

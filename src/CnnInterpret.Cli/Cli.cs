@@ -7,10 +7,10 @@ public static partial class Cli
 {
     public static int Run(string[] args)
     {
-        var line = new CommandLine(args);
-        var words = line.Positionals;
         try
         {
+            var line = new CommandLine(args);
+            var words = line.Positionals;
             if (words.Count == 0 || words[0] is "help" or "--help" || line.Flag("help"))
             {
                 Console.Out.Write(Help);
@@ -75,7 +75,9 @@ public static partial class Cli
           explain --model M --method filter-patterns --layer L [--channels A-B] [--preset readable|classic]
                   [--steps N] [--seed S] [--size PX] --out DIR   (no IMAGE; cached under $CNN_INTERPRET_CACHE)
           explain --model M IMAGE --method lime|kernel-shap|gradient-shap --out DIR [--target N] [--samples N|auto]
-                  [--segments N] [--seed S] [--baseline B] [--score probability|logit] [--layer L (gradient-shap)]
+                  [--segments N] [--seed S] [--baseline B] [--score probability|logit] [--layer L (gradient-shap)] [--raw]
+          explain --model M IMAGE --method layer-sweep --out DIR [--target T]
+                                                 Grad-CAM at every spatial layer from one forward and one backward
           report --model M IMAGE|FOLDER --out DIR  an HTML page with every view (a folder: an index of one per image)
           metrics --method M IMAGE --out DIR [--layer L] [--target T] [--steps N]
                                                  deletion/insertion curves and AUCs against a random map
@@ -88,5 +90,7 @@ public static partial class Cli
         --model defaults to fashion-vgg; it also takes a model file (FILE.pth with --arch NAME when it cannot be
         inferred, FILE.safetensors, FILE.onnx), and --weights FILE runs a built-in architecture with other weights.
         Layers are named by path (features.0) or display name (block1_conv1).
+        Images whose header declares more than 100,000,000 pixels are refused before decoding; --max-pixels N
+        (or CNN_INTERPRET_MAX_PIXELS) changes the limit.
         """;
 }

@@ -62,6 +62,13 @@ public sealed class CommandLine
         return int.TryParse(value, out var n) ? n : throw Usage($"--{name} must be a whole number, not '{value}'.");
     }
 
+    public long? Long(string name)
+    {
+        var value = Option(name);
+        if (value is null) return null;
+        return long.TryParse(value, out var n) ? n : throw Usage($"--{name} must be a whole number, not '{value}'.");
+    }
+
     /// <summary>Refuses options the command does not know, so a typo is not silently ignored.</summary>
     public void RejectUnknown()
     {

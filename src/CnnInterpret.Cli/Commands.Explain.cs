@@ -16,7 +16,7 @@ public static partial class Cli
         var model = line.Option("model") ?? ModelRegistry.DefaultModelId;
         var weights = line.Option("weights");
         var arch = line.Option("arch");
-        var engine = new Engine(new ModelRegistry(cacheDirectory: line.Option("cache-dir")), ownsModels: true);
+        var engine = new Engine(new ModelRegistry(cacheDirectory: line.Option("cache-dir")), imageLimits: ImageLimits.Configured(line.Long("max-pixels")), ownsModels: true);
         try
         {
             modelId = engine.Models.Register(model, weights, arch).Id;
@@ -69,7 +69,7 @@ public static partial class Cli
         var raw = line.Flag("raw");
         if (images.Count != 1 && method != "filter-patterns") throw CommandLine.Usage("explain takes exactly one IMAGE.");
         using var engine = OpenEngine(line, out var modelId);
-        Directory.CreateDirectory(outDir);
+        Output.Folder(outDir);
         switch (method)
         {
             case "layer-sweep": WriteLayerSweep(engine, line, modelId, images[0], outDir); break;

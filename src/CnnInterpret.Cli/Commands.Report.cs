@@ -31,7 +31,7 @@ public static partial class Cli
     /// </summary>
     private static ReportSummary WriteReport(Engine engine, CnnInterpret.Core.Models.CnnModel model, string image, string outDir)
     {
-        Directory.CreateDirectory(outDir);
+        Output.Folder(outDir);
         var prediction = engine.Predict(model.Id, image, model.Classes.Count == 0 ? 5 : Math.Min(5, model.Classes.Count));
         var activations = engine.Activations(model, image);
         File.WriteAllBytes(Path.Combine(outDir, "input.png"), activations.DisplayPng);

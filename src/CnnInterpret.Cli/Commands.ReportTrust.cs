@@ -37,7 +37,7 @@ public static partial class Cli
         string[] extensions = [".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp"];
         var images = Directory.GetFiles(folder).Where(f => extensions.Contains(Path.GetExtension(f).ToLowerInvariant())).Order().ToList();
         if (images.Count == 0) throw CommandLine.Usage($"'{folder}' holds no images ({string.Join(", ", extensions)}).");
-        Directory.CreateDirectory(outDir);
+        Output.Folder(outDir);
         string E(object? text) => WebUtility.HtmlEncode(text?.ToString() ?? "");
         var rows = new StringBuilder();
         for (var i = 0; i < images.Count; i++)

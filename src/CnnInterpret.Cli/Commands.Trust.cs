@@ -19,7 +19,7 @@ public static partial class Cli
         if (images.Count != 1) throw CommandLine.Usage("metrics takes exactly one IMAGE.");
         using var engine = OpenEngine(line, out var modelId);
         line.RejectUnknown();
-        Directory.CreateDirectory(outDir);
+        Output.Folder(outDir);
         var result = engine.Metrics(modelId, images[0], request, steps, StderrProgress("metrics"));
         int[] shape = [result.Map.Fractions.Length];
         NpyWriter.Write(Path.Combine(outDir, "deletion.npy"), result.Map.Deletion.Select(v => (float)v).ToArray(), shape);
@@ -56,7 +56,7 @@ public static partial class Cli
         if (images.Count != 1) throw CommandLine.Usage("sanity takes exactly one IMAGE.");
         using var engine = OpenEngine(line, out var modelId);
         line.RejectUnknown();
-        Directory.CreateDirectory(outDir);
+        Output.Folder(outDir);
         var result = engine.Sanity(modelId, images[0], request, stages, StderrProgress("sanity"));
         var model = engine.GetModel(modelId);
         var maps = result.Result.Stages.SelectMany(s => s.Map).ToArray();

@@ -14,6 +14,20 @@ public static class Output
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     };
 
+    /// <summary>Creates the --out folder; a path that cannot be one is a usage error, not a bug.</summary>
+    public static void Folder(string path)
+    {
+        try
+        {
+            Directory.CreateDirectory(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new CnnInterpret.Core.CnnInterpretException(CnnInterpret.Core.ErrorKind.InvalidArgument,
+                $"--out '{path}' must be a folder you can write to ({e.Message}). Pass a new or existing folder.");
+        }
+    }
+
     public static void WriteJson<T>(T value) => Console.Out.WriteLine(JsonSerializer.Serialize(value, Json));
 
     public static void WriteJsonFile<T>(string path, T value) => File.WriteAllText(path, JsonSerializer.Serialize(value, Json) + "\n");

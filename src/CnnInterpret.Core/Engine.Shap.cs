@@ -137,11 +137,11 @@ public sealed partial class Engine
             result.Stability, result.Cancelled, baselineName, ScoreName(kind, targets), layer?.Name, batch, limit, png, setup.SegmentsPng, clock.Elapsed.TotalSeconds);
     }
 
-    /// <summary>The target asked for, else the two most probable classes (the original tool's side-by-side figure).</summary>
+    /// <summary>The target asked for, else the two highest-scoring classes (the original tool's side-by-side figure), or channels for a model without classes.</summary>
     private static List<Target> ShapTargets(Target? target, CnnModel model, float[] logits)
     {
         if (target is not null) return [Target.Resolve(target, model, logits)];
-        return Enumerable.Range(0, logits.Length).OrderByDescending(i => logits[i]).ThenBy(i => i).Take(2).Select(i => (Target)new Target.Class(i)).ToList();
+        return [.. Target.Top(model, logits, 2)];
     }
 
     /// <summary>A layer GradientSHAP can attribute: a [C,H,W] output that the target's score depends on.</summary>

@@ -50,6 +50,8 @@ public sealed partial class Engine
     public SanityExplanation Sanity(string? modelId, string imagePath, TrustRequest request, int? maxStages = null,
         IProgress<ExplainProgress>? progress = null, CancellationToken cancellation = default)
     {
+        if (maxStages < 1)
+            throw new CnnInterpretException(ErrorKind.InvalidArgument, $"stages must be at least 1 (layers to randomise, from the top), not {maxStages}. Leave it out to randomise every layer.");
         var model = GetModel(modelId);
         var target = Target.Resolve(request.Target, model, Activations(model, imagePath, cancellation).Logits);
         var (copy, lease) = Models.BuildPrivateCopy(model.Id, $"{model.Id}#sanity-{Guid.NewGuid():N}");

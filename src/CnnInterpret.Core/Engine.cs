@@ -18,7 +18,7 @@ public sealed partial class Engine(ModelRegistry models, ActivationCache? cache 
 {
     public ModelRegistry Models { get; } = models;
     public ActivationCache Cache { get; } = cache ?? new ActivationCache();
-    public ImageLimits ImageLimits { get; } = imageLimits ?? ImageLimits.Default;
+    public ImageLimits ImageLimits { get; } = imageLimits ?? ImageLimits.Configured();
 
     private long _forwardPasses;
 

@@ -11,9 +11,13 @@ namespace CnnInterpret.Daemon;
 /// JSON-RPC messages framed by <c>Content-Length</c> headers (LSP's base protocol, what vscode-jsonrpc speaks),
 /// read defensively: a malformed header, a body that is not JSON-RPC or a message over the size limit is
 /// answered with an error (id null, as JSON-RPC says for unreadable requests) and the connection lives on. An
-/// oversized body is skipped without being held in memory; after garbage, reading resumes at the next line that
-/// starts a header. A Content-Length that lies cannot always be told from the bytes: too short gives a parse
-/// error for that message and the next one resyncs; too long swallows the start of the next message.
+/// oversized body is answered at once, then skipped without being held in memory, up to the next line that starts
+/// with a Content-Length header (a lying length must not swallow the messages after it); after garbage, reading
+/// resumes at the next line that starts a header. A Content-Length that lies cannot always be told from the bytes:
+/// too short gives a parse error for that message and the next one resyncs; too long (under the size limit)
+/// swallows the start of the next message.
+/// When the client closes its end, the end of input is reported only once every request read has been answered:
+/// <c>printf '…request…' | cnn-interpret-daemon</c> gets its answer before the daemon exits.
 /// </summary>
 public sealed class FramedMessageHandler(Stream output, Stream input, IJsonRpcMessageFormatter formatter, ILogger logger, int maxMessageBytes = FramedMessageHandler.DefaultMaxMessageBytes)
     : MessageHandlerBase(formatter)
@@ -25,6 +29,9 @@ public sealed class FramedMessageHandler(Stream output, Stream input, IJsonRpcMe
     private readonly BufferedStream _input = new(input, 64 * 1024);
     private readonly SemaphoreSlim _writeGate = new(1, 1);
     private string? _pendingProblem;
+    private long _discard; // what is left of an oversized body
+    private readonly HashSet<RequestId> _unanswered = [];
+    private TaskCompletionSource _allAnswered = Answered();
 
     public override bool CanRead => true;
     public override bool CanWrite => true;
@@ -40,10 +47,17 @@ public sealed class FramedMessageHandler(Stream output, Stream input, IJsonRpcMe
         string? problem = null;
         var sawHeader = false;
         var headerBytes = 0;
+        var carried = _discard > 0 ? await DiscardAsync(cancellationToken).ConfigureAwait(false) : null;
         while (true)
         {
-            var line = await ReadLineAsync(cancellationToken).ConfigureAwait(false);
-            if (line is null) return problem is null ? null : Malformed(problem); // the client closed the stream
+            var line = carried ?? await ReadLineAsync(cancellationToken).ConfigureAwait(false);
+            carried = null;
+            if (line is null) // the client closed the stream
+            {
+                if (problem is not null) return Malformed(problem);
+                await AllAnswered().WaitAsync(cancellationToken).ConfigureAwait(false);
+                return null;
+            }
             headerBytes += line.Length + 2;
             if (line.Length == 0)
             {
@@ -77,19 +91,49 @@ public sealed class FramedMessageHandler(Stream output, Stream input, IJsonRpcMe
         _pendingProblem = problem;
         if (length.Value > maxMessageBytes)
         {
-            await SkipAsync(length.Value, cancellationToken).ConfigureAwait(false);
+            _discard = length.Value; // skipped before the next read, after this answer
             return Malformed($"the message is {length.Value:N0} bytes, over the limit of {maxMessageBytes:N0}");
         }
         var body = new byte[length.Value];
         await _input.ReadExactlyAsync(body, cancellationToken).ConfigureAwait(false);
+        JsonRpcMessage message;
         try
         {
-            return Formatter.Deserialize(new ReadOnlySequence<byte>(body));
+            message = Formatter.Deserialize(new ReadOnlySequence<byte>(body));
         }
         catch (Exception e)
         {
             return Malformed($"the body is not a JSON-RPC message: {(e.InnerException ?? e).Message}");
         }
+        if (message is JsonRpcRequest { IsResponseExpected: true } request) Track(request.RequestId, answered: false);
+        return message;
+    }
+
+    private static TaskCompletionSource Answered()
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        done.SetResult();
+        return done;
+    }
+
+    private void Track(RequestId id, bool answered)
+    {
+        lock (_unanswered)
+        {
+            if (answered)
+            {
+                if (_unanswered.Remove(id) && _unanswered.Count == 0) _allAnswered.TrySetResult();
+            }
+            else if (_unanswered.Add(id) && _unanswered.Count == 1)
+            {
+                _allAnswered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            }
+        }
+    }
+
+    private Task AllAnswered()
+    {
+        lock (_unanswered) return _allAnswered.Task;
     }
 
     /// <summary>Reads to the blank line that ends a bad header block and reports the problem.</summary>
@@ -109,11 +153,13 @@ public sealed class FramedMessageHandler(Stream output, Stream input, IJsonRpcMe
         {
             await output.WriteAsync(header, cancellationToken).ConfigureAwait(false);
             await output.WriteAsync(body.WrittenMemory, cancellationToken).ConfigureAwait(false);
+            await output.FlushAsync(cancellationToken).ConfigureAwait(false); // out before it counts as answered
         }
         finally
         {
             _writeGate.Release();
         }
+        if (content is JsonRpcResult or JsonRpcError) Track(((IJsonRpcMessageWithId)content).RequestId, answered: true);
     }
 
     protected override ValueTask FlushAsync(CancellationToken cancellationToken) => new(output.FlushAsync(cancellationToken));
@@ -144,15 +190,40 @@ public sealed class FramedMessageHandler(Stream output, Stream input, IJsonRpcMe
         }
     }
 
-    private async Task SkipAsync(long count, CancellationToken cancellationToken)
+    /// <summary>
+    /// Skips what is left of an oversized body, unless a line starting with "Content-Length:" comes first (the
+    /// length lied): then that header line is returned, and reading goes on from that message.
+    /// </summary>
+    private async ValueTask<string?> DiscardAsync(CancellationToken cancellationToken)
     {
-        var buffer = new byte[64 * 1024];
-        while (count > 0)
+        const string header = "Content-Length:";
+        var one = new byte[1];
+        var (atLineStart, matched) = (false, 0);
+        while (_discard > 0)
         {
-            var read = await _input.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, count)), cancellationToken).ConfigureAwait(false);
-            if (read == 0) return;
-            count -= read;
+            if (await _input.ReadAsync(one, cancellationToken).ConfigureAwait(false) == 0) break;
+            _discard--;
+            var c = char.ToLowerInvariant((char)one[0]);
+            if (c == '\n')
+            {
+                (atLineStart, matched) = (true, 0);
+            }
+            else if ((atLineStart || matched > 0) && c == char.ToLowerInvariant(header[matched]))
+            {
+                atLineStart = false;
+                if (++matched == header.Length)
+                {
+                    _discard = 0;
+                    return header + await ReadLineAsync(cancellationToken).ConfigureAwait(false);
+                }
+            }
+            else
+            {
+                (atLineStart, matched) = (false, 0);
+            }
         }
+        _discard = 0;
+        return null;
     }
 
     private static string Shorten(string text) => text.Length <= 60 ? text : text[..60] + "…";

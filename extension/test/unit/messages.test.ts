@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { caption, defaultLayers, explainRequest } from "../../src/explainRequests";
+import { caption, defaultLayers, explainRequest, viewImages } from "../../src/explainRequests";
 import { InvalidMessageError, parseWebviewMessage, scoreCount, TABS } from "../../src/messages";
 import { npyFloat32 } from "../../src/npy";
 import { modelAllowed } from "../../src/trust";
@@ -31,6 +31,15 @@ describe("parseWebviewMessage", () => {
         assert.deepEqual(parse({ type: "layerSelected", layer: "classifier.0" }), { type: "layerSelected", layer: "classifier.0" });
         assert.deepEqual(parse({ type: "export", tab: "gradCam", format: "npy" }), { type: "export", tab: "gradCam", format: "npy" });
         assert.deepEqual(parse({ type: "command", command: "showLogs" }), { type: "command", command: "showLogs" });
+    });
+
+    it("switches or fetches only a model the panel offered", () => {
+        const offered = { ...context, offered: new Set(["resnet18-imagenet", "vgg16"]) };
+        assert.deepEqual(parseWebviewMessage({ type: "useModel", model: "resnet18-imagenet" }, offered), { type: "useModel", model: "resnet18-imagenet" });
+        assert.deepEqual(parseWebviewMessage({ type: "fetchWeights", model: "vgg16", url: "http://x" }, offered), { type: "fetchWeights", model: "vgg16" });
+        assert.throws(() => parseWebviewMessage({ type: "useModel", model: "/tmp/evil.pth" }, offered), /did not offer the model "\/tmp\/evil.pth"/);
+        assert.throws(() => parseWebviewMessage({ type: "fetchWeights", model: ["vgg16"] }, offered), InvalidMessageError);
+        rejects({ type: "useModel", model: "vgg16" }, /did not offer/);
     });
 
     it("rejects what is not a message", () => {
@@ -169,6 +178,33 @@ describe("caption", () => {
             }),
             "KernelSHAP for Ankle boot (9) and Sneaker (7) · 262144 samples (exact), seed 0 · Σ values − (f(x) − f(baseline)) = 0.000",
         );
+    });
+});
+
+describe("the pictures of a view", () => {
+    it("lists the top positive and negative LIME segments in the caption", () => {
+        assert.equal(
+            caption("lime", { target: "9", targetLabel: "Ankle boot", samples: 1000, segments: 18, seed: 0, r2: 0.81, stability: 1, cancelled: false, topPositive: [4, 11, 2], topNegative: [7] }),
+            "LIME for Ankle boot (9) · 1000 samples, 18 segments, seed 0 · R² 0.81 · stability 1.00 · top segments for: 4, 11, 2 · against: 7",
+        );
+    });
+
+    it("offers Overlay/Heatmap for Grad-CAM and Weights/Top superpixels/Segments for LIME, the default first", () => {
+        assert.deepEqual(viewImages("gradCam", { png: "O", heatmapPng: "H" }), [
+            { id: "overlay", label: "Overlay", png: "O" },
+            { id: "heatmap", label: "Heatmap", png: "H" },
+        ]);
+        assert.deepEqual(viewImages("lime", { png: "W", topPng: "T", segmentsPng: "S" }).map((i) => [i.id, i.label, i.png]), [
+            ["weights", "Weights", "W"],
+            ["top", "Top superpixels", "T"],
+            ["segments", "Segments", "S"],
+        ]);
+    });
+
+    it("offers no switch when a result has one picture (another tab, or an older daemon)", () => {
+        assert.deepEqual(viewImages("gradCam", { png: "O" }), []);
+        assert.deepEqual(viewImages("lime", { png: "W", topPng: "", segmentsPng: 5 }), []);
+        assert.deepEqual(viewImages("featureMaps", { png: "F", heatmapPng: "H" }), []);
     });
 });
 

@@ -43,7 +43,8 @@ public static class KernelShap
         CancellationToken cancellation = default)
     {
         int m = scorer.Segments, targets = scorer.Targets;
-        if (!options.Samples.Auto && m < 31 && 1L << m <= options.Samples.Count)
+        // "auto" enumerates too when every coalition costs no more than the fewest samples it could stop at.
+        if (m < 31 && 1L << m <= (options.Samples.Auto ? Sampling.AutoMinimum : options.Samples.Count))
             return Exactly(scorer, options, partial, cancellation);
 
         var total = options.Paired ? 2 + (options.Samples.Count - 2) / 2 * 2 : options.Samples.Count;

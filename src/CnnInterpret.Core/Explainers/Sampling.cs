@@ -37,6 +37,9 @@ public static class Sampling
     /// <summary>"auto" checks stability every this many samples…</summary>
     public const int AutoStep = 100;
 
+    /// <summary>The fewest samples "auto" can stop at: two stable checks in a row, counted from the second.</summary>
+    public const int AutoMinimum = 3 * AutoStep;
+
     /// <summary>
     /// …and stops once the halves agree on at least this share of the top k segments at two checks in a row: all but
     /// one of them for k = 5…8 (7 of 8 is 0.875, 4 of 5 is 0.8), all of them for k ≤ 4.

@@ -38,12 +38,8 @@ public abstract record Target
     {
         switch (target)
         {
-            case null when model.Classes.Count == 0 && model.Layers.Count > 0:
-                return TopChannel(model, logits);
             case null:
-                var top = 0;
-                for (var i = 1; i < logits.Length; i++) if (logits[i] > logits[top]) top = i;
-                return new Class(top);
+                return Top(model, logits, 1)[0];
             case Class c when c.Index < 0 || c.Index >= logits.Length:
                 throw new CnnInterpretException(ErrorKind.InvalidArgument, $"Class {c.Index} does not exist: model '{model.Id}' has classes 0–{logits.Length - 1}.");
             case Channel ch:
@@ -57,18 +53,22 @@ public abstract record Target
     }
 
     /// <summary>
-    /// For a model without classes (a feature extractor), no target means the channel of the final output
-    /// (the last layer) with the highest mean activation; <paramref name="logits"/> is that output, flattened.
+    /// The <paramref name="count"/> highest-scoring targets, best first (ties: lower index): classes by logit, or for a
+    /// model without classes (a feature extractor) the channels of its final output (the last layer) by mean
+    /// activation; <paramref name="logits"/> is that output, flattened.
     /// </summary>
-    private static Channel TopChannel(CnnModel model, float[] logits)
+    public static IReadOnlyList<Target> Top(CnnModel model, float[] logits, int count)
     {
+        if (model.Classes.Count > 0 || model.Layers.Count == 0)
+            return Ranked(logits).Take(count).Select(i => (Target)new Class(i)).ToList();
         var last = model.Layers[^1];
         var channels = Math.Max(1, last.OutputShape.Length > 0 ? last.OutputShape[0] : logits.Length);
         var per = Math.Max(1, logits.Length / channels);
-        var means = Enumerable.Range(0, channels).Select(c => logits.Skip(c * per).Take(per).DefaultIfEmpty(float.NegativeInfinity).Average()).ToList();
-        var best = means.IndexOf(means.Max());
-        return new Channel(last.Name, best);
+        var means = Enumerable.Range(0, channels).Select(c => logits.Skip(c * per).Take(per).DefaultIfEmpty(float.NegativeInfinity).Average()).ToArray();
+        return Ranked(means).Take(count).Select(c => (Target)new Channel(last.Name, c)).ToList();
     }
+
+    private static IEnumerable<int> Ranked(float[] scores) => Enumerable.Range(0, scores.Length).OrderByDescending(i => scores[i]).ThenBy(i => i);
 
     /// <summary>The layers a forward pass must capture to score this target.</summary>
     public IReadOnlySet<string> Captures => this is Channel ch ? new HashSet<string> { ch.Layer } : new HashSet<string>();

@@ -9,11 +9,35 @@ using SixLabors.ImageSharp.Processing;
 namespace CnnInterpret.Core.Imaging;
 
 /// <summary>Limits applied before any pixel is decoded.</summary>
-/// <param name="MaxPixels">Largest width×height accepted (default 40 megapixels).</param>
+/// <param name="MaxPixels">
+/// Largest width×height accepted (default 100 megapixels: the 48–50 MP photos of today's phones and 61 MP of
+/// full-frame cameras pass; decoding one takes about 3 bytes a pixel).
+/// </param>
 /// <param name="MaxFileBytes">Largest file accepted (default 200 MiB).</param>
-public sealed record ImageLimits(long MaxPixels = 40_000_000, long MaxFileBytes = 200L * 1024 * 1024)
+public sealed record ImageLimits(long MaxPixels = ImageLimits.DefaultMaxPixels, long MaxFileBytes = 200L * 1024 * 1024)
 {
+    public const long DefaultMaxPixels = 100_000_000;
+    public const string MaxPixelsVariable = "CNN_INTERPRET_MAX_PIXELS";
+
     public static readonly ImageLimits Default = new();
+
+    /// <summary>The limits with <paramref name="maxPixels"/>, else the environment's CNN_INTERPRET_MAX_PIXELS, else the default.</summary>
+    public static ImageLimits Configured(long? maxPixels = null)
+    {
+        var text = Environment.GetEnvironmentVariable(MaxPixelsVariable);
+        if (maxPixels is null && !string.IsNullOrWhiteSpace(text))
+        {
+            if (!long.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var parsed))
+                throw new CnnInterpretException(ErrorKind.InvalidArgument, $"{MaxPixelsVariable} must be a whole number of pixels, not '{text}'.");
+            maxPixels = parsed;
+        }
+        return maxPixels switch
+        {
+            null => Default,
+            < 1 => throw new CnnInterpretException(ErrorKind.InvalidArgument, $"The pixel limit must be at least 1, not {maxPixels}."),
+            _ => new ImageLimits(maxPixels.Value),
+        };
+    }
 }
 
 /// <summary>A decoded, upright, opaque RGB image and the hash of the file it came from.</summary>
@@ -76,9 +100,9 @@ public static class ImageLoader
             throw Bad($"'{name}' is not an image this tool can read. Supported: PNG, JPEG, BMP, GIF, WebP, TIFF, TGA, PBM.");
         var pixels = (long)info.Width * info.Height;
         if (info.Width <= 0 || info.Height <= 0)
-            throw Bad($"The image '{name}' declares an empty size ({info.Width}×{info.Height}).");
+            throw Bad($"The image '{name}' declares an empty size ({info.Width}×{info.Height}): its header is damaged. Re-export or re-download it.");
         if (pixels > limits.MaxPixels)
-            throw Bad($"The image '{name}' declares {info.Width}×{info.Height} = {pixels:N0} pixels, over the limit of {limits.MaxPixels:N0}. Downscale it first (or raise the limit).",
+            throw Bad($"The image '{name}' declares {info.Width}×{info.Height} = {pixels:N0} pixels, over the limit of {limits.MaxPixels:N0}. Downscale it first, or raise the limit (--max-pixels N, the environment variable {ImageLimits.MaxPixelsVariable}, or the extension's setting cnnInterpret.maxImagePixels).",
                 details: new { width = info.Width, height = info.Height, maxPixels = limits.MaxPixels });
 
         if (ImageCompleteness.Problem(bytes, format.Name) is { } problem)

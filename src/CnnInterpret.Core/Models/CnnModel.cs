@@ -103,27 +103,46 @@ public sealed class CnnModel : IDisposable
         return (logits, captured);
     }
 
+    /// <summary>
+    /// Copies a state_dict into the network, all or nothing: when it does not fit, the error lists every missing
+    /// and unexpected key and every shape mismatch (also in its details: missing, unexpected, shapeMismatches).
+    /// A missing <c>num_batches_tracked</c> is fine, as in PyTorch: checkpoints from before PyTorch 0.4.1 (among
+    /// them torchvision's published ones) have none, and in eval mode it is never used.
+    /// </summary>
     public void LoadWeights(IReadOnlyDictionary<string, Tensor> stateDict, string weightsHash, string source)
     {
         var own = _graph.Module.state_dict();
-        var missing = own.Keys.Except(stateDict.Keys).ToList();
+        var missing = own.Keys.Except(stateDict.Keys)
+            .Where(k => !(k.EndsWith(".num_batches_tracked", StringComparison.Ordinal) && stateDict.ContainsKey(k[..^"num_batches_tracked".Length] + "running_mean")))
+            .ToList();
         var unexpected = stateDict.Keys.Except(own.Keys).ToList();
-        if (missing.Count > 0 || unexpected.Count > 0)
+        var mismatches = own.Where(p => stateDict.TryGetValue(p.Key, out var t) && !t.shape.SequenceEqual(p.Value.shape))
+            .Select(p => new ShapeMismatch(p.Key, stateDict[p.Key].shape, p.Value.shape)).ToList();
+        if (missing.Count > 0 || unexpected.Count > 0 || mismatches.Count > 0)
+        {
+            static string Some(IEnumerable<string> items, int count) =>
+                string.Join(", ", items.Take(8)) + (count > 8 ? $", … ({count} in all)" : "");
             throw new CnnInterpretException(ErrorKind.BadModelFile,
                 $"The weights in '{source}' do not fit model '{Id}'." +
-                (missing.Count > 0 ? $" Missing: {string.Join(", ", missing.Take(8))}{(missing.Count > 8 ? ", …" : "")}." : "") +
-                (unexpected.Count > 0 ? $" Unexpected: {string.Join(", ", unexpected.Take(8))}{(unexpected.Count > 8 ? ", …" : "")}." : "") +
-                " Check that the file was made for this architecture.");
+                (missing.Count > 0 ? $" Missing: {Some(missing, missing.Count)}." : "") +
+                (unexpected.Count > 0 ? $" Unexpected: {Some(unexpected, unexpected.Count)}." : "") +
+                (mismatches.Count > 0 ? $" Wrong shape: {Some(mismatches.Select(m => m.ToString()), mismatches.Count)}." : "") +
+                " Check that the file was made for this architecture.",
+                new { missing, unexpected, shapeMismatches = mismatches });
+        }
         using var _ = no_grad();
         foreach (var (key, target) in own)
-        {
-            var source_ = stateDict[key];
-            if (!source_.shape.SequenceEqual(target.shape))
-                throw new CnnInterpretException(ErrorKind.BadModelFile,
-                    $"The weights in '{source}' do not fit model '{Id}': '{key}' has shape [{string.Join(", ", source_.shape)}], the model expects [{string.Join(", ", target.shape)}].");
-            target.copy_(source_);
-        }
+            if (stateDict.TryGetValue(key, out var value))
+                target.copy_(value);
+            else
+                target.zero_(); // num_batches_tracked of an old checkpoint, like PyTorch's BatchNorm._load_from_state_dict
         WeightsHash = weightsHash;
+    }
+
+    /// <summary>A checkpoint tensor whose shape differs from the model's (in a weights error's details).</summary>
+    public sealed record ShapeMismatch(string Key, long[] Checkpoint, long[] Model)
+    {
+        public override string ToString() => $"'{Key}' has shape [{string.Join(", ", Checkpoint)}], the model expects [{string.Join(", ", Model)}]";
     }
 
     /// <summary>

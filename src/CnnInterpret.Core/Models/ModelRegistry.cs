@@ -121,7 +121,8 @@ public sealed class ModelRegistry : IDisposable
                     $"The weights of '{entry.Id}' are not on this machine. Fetch them with 'cnn-interpret models fetch {entry.Id}' " +
                     $"({entry.Download.Url}), or, if you downloaded {entry.Download.FileName} elsewhere, add it with 'cnn-interpret models add {entry.Id} FILE'.",
                     new { model = entry.Id, url = entry.Download.Url, file = entry.Download.FileName });
-            return FromCheckpoint(entry.Id, entry.Arch, path, entry, WeightsFetcher.HashPrefix(entry.Download.FileName));
+            // Verified when fetched or added: the full hash when models.json knows it, else the file name's prefix.
+            return FromCheckpoint(entry.Id, entry.Arch, path, entry, entry.Download.Sha256 ?? WeightsFetcher.HashPrefix(entry.Download.FileName));
         }
         var model = BuildUntrained(entry);
         if (entry.Weights is null) return model;

@@ -24,6 +24,23 @@ public sealed class CliProcessTests
 
     private static string Sample(string name) => Path.Combine(Repo.Samples, name);
 
+    [Theory]
+    [InlineData("explain", "IMAGE", "--method", "feature-maps", "--layer", "features.0", "--out")] // an option with no value
+    [InlineData("layers", "--model")]
+    [InlineData("explain", "IMAGE", "--method", "feature-maps", "--layer", "features.0", "--out", "EXISTING-FILE")] // --out is a file
+    [InlineData("sanity", "--method", "grad-cam", "IMAGE", "--out", "DIR", "--stages", "0")]
+    public void Usage_mistakes_get_one_line_and_exit_code_64_never_a_stack_trace(params string[] args)
+    {
+        var file = Path.Combine(Repo.TempDir(), "existing.png");
+        File.WriteAllBytes(file, [1]);
+        args = args.Select(a => a switch { "IMAGE" => Sample("bag-0.png"), "EXISTING-FILE" => file, "DIR" => Repo.TempDir(), _ => a }).ToArray();
+        var (code, _, stderr) = Run(args);
+        Assert.Equal(64, code);
+        Assert.StartsWith("error: ", stderr);
+        Assert.DoesNotContain("   at ", stderr);
+        Assert.DoesNotContain("internal error", stderr);
+    }
+
     [Fact]
     public void Layers_json_is_a_flat_forward_ordered_list_with_shapes()
     {

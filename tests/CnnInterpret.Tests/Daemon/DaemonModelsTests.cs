@@ -14,11 +14,7 @@ public sealed class DaemonModelsTests
     public async Task Fetch_with_progress_then_load_then_explain()
     {
         var fixture = TorchvisionFixtures.Get("vgg16");
-        var modelsDir = Repo.TempDir();
-        foreach (var file in new[] { "models.json", "imagenet-classes.json", "fashion-vgg.safetensors" })
-            File.Copy(Path.Combine(Repo.Models, file), Path.Combine(modelsDir, file));
-        File.WriteAllText(Path.Combine(modelsDir, "models.json"),
-            File.ReadAllText(Path.Combine(modelsDir, "models.json")).Replace("vgg16-397923af.pth", fixture.File));
+        var modelsDir = TorchvisionFixtures.ModelsFolderPublishing(fixture);
         var cache = Repo.TempDir();
         using var mirror = new LocalWeightsServer(File.ReadAllBytes(fixture.Path));
         await using var daemon = new DaemonProcess(new Dictionary<string, string> { ["CNN_INTERPRET_MODELS_DIR"] = modelsDir, ["CNN_INTERPRET_CACHE"] = cache });

@@ -76,6 +76,34 @@ public sealed class ProtocolAbuseTests
     }
 
     [Fact]
+    public async Task A_huge_content_length_is_answered_at_once_and_the_next_message_is_served()
+    {
+        await using var daemon = new DaemonProcess();
+        // Declares ~100 TB and sends 40 bytes: waiting for the body would hang the connection for good.
+        await daemon.WriteBytesAsync(Encoding.ASCII.GetBytes("Content-Length: 99999999999999\r\n\r\n{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"x\"}\r\n"));
+        await daemon.WriteBytesAsync(Frame(new { jsonrpc = "2.0", id = 4, method = "daemon/info" }));
+        var (response, errors) = await ReadUntil(daemon, 4);
+        Assert.Contains(errors, e => e.Contains("99,999,999,999,999 bytes, over the limit"));
+        Assert.Equal("cpu", response.GetProperty("result").GetProperty("device").GetString());
+    }
+
+    [Fact]
+    public async Task Requests_sent_just_before_stdin_closes_are_answered_before_the_daemon_exits()
+    {
+        // What `printf '…' | cnn-interpret-daemon` does: the answers must come out, then the process ends.
+        await using var daemon = new DaemonProcess();
+        await daemon.WriteBytesAsync([
+            .. Frame(new { jsonrpc = "2.0", id = 1, method = "image/predict", @params = new { image = Image, topK = 1 } }),
+            .. Frame(new { jsonrpc = "2.0", id = 2, method = "daemon/info" }),
+        ]);
+        var exit = daemon.CloseAndWaitAsync();
+        var answered = new HashSet<int>();
+        while (answered.Count < 2) answered.Add((await daemon.ReadAsync()).GetProperty("id").GetInt32());
+        Assert.Equal([1, 2], answered.Order());
+        Assert.Equal(0, await exit);
+    }
+
+    [Fact]
     public async Task Two_hundred_requests_in_a_row_do_not_grow_memory()
     {
         await using var daemon = new DaemonProcess();

@@ -359,8 +359,22 @@ public sealed class ImageLoaderTests : IDisposable
         var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
 
         Assert.Contains("3,600,000,000", e.Message);       // the declared pixel count
-        Assert.Contains("40,000,000", e.Message);          // the limit
+        Assert.Contains("100,000,000", e.Message);         // the limit
+        Assert.Contains("--max-pixels", e.Message);        // and how to raise it
         Assert.True(allocated < 32L * 1024 * 1024, $"refusing the header allocated {allocated:N0} bytes");
+    }
+
+    [Fact]
+    public void The_pixel_limit_is_configurable_and_a_50_megapixel_photo_passes_the_default()
+    {
+        var path = _dir.File("photo.png");
+        File.WriteAllBytes(path, [.. PngBytes.Signature, .. PngBytes.Ihdr(8192, 6144)]); // 50.3 MP, header only
+        var e = AssertBadImage(() => ImageLoader.Load(path).Dispose());
+        Assert.DoesNotContain("over the limit", e.Message); // refused for the missing pixel data, not its size
+
+        var small = AssertBadImage(() => ImageLoader.Load(path, ImageLimits.Configured(1_000_000)).Dispose());
+        Assert.Contains("over the limit of 1,000,000", small.Message);
+        Assert.Throws<CnnInterpretException>(() => ImageLimits.Configured(0));
     }
 
     [Fact]

@@ -33,6 +33,21 @@ public sealed class KernelShapTests
     }
 
     [Fact]
+    public void Auto_samples_enumerate_when_every_coalition_costs_less_than_auto_could_stop_at()
+    {
+        var auto = SampleCount.Parse("auto", KernelShap.DefaultSamples);
+        var small = KernelShap.Explain(Games.Of(3, Bits), new KernelShapOptions(auto));
+        Assert.True(small.Exact);
+        Assert.Equal(8, small.Samples);
+        Assert.Equal(KernelShap.Shapley(3, c => Table[c]), small.Values[0]);
+
+        // 2⁹ = 512 > 300, the fewest samples "auto" can stop at: it samples.
+        var large = KernelShap.Explain(Games.Of(9, Games.Nonlinear), new KernelShapOptions(auto));
+        Assert.False(large.Exact);
+        Assert.True(large.Samples >= Sampling.AutoMinimum);
+    }
+
+    [Fact]
     public void Exact_enumeration_reports_partial_estimates_and_can_be_cancelled()
     {
         // 2⁸ = 256 ≤ 300 samples: exact. Partial results are kernel-weighted regressions on the coalitions so far.

@@ -87,11 +87,7 @@ public sealed class TorchvisionCheckpointTests
     public void Models_fetch_then_predict_through_the_cli_against_a_local_mirror()
     {
         var fixture = TorchvisionFixtures.Get("vgg16");
-        var modelsDir = Repo.TempDir();
-        foreach (var file in new[] { "models.json", "imagenet-classes.json", "fashion-vgg.safetensors" })
-            File.Copy(Path.Combine(Repo.Models, file), Path.Combine(modelsDir, file));
-        var manifest = File.ReadAllText(Path.Combine(modelsDir, "models.json")).Replace("vgg16-397923af.pth", fixture.File);
-        File.WriteAllText(Path.Combine(modelsDir, "models.json"), manifest);
+        var modelsDir = TorchvisionFixtures.ModelsFolderPublishing(fixture);
         var cache = Repo.TempDir();
 
         using var mirror = new LocalWeightsServer(File.ReadAllBytes(fixture.Path)) { DisconnectAfter = 100_000_000 };

@@ -18,6 +18,25 @@ public static class TorchvisionFixtures
         public string Path => System.IO.Path.Combine(Directory, File);
     }
 
+    /// <summary>
+    /// A models folder whose models.json publishes <paramref name="fixture"/> in place of torchvision's VGG16 file (its
+    /// name, full sha256 and size): the fetch path as users run it, on a file that can be had here.
+    /// </summary>
+    public static string ModelsFolderPublishing(Fixture fixture)
+    {
+        var dir = TestSupport.Repo.TempDir();
+        foreach (var file in new[] { "models.json", "imagenet-classes.json", "fashion-vgg.safetensors" })
+            File.Copy(System.IO.Path.Combine(TestSupport.Repo.Models, file), System.IO.Path.Combine(dir, file));
+        var manifest = File.ReadAllText(System.IO.Path.Combine(dir, "models.json"));
+        foreach (var published in new[] { "vgg16-397923af.pth", "397923af8e79cdbb6a7127f12361acd7a2f83e06b05044ddf496e83de57a5bf0", "553433881" })
+            Assert.Contains(published, manifest);
+        manifest = manifest.Replace("vgg16-397923af.pth", fixture.File)
+            .Replace("397923af8e79cdbb6a7127f12361acd7a2f83e06b05044ddf496e83de57a5bf0", fixture.Sha256)
+            .Replace("553433881", new FileInfo(fixture.Path).Length.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        File.WriteAllText(System.IO.Path.Combine(dir, "models.json"), manifest);
+        return dir;
+    }
+
     public static Fixture Get(string arch)
     {
         var json = System.IO.Path.Combine(Directory, $"{arch}.json");

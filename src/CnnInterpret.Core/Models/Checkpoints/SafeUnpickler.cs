@@ -26,18 +26,26 @@ public sealed class SafeUnpickler
     private readonly IReadOnlySet<string> _allowed;
     private readonly Func<object?, object?> _persistentLoad;
     private readonly Func<PickleCall, object?> _call;
+    private readonly Action<object?, object?>? _build;
     private int _pos;
 
     /// <param name="allowedGlobals">"module.name" strings that may appear.</param>
     /// <param name="persistentLoad">Resolves a persistent id (PyTorch's storages).</param>
     /// <param name="call">Interprets an allowed call; may return a placeholder.</param>
-    public SafeUnpickler(byte[] data, int start, IReadOnlySet<string> allowedGlobals, Func<object?, object?> persistentLoad, Func<PickleCall, object?> call)
+    /// <param name="build">
+    /// Applies BUILD's state to an object <paramref name="call"/> made (PyTorch 0.1 pickled a tensor as an empty
+    /// tensor, then its state); null ignores the state. Dictionaries' state (their attributes, e.g. a
+    /// state_dict's _metadata) is always ignored.
+    /// </param>
+    public SafeUnpickler(byte[] data, int start, IReadOnlySet<string> allowedGlobals, Func<object?, object?> persistentLoad, Func<PickleCall, object?> call,
+        Action<object?, object?>? build = null)
     {
         _data = data;
         _pos = start;
         _allowed = allowedGlobals;
         _persistentLoad = persistentLoad;
         _call = call;
+        _build = build;
     }
 
     /// <summary>Where the next pickle starts (legacy checkpoints hold several in a row).</summary>
@@ -86,7 +94,16 @@ public sealed class SafeUnpickler
                 case 0x93: { var name = Pop<string>(stack); var module = Pop<string>(stack); stack.Add(Global(module, name)); break; } // STACK_GLOBAL
                 case (byte)'R': { var args = Pop<object?[]>(stack); var f = Pop(stack); stack.Add(Call(f, args)); break; } // REDUCE
                 case 0x81: { var args = Pop<object?[]>(stack); var cls = Pop(stack); stack.Add(Call(cls, args)); break; } // NEWOBJ
-                case (byte)'b': { Pop(stack); break; } // BUILD: state (e.g. a state_dict's _metadata) is not needed
+                case (byte)'b': // BUILD
+                {
+                    var state = Pop(stack);
+                    var target = Peek(stack);
+                    if (target is IDictionary) break; // an OrderedDict's attributes (a state_dict's _metadata) are not needed
+                    if (target is null or string or long or bool or double or BigInteger or byte[] or object?[] or List<object?> or PickleGlobal)
+                        throw Fail("BUILD on something that is not an object a call made");
+                    _build?.Invoke(target, state);
+                    break;
+                }
                 case (byte)'Q': stack.Add(_persistentLoad(Pop(stack))); break; // BINPERSID
                 case (byte)'q': memo[ReadByte()] = Peek(stack); break; // BINPUT
                 case (byte)'r': memo[BinaryPrimitives.ReadUInt32LittleEndian(Take(4))] = Peek(stack); break; // LONG_BINPUT

@@ -13,7 +13,10 @@ namespace CnnInterpret.Core.Models.Checkpoints;
 /// running code: the zip format (PyTorch ≥ 1.6: <c>archive/data.pkl</c> plus one file per storage) and the
 /// legacy format (torchvision's published VGG16 is one: five pickles in a row — magic number, protocol,
 /// system info, the object, the storage keys — then each storage's raw bytes). Only the globals a
-/// state_dict needs are accepted (<see cref="SafeUnpickler"/>).
+/// state_dict needs are accepted (<see cref="SafeUnpickler"/>), the same ones PyTorch's <c>weights_only=True</c>
+/// accepts, so that checkpoints from old PyTorch versions load too: <c>_rebuild_tensor</c> (0.2–0.3), tensor
+/// classes made empty then given their state by BUILD (0.1), Python 2's pickles (OrderedDict from a list of
+/// pairs, byte strings) and storages saved from a GPU (<c>torch.cuda.FloatStorage</c>, loaded to the CPU).
 /// </summary>
 public static class TorchCheckpoint
 {
@@ -29,9 +32,13 @@ public static class TorchCheckpoint
         ["ByteStorage"] = (ScalarType.Byte, 1), ["BoolStorage"] = (ScalarType.Bool, 1),
     };
 
+    /// <summary>PyTorch 0.1's tensor classes (torch.FloatTensor, …), named like their storages.</summary>
+    private static readonly Dictionary<string, ScalarType> TensorClasses =
+        StorageTypes.ToDictionary(p => p.Key.Replace("Storage", "Tensor", StringComparison.Ordinal), p => p.Value.Type);
+
     private static readonly IReadOnlySet<string> AllowedGlobals = new HashSet<string>(
-        StorageTypes.Keys.Select(k => "torch." + k).Concat([
-            "collections.OrderedDict", "torch._utils._rebuild_tensor_v2", "torch._utils._rebuild_parameter",
+        StorageTypes.Keys.Concat(TensorClasses.Keys).SelectMany(k => new[] { "torch." + k, "torch.cuda." + k }).Concat([
+            "collections.OrderedDict", "torch._utils._rebuild_tensor", "torch._utils._rebuild_tensor_v2", "torch._utils._rebuild_parameter",
         ]));
 
     /// <summary>A storage named by the pickle; its bytes are attached once read.</summary>
@@ -46,6 +53,13 @@ public static class TorchCheckpoint
 
     /// <summary>A tensor as the pickle describes it (a strided view of a storage), built once storages are read.</summary>
     private sealed record TensorView(Storage Storage, long Offset, long[] Size, long[] Stride);
+
+    /// <summary>PyTorch 0.1's torch.FloatTensor() (and kin): empty until BUILD gives it (storage, offset, size, stride).</summary>
+    private sealed class LegacyTensor(ScalarType type)
+    {
+        public ScalarType Type { get; } = type;
+        public TensorView? View { get; set; }
+    }
 
     /// <summary>Loads the state_dict's tensors (the caller owns them). Accepts a bare state_dict or one under "state_dict"/"model".</summary>
     public static Dictionary<string, Tensor> Load(string path)
@@ -74,12 +88,24 @@ public static class TorchCheckpoint
 
     private static (object? Root, List<Storage> Storages) ReadZip(byte[] bytes, string path)
     {
+        try
+        {
+            return ReadZipArchive(bytes, path);
+        }
+        catch (InvalidDataException e)
+        {
+            throw Bad(path, $"its zip archive is damaged ({e.Message.TrimEnd('.')}); the file may be truncated (an interrupted download or copy?)");
+        }
+    }
+
+    private static (object? Root, List<Storage> Storages) ReadZipArchive(byte[] bytes, string path)
+    {
         using var zip = new ZipArchive(new MemoryStream(bytes), ZipArchiveMode.Read);
         var pickle = zip.Entries.FirstOrDefault(e => e.FullName.EndsWith("data.pkl", StringComparison.Ordinal))
                      ?? throw Bad(path, "a zip file without data.pkl is not a PyTorch checkpoint");
         var prefix = pickle.FullName[..^"data.pkl".Length];
         var storages = new Dictionary<string, Storage>();
-        var root = new SafeUnpickler(ReadEntry(pickle), 0, AllowedGlobals, pid => PersistentStorage(pid, storages, path), Rebuild).Load();
+        var root = new SafeUnpickler(ReadEntry(pickle), 0, AllowedGlobals, pid => PersistentStorage(pid, storages, path), Rebuild, Build).Load();
         foreach (var storage in storages.Values)
         {
             var entry = zip.GetEntry($"{prefix}data/{storage.Key}") ?? throw Bad(path, $"storage {storage.Key} is missing from the archive");
@@ -93,7 +119,7 @@ public static class TorchCheckpoint
         var position = 0;
         object? Next(IReadOnlySet<string> allowed, Func<object?, object?> persistent)
         {
-            var unpickler = new SafeUnpickler(bytes, position, allowed, persistent, Rebuild);
+            var unpickler = new SafeUnpickler(bytes, position, allowed, persistent, Rebuild, Build);
             var value = unpickler.Load();
             position = unpickler.Position;
             return value;
@@ -143,30 +169,79 @@ public static class TorchCheckpoint
 
     private static object? Rebuild(PickleCall call) => call.Callable.ToString() switch
     {
-        "collections.OrderedDict" => new Dictionary<object, object?>(),
-        "torch._utils._rebuild_tensor_v2" when call.Arguments is [Storage s, long offset, object?[] size, object?[] stride, ..]
-            && size.All(d => d is long) && stride.All(d => d is long) && size.Length == stride.Length =>
-            new TensorView(s, offset, size.Cast<long>().ToArray(), stride.Cast<long>().ToArray()),
+        "collections.OrderedDict" when call.Arguments is [] => new Dictionary<object, object?>(),
+        // Python 2 pickled an OrderedDict as OrderedDict([[key, value], …]).
+        "collections.OrderedDict" when call.Arguments is [IList pairs and (List<object?> or object?[])] => OrderedDictFromPairs(pairs, call),
+        "torch._utils._rebuild_tensor_v2" when call.Arguments is [_, _, _, _, ..] && View(call.Arguments[..4]) is { } view => view,
+        "torch._utils._rebuild_tensor" when call.Arguments is [_, _, _, _] && View(call.Arguments) is { } view => view, // PyTorch 0.2–0.3
         "torch._utils._rebuild_parameter" when call.Arguments is [TensorView view, ..] => view,
-        _ => throw new CnnInterpretException(ErrorKind.BadModelFile, $"The checkpoint calls {call.Callable} in a way a state_dict never does."),
+        _ when call.Arguments is [] && TensorClasses.TryGetValue(call.Callable.Name, out var type)
+               && call.Callable.Module is "torch" or "torch.cuda" => new LegacyTensor(type), // PyTorch 0.1; BUILD gives it its state
+        _ => throw Misused(call.Callable),
     };
+
+    /// <summary>(storage, storage_offset, size, stride) → the view it describes, or null when it is not that.</summary>
+    private static TensorView? View(object?[] args) =>
+        args is [Storage s, long offset, object?[] size, object?[] stride]
+        && size.All(d => d is long) && stride.All(d => d is long) && size.Length == stride.Length
+            ? new TensorView(s, offset, size.Cast<long>().ToArray(), stride.Cast<long>().ToArray())
+            : null;
+
+    private static Dictionary<object, object?> OrderedDictFromPairs(IList pairs, PickleCall call)
+    {
+        var dict = new Dictionary<object, object?>();
+        foreach (var pair in pairs)
+        {
+            if (pair is not (List<object?> or object?[]) || pair is not IList { Count: 2 } kv || kv[0] is null) throw Misused(call.Callable);
+            dict[kv[0]!] = kv[1];
+        }
+        return dict;
+    }
+
+    /// <summary>BUILD: PyTorch 0.1's tensor.__setstate__((storage, offset, size, stride)), which is tensor.set_(...).</summary>
+    private static void Build(object? target, object? state)
+    {
+        switch (target)
+        {
+            case LegacyTensor tensor when tensor.View is null && state is object?[] args && View(args) is { } view && view.Storage.Type == tensor.Type:
+                tensor.View = view;
+                break;
+            case LegacyTensor tensor when tensor.View is null && state is object?[] { Length: 4 } empty && empty[0] is null:
+                break; // an empty tensor without a storage
+            case TensorView: // a Parameter's (requires_grad, hooks): not needed
+                break;
+            default:
+                throw new CnnInterpretException(ErrorKind.BadModelFile, "The checkpoint sets the state of an object in a way a state_dict never does.");
+        }
+    }
+
+    private static CnnInterpretException Misused(PickleGlobal callable) =>
+        new(ErrorKind.BadModelFile, $"The checkpoint calls {callable} in a way a state_dict never does.");
+
+    private static bool IsTensor(object? value) => value is TensorView or LegacyTensor;
 
     private static Dictionary<string, Tensor> BuildStateDict(object? root, string path)
     {
         var dict = root as IDictionary ?? throw Bad(path, "it does not hold a dictionary of tensors");
         // Training checkpoints often wrap the state_dict.
         foreach (var wrapper in new[] { "state_dict", "model_state_dict", "model" })
-            if (dict.Contains(wrapper) && dict[wrapper] is IDictionary inner && inner.Values.Cast<object?>().Any(v => v is TensorView))
+            if (dict.Contains(wrapper) && dict[wrapper] is IDictionary inner && inner.Values.Cast<object?>().Any(IsTensor))
                 dict = inner;
         var result = new Dictionary<string, Tensor>();
         try
         {
             foreach (DictionaryEntry entry in dict)
             {
-                if (entry.Value is not TensorView view) continue; // e.g. a wrapper's epoch counter
+                if (!IsTensor(entry.Value)) continue; // e.g. a wrapper's epoch counter
                 var name = entry.Key as string ?? throw Bad(path, "a state_dict key that is not a string");
                 if (name.StartsWith("module.", StringComparison.Ordinal)) name = name["module.".Length..]; // saved from DataParallel
-                result[name] = Materialise(view, path);
+                result[name] = entry.Value switch
+                {
+                    TensorView view => Materialise(view, path),
+                    LegacyTensor { View: { } view } => Materialise(view, path),
+                    LegacyTensor empty => torch.empty(0, empty.Type),
+                    _ => throw new InvalidOperationException(),
+                };
             }
         }
         catch
@@ -216,5 +291,5 @@ public static class TorchCheckpoint
     }
 
     private static CnnInterpretException Bad(string path, string why) =>
-        new(ErrorKind.BadModelFile, $"'{path}' is not a PyTorch checkpoint this tool can read: {why}. Save the model's state_dict with torch.save(model.state_dict(), path).");
+        new(ErrorKind.BadModelFile, $"'{path}' is not a PyTorch checkpoint this tool can read: {why.TrimEnd('.')}. Save the model's state_dict with torch.save(model.state_dict(), path).");
 }
