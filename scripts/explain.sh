@@ -8,4 +8,6 @@ if [[ $# -eq 0 ]]; then
   exit 64
 fi
 out="${CNN_INTERPRET_REPORT_DIR:-$root/out/report}"
+# npm runs scripts from the repository root; relative paths were typed where the user stands (INIT_CWD).
+cd "${INIT_CWD:-$PWD}"
 bash "$root/scripts/cli.sh" report --out "$out" "$@"

@@ -154,7 +154,12 @@ export class Ctx implements vscode.Disposable {
         });
         if (location.source === "bundled") ensureExecutable(location.path);
         const cache = config.get<string>("cacheFolder")?.trim();
-        return { ...launchFor(location), ...(cache ? { env: { CNN_INTERPRET_CACHE: cache } } : {}) };
+        const maxPixels = config.get<number>("maxImagePixels");
+        // No diagnostics pipes in /tmp: the daemon writes only in its cache folder.
+        const env: Record<string, string> = { DOTNET_EnableDiagnostics: "0" };
+        if (cache) env["CNN_INTERPRET_CACHE"] = cache;
+        if (maxPixels && Number.isInteger(maxPixels) && maxPixels > 0) env["CNN_INTERPRET_MAX_PIXELS"] = String(maxPixels);
+        return { ...launchFor(location), env };
     }
 
     private onDaemonState(change: StateChange): void {
@@ -206,6 +211,7 @@ export class Ctx implements vscode.Disposable {
     private onConfiguration(e: vscode.ConfigurationChangeEvent): void {
         if (e.affectsConfiguration("cnnInterpret.daemon.path")) void this.offerRestart("The daemon path changed.");
         if (e.affectsConfiguration("cnnInterpret.cacheFolder")) void this.offerRestart("The cache folder changed.");
+        if (e.affectsConfiguration("cnnInterpret.maxImagePixels")) void this.offerRestart("The image size limit changed.");
         if (e.affectsConfiguration("cnnInterpret.defaultModel")) {
             const id = vscode.workspace.getConfiguration("cnnInterpret").get<string>("defaultModel");
             if (id && id !== this.modelId) void this.setActiveModel(id).catch((err) => this.showError(message(err)));

@@ -118,7 +118,8 @@ export function caption(tab: TabId, result: RenderedResult): string {
         }
         case "gradCam": {
             const r = result as unknown as GradCamResult;
-            return `${r.method === "grad-cam++" ? "Grad-CAM++" : "Grad-CAM"} of ${r.targetLabel} (${r.target}) at ${r.layer.displayName} (${r.layer.name}) · score ${fixed(r.score)}`;
+            const caption = `${r.method === "grad-cam++" ? "Grad-CAM++" : "Grad-CAM"} of ${r.targetLabel} (${r.target}) at ${r.layer.displayName} (${r.layer.name}) · score ${fixed(r.score)}`;
+            return r.hint ? `${caption} · ${r.hint}` : caption;
         }
         case "lime": {
             const r = result as unknown as LimeResult;

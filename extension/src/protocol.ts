@@ -250,6 +250,10 @@ export interface GradCamResult {
     raw?: RawArray;
     rawLowRes?: RawArray;
     weights?: number[];
+    /** The map is zero everywhere (every position's weighted sum was negative). */
+    empty?: boolean;
+    /** What to try when the map is empty. */
+    hint?: string;
 }
 
 export interface FilterPatternsParams {

@@ -44,9 +44,10 @@ public static partial class Cli
             method = result.Method, model = model.Id, image, layer = result.Layer,
             target = result.Target.ToString(), targetLabel = result.TargetLabel, score = result.Score,
             scoreKind = result.Target is Target.Class ? "logit (pre-softmax)" : "mean activation of the channel",
-            shape = result.HeatmapShape, lowResShape = result.LowResShape, files,
+            shape = result.HeatmapShape, lowResShape = result.LowResShape, empty = result.Empty, hint = result.Hint, files,
         });
         Console.Out.WriteLine($"{result.Method} of {result.TargetLabel} (score {result.Score:F3}) at {result.Layer.Name} ({result.Layer.DisplayName}): " +
                               $"wrote {files.Count} file(s) and result.json to {Path.GetFullPath(outDir)}");
+        if (result.Hint is { } hint) Console.Error.WriteLine($"note: {hint}");
     }
 }

@@ -24,7 +24,9 @@ public sealed partial class ExplainHandler
             result.HeatmapShape, result.LowResShape, Convert.ToBase64String(result.OverlayPng), Convert.ToBase64String(result.HeatmapPng),
             raw ? RawArray.From(result.Heatmap, result.HeatmapShape) : null,
             raw ? RawArray.From(result.LowRes, result.LowResShape) : null,
-            raw ? result.Weights : null);
+            raw ? result.Weights : null,
+            result.Empty,
+            result.Hint);
     }, cancellation);
 
     /// <summary>A target given as a number (class) or a string ("7", "features.12:5"); null or absent: the top class.</summary>

@@ -129,6 +129,7 @@ public sealed record GradCamParams(
 /// <param name="Raw">The map [H,W], min-max normalised (with raw: true).</param>
 /// <param name="RawLowRes">The map [h,w] after the ReLU, before normalisation (with raw: true).</param>
 /// <param name="Weights">Each channel's weight α_k (with raw: true).</param>
+/// <param name="Empty">The map is zero everywhere (every position's weighted sum was negative); <c>Hint</c> says what to try.</param>
 public sealed record GradCamResultDto(
     string Model,
     string Method,
@@ -142,7 +143,9 @@ public sealed record GradCamResultDto(
     string HeatmapPng,
     RawArray? Raw,
     RawArray? RawLowRes,
-    float[]? Weights);
+    float[]? Weights,
+    bool Empty = false,
+    string? Hint = null);
 
 /// <param name="Channels">Channels to optimise; when absent, page <paramref name="Page"/> of 64 channels.</param>
 /// <param name="Preset">"readable" (default) or "classic".</param>

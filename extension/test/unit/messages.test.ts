@@ -168,6 +168,10 @@ describe("caption", () => {
             "Grad-CAM of Ankle boot (9) at block3_conv1 (features.10) · score 12.35",
         );
         assert.equal(
+            caption("gradCam", { method: "grad-cam", layer, target: "9", targetLabel: "Ankle boot", score: 1, empty: true, hint: "The map is zero everywhere." }),
+            "Grad-CAM of Ankle boot (9) at block3_conv1 (features.10) · score 1.00 · The map is zero everywhere.",
+        );
+        assert.equal(
             caption("lime", { target: "9", targetLabel: "Ankle boot", samples: 1000, segments: 18, seed: 0, r2: 0.81, stability: 1, cancelled: true }),
             "LIME for Ankle boot (9) · 1000 samples, 18 segments, seed 0 · R² 0.81 · stability 1.00 · cancelled: from the samples scored so far",
         );

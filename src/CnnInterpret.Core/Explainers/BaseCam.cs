@@ -23,7 +23,20 @@ public sealed record GradCamResult(
     int[] LowResShape,
     float[] Weights,
     byte[] OverlayPng,
-    byte[] HeatmapPng);
+    byte[] HeatmapPng)
+{
+    /// <summary>
+    /// The map is zero everywhere: the weighted sum of the channels is negative at every position, so the ReLU left
+    /// nothing (common at a conv's raw output, whose values are negative where the class matters). As in
+    /// pytorch-grad-cam, the map is still returned; the caller should say so rather than show a blank picture.
+    /// </summary>
+    public bool Empty => LowRes.All(v => v <= 0);
+
+    /// <summary>What to try when the map is <see cref="Empty"/>; null otherwise.</summary>
+    public string? Hint => Empty
+        ? $"The map is zero everywhere at {Layer.DisplayName}: the channels' weighted sum is negative at every position. Try the layer's ReLU, a later layer{(Method == "grad-cam" ? ", or Grad-CAM++" : "")}."
+        : null;
+}
 
 /// <summary>
 /// The steps every gradient-weighted class activation map shares, as in pytorch-grad-cam's <c>base_cam.py</c>:

@@ -94,7 +94,7 @@ public static class ImageLoader
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            throw Bad($"The image '{name}' is damaged or truncated ({e.Message}). Re-export or re-download it.", e);
+            throw Bad($"The image '{name}' is damaged or truncated{Why(e)}. Re-export or re-download it.", e);
         }
         if (info is null || format is null)
             throw Bad($"'{name}' is not an image this tool can read. Supported: PNG, JPEG, BMP, GIF, WebP, TIFF, TGA, PBM.");
@@ -121,7 +121,7 @@ public static class ImageLoader
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            throw Bad($"The image '{name}' could not be decoded ({e.Message}). It is probably truncated or damaged: re-export or re-download it.", e);
+            throw Bad($"The image '{name}' could not be decoded{Why(e)}. It is probably truncated or damaged: re-export or re-download it.", e);
         }
 
         using (image)
@@ -156,6 +156,12 @@ public static class ImageLoader
         });
         return rgb;
     }
+
+    /// <summary>
+    /// ImageSharp's own complaints name the problem ("PNG: missing IDAT"); anything else, such as a null reference deep
+    /// in a decoder that met bytes it did not expect, would only confuse: the message then says just that it failed.
+    /// </summary>
+    private static string Why(Exception e) => e is ImageFormatException ? $" ({e.Message.TrimEnd('.')})" : "";
 
     private static CnnInterpretException Bad(string message, Exception? inner = null, object? details = null) =>
         new(ErrorKind.BadImage, message, details, inner);

@@ -46,6 +46,9 @@ public sealed class ModelRegistry : IDisposable
 
     public bool IsLoaded(string id) => _loaded.TryGetValue(id, out var lazy) && lazy.IsValueCreated;
 
+    /// <summary>The ids of the models in memory now, private copies included.</summary>
+    public IReadOnlyList<string> LoadedIds => [.. _loaded.Where(kv => kv.Value.IsValueCreated).Select(kv => kv.Key).Order()];
+
     public ModelState State(ModelEntry entry) =>
         entry.Download is null ? ModelState.BuiltIn
         : File.Exists(FetchedWeightsPath(entry)) ? ModelState.Ready

@@ -21,7 +21,7 @@ public static class WeightsFetcher
         IProgress<FetchProgress>? progress = null, HttpClient? http = null, CancellationToken cancellation = default)
     {
         url ??= source.Url;
-        sha256 = (sha256 ?? source.Sha256)?.ToLowerInvariant();
+        sha256 = ExpectedSha256(sha256, source);
         Directory.CreateDirectory(weightsDirectory);
         var target = Path.Combine(weightsDirectory, source.FileName);
         if (File.Exists(target))
@@ -50,7 +50,7 @@ public static class WeightsFetcher
             if (!resuming) have = 0;
             var total = response.Content.Headers.ContentLength is { } length ? length + have : (long?)null;
 
-            await using (var output = new FileStream(partial, resuming ? FileMode.Append : FileMode.Create, FileAccess.Write, FileShare.None))
+            await using (var output = OpenPartial(partial, resuming))
             await using (var input = await response.Content.ReadAsStreamAsync(cancellation).ConfigureAwait(false))
             {
                 var buffer = new byte[1 << 16];
@@ -93,7 +93,7 @@ public static class WeightsFetcher
     {
         if (!File.Exists(file))
             throw new CnnInterpretException(ErrorKind.BadModelFile, $"'{file}' does not exist.");
-        Verify(file, source.FileName, (sha256 ?? source.Sha256)?.ToLowerInvariant(), deleteOnMismatch: false);
+        Verify(file, source.FileName, ExpectedSha256(sha256, source), deleteOnMismatch: false);
         Directory.CreateDirectory(weightsDirectory);
         var target = Path.Combine(weightsDirectory, source.FileName);
         var temp = target + ".adding";
@@ -131,6 +131,28 @@ public static class WeightsFetcher
         throw new CnnInterpretException(ErrorKind.BadModelFile,
             $"The weights file '{path}' failed verification: {problem}. " +
             (deleteOnMismatch ? "It was deleted; fetch it again (from another mirror with --url if this one serves a different file)." : "Use the original file."));
+    }
+
+    /// <summary>The hash to check: the one given (checked to be 64 hex digits before anything is downloaded), else the published one.</summary>
+    private static string? ExpectedSha256(string? given, WeightsDownload source)
+    {
+        if (given is not null && (given.Length != 64 || !given.All(Uri.IsHexDigit)))
+            throw new CnnInterpretException(ErrorKind.InvalidArgument, $"--sha256 must be 64 hexadecimal digits (a sha256), not '{given}'.");
+        return (given ?? source.Sha256)?.ToLowerInvariant();
+    }
+
+    /// <summary>The .partial file, written by one download at a time: a second one says so instead of failing obscurely.</summary>
+    private static FileStream OpenPartial(string partial, bool resuming)
+    {
+        try
+        {
+            return new FileStream(partial, resuming ? FileMode.Append : FileMode.Create, FileAccess.Write, FileShare.None);
+        }
+        catch (IOException e)
+        {
+            throw new CnnInterpretException(ErrorKind.Network,
+                $"Another download is writing '{partial}' ({e.Message}). Wait for it to finish, then try again.", inner: e);
+        }
     }
 
     private static async Task<HttpResponseMessage> Send(HttpClient http, HttpRequestMessage request, string url, CancellationToken cancellation)

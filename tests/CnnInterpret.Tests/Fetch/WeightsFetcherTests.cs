@@ -98,6 +98,28 @@ public sealed class WeightsFetcherTests
     }
 
     [Fact]
+    public async Task A_malformed_sha256_is_refused_before_anything_is_downloaded()
+    {
+        using var mirror = new LocalWeightsServer(Content);
+        var cache = Repo.TempDir();
+        var source = new WeightsDownload(mirror.Url(FileName), FileName);
+        var e = await Assert.ThrowsAsync<CnnInterpretException>(() => WeightsFetcher.FetchAsync(source, cache, sha256: "xyz"));
+        Assert.Equal(ErrorKind.InvalidArgument, e.Kind);
+        Assert.Contains("64 hexadecimal digits", e.Message);
+        Assert.Empty(Directory.GetFiles(cache)); // no .partial: nothing was fetched
+    }
+
+    [Fact]
+    public async Task A_second_download_of_the_same_file_at_once_says_so()
+    {
+        var cache = Repo.TempDir();
+        using var mirror = new LocalWeightsServer(Content);
+        await using var busy = new FileStream(Path.Combine(cache, FileName + ".partial"), FileMode.Create, FileAccess.Write, FileShare.None);
+        var e = await Assert.ThrowsAsync<CnnInterpretException>(() => WeightsFetcher.FetchAsync(new WeightsDownload(mirror.Url(FileName), FileName), cache));
+        Assert.Contains("Another download is writing", e.Message);
+    }
+
+    [Fact]
     public void Adding_a_file_fetched_elsewhere_verifies_it()
     {
         var cache = Repo.TempDir();

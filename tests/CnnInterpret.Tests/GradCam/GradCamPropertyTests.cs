@@ -54,6 +54,23 @@ public sealed class GradCamPropertyTests
         Assert.NotEqual(top.Weights, other.Weights);
     }
 
+    /// <summary>A conv's raw output can leave nothing after the ReLU: the result says so, and what to try.</summary>
+    [Fact]
+    public void An_empty_map_is_flagged_with_a_hint_and_the_relu_after_it_is_not_empty()
+    {
+        var engine = new Engine(Repo.Registry);
+        var conv = engine.GradCam("fashion-vgg", Sample("coat-0.png"), "features.12");
+        Assert.All(conv.LowRes, v => Assert.Equal(0f, v)); // every position's weighted sum is negative here
+        Assert.True(conv.Empty);
+        Assert.Contains("zero everywhere at block3_conv2", conv.Hint);
+        Assert.Contains("Grad-CAM++", conv.Hint);
+
+        var relu = engine.GradCam("fashion-vgg", Sample("coat-0.png"), "features.13");
+        Assert.Contains(relu.LowRes, v => v > 0);
+        Assert.False(relu.Empty);
+        Assert.Null(relu.Hint);
+    }
+
     /// <summary>A channel target at the layer itself: score = mean of A_c, so α is 1/(h·w) on channel c and 0 elsewhere.</summary>
     [Fact]
     public void A_channel_target_at_the_layer_weights_only_that_channel()

@@ -24,6 +24,10 @@ public sealed class BadImageCorpusTests
         ("explain/lime", image => new { image, samples = 100 }),
         ("explain/shap", image => new { image, method = "kernel", samples = 100 }),
         ("explain/metrics", image => new { image, method = "grad-cam", steps = 4 }),
+        ("explain/gradCam", image => new { image, layer = "block2_conv2_relu", method = "grad-cam++" }),
+        ("explain/shap", image => new { image, method = "gradient", samples = 16 }),
+        ("explain/sanity", image => new { image, method = "grad-cam", stages = 1 }),
+        ("explain/layerSweep", image => new { image }),
     ];
 
     [Fact]
@@ -54,6 +58,8 @@ public sealed class BadImageCorpusTests
                     if (ok) failures.Add($"{name} {method}: explained, but it should have been refused");
                     else if (error.GetProperty("code").GetInt32() != (int)ErrorKind.BadImage) failures.Add($"{name} {method}: code {error.GetProperty("code")}: {error.GetProperty("message")}");
                     else if (!error.GetProperty("message").GetString()!.Contains(name)) failures.Add($"{name} {method}: the message does not name the file");
+                    else if (error.GetProperty("message").GetString() is { } text && (text.Contains("Object reference") || text.Contains("Exception")))
+                        failures.Add($"{name} {method}: the message shows .NET internals: {text}");
                 }
             }
         }

@@ -41,7 +41,8 @@ public sealed class LayerSweepAndSanityTests
         // The shared model was not touched: the same Grad-CAM as before the check.
         var again = engine.GradCam("fashion-vgg", Image, "block3_conv2");
         Assert.Equal(stages[0].Map, again.Heatmap);
-        Assert.False(engine.Models.IsLoaded(stages.Count.ToString()));
+        Assert.DoesNotContain(engine.Models.LoadedIds, id => id.Contains("#sanity-")); // the private copy was released
+        Assert.Contains("fashion-vgg", engine.Models.LoadedIds);
     }
 
     [Fact]
