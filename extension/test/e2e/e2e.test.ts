@@ -398,29 +398,47 @@ describe("CNN Interpret in code-server", { timeout: 15 * 60_000 }, () => {
         await shot("03-layer-from-tree");
     });
 
-    step("restarts the daemon when it is killed, and the next request works", async () => {
+    step("restarts the daemon when it is killed in the middle of a LIME, and the next request works", async () => {
         const pid = await until("the daemon's pid in the status bar", 30_000, daemonPid);
         const status = page.locator('[aria-label^="CNN Interpret daemon running"]').first();
         assert.match((await status.getAttribute("aria-label")) ?? "", /model fashion-vgg, device cpu, process \d+/);
         assert.match((await status.textContent()) ?? "", /fashion-vgg · cpu/);
         assert.deepEqual(ourDaemons(), [pid], "the status bar's pid is the daemon process");
+
+        // A LIME long enough to be caught running: 50,000 samples (about 15 s here).
+        await panel.getByRole("tab", { name: "LIME" }).click();
+        const samples = panel.locator("#opt-samples");
+        await samples.fill("50000");
+        await samples.dispatchEvent("change");
+        await panel.locator('#view[data-tab="lime"][data-state="loading"] .progress progress[value]').waitFor({ timeout: 60_000 });
         const killed = Date.now();
         process.kill(pid, "SIGKILL");
 
+        const failed = panel.locator('#view[data-tab="lime"][data-state="error"] .error');
+        await failed.waitFor({ timeout: 30_000 });
+        assert.match((await failed.textContent()) ?? "", /daemon stopped .*while answering 'explain\/lime'.*run the action again/i);
         const restarted = await until("a new daemon", 120_000, async () => {
             const p = await daemonPid();
             return p !== undefined && p !== pid ? p : undefined;
         });
         timings["daemonRestartMs"] = Date.now() - killed;
         assert.deepEqual(ourDaemons(), [restarted]);
+        await shot("04-lime-killed-then-restarted");
 
+        await samples.fill("300");
+        await samples.dispatchEvent("change");
+        await panel.locator('#view[data-tab="lime"][data-state="ready"] #view-img').waitFor({ timeout: 120_000 });
+        covered.push("daemon killed during LIME → the view says so → restarted → LIME served");
+
+        await panel.getByRole("tab", { name: "Feature maps" }).click();
+        await panel.locator('#view[data-tab="featureMaps"][data-state="ready"] #view-img').waitFor({ timeout: 60_000 });
         const img = panel.locator('#view[data-state="ready"] #view-img');
         const before = await img.getAttribute("src");
         await page.locator('.monaco-list-row[aria-label^="block3_conv1,"]').click();
         await panel.locator("#caption", { hasText: "block3_conv1 (" }).waitFor({ timeout: 60_000 });
         assert.notEqual(await img.getAttribute("src"), before);
         await assertNotBlank(img, "feature maps of block3_conv1 after the restart");
-        covered.push("daemon killed → restarted → next request served");
+        covered.push("daemon restarted → feature maps from the tree served");
         await shot("04-after-daemon-restart");
     });
 });
