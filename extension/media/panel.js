@@ -591,6 +591,24 @@
         } else {
             panes.append(h("div", { class: "pane placeholder", text: "Now change the tab, layer, method, class or image: the next view appears here." }));
         }
+        // Linked scrolling: a pane scrolled to a fraction of its width and height carries the other to the same
+        // fraction, so the same part of the image stays side by side even when the two images differ in size.
+        let syncing = false;
+        const figures = /** @type {HTMLElement[]} */ ([...panes.querySelectorAll("figure.pane")]);
+        for (const pane of figures) {
+            pane.addEventListener("scroll", () => {
+                if (syncing) return;
+                syncing = true;
+                const fx = pane.scrollLeft / Math.max(1, pane.scrollWidth - pane.clientWidth);
+                const fy = pane.scrollTop / Math.max(1, pane.scrollHeight - pane.clientHeight);
+                for (const other of figures) {
+                    if (other === pane) continue;
+                    other.scrollLeft = fx * (other.scrollWidth - other.clientWidth);
+                    other.scrollTop = fy * (other.scrollHeight - other.clientHeight);
+                }
+                requestAnimationFrame(() => { syncing = false; });
+            });
+        }
         panes.addEventListener("wheel", (e) => {
             if (!e.ctrlKey) return;
             e.preventDefault();
