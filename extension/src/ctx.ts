@@ -47,6 +47,7 @@ export class Ctx implements vscode.Disposable {
             this.modelEmitter,
             this.client.onDidChangeState((s) => this.onDaemonState(s)),
             vscode.workspace.onDidChangeConfiguration((e) => this.onConfiguration(e)),
+            this.log.onDidChangeLogLevel(() => void this.offerRestart("The log level changed; the daemon logs at it once restarted.")),
             vscode.workspace.onDidGrantWorkspaceTrust(() => this.onTrust()),
         );
         this.renderStatus(this.client.state);
@@ -159,7 +160,11 @@ export class Ctx implements vscode.Disposable {
         const env: Record<string, string> = { DOTNET_EnableDiagnostics: "0" };
         if (cache) env["CNN_INTERPRET_CACHE"] = cache;
         if (maxPixels && Number.isInteger(maxPixels) && maxPixels > 0) env["CNN_INTERPRET_MAX_PIXELS"] = String(maxPixels);
-        return { ...launchFor(location), env };
+        const launch = launchFor(location);
+        // The channel's level ("Developer: Set Log Level…") reaches the daemon's own logging at its next start.
+        const daemonLevel = { [vscode.LogLevel.Trace]: "Trace", [vscode.LogLevel.Debug]: "Debug" }[this.log.logLevel as number];
+        const args = daemonLevel ? [...launch.args, `--Logging:LogLevel:Default=${daemonLevel}`] : launch.args;
+        return { ...launch, args, env };
     }
 
     private onDaemonState(change: StateChange): void {

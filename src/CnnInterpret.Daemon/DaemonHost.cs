@@ -1,4 +1,5 @@
 using CnnInterpret.Core;
+using CnnInterpret.Core.Imaging;
 using CnnInterpret.Core.Models;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -25,9 +26,11 @@ public static class DaemonHost
         builder.Logging.AddFilter("Microsoft.Hosting", LogLevel.Warning);
         builder.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
         builder.Services.Configure<ConsoleLifetimeOptions>(o => o.SuppressStatusMessages = true);
-        // --cache-dir DIR (the extension passes its setting), else CNN_INTERPRET_CACHE, else the user cache folder.
+        // --cache-dir DIR, else CNN_INTERPRET_CACHE (the extension sets it from its setting), else the user cache folder.
         builder.Services.AddSingleton(_ => new ModelRegistry(cacheDirectory: builder.Configuration["cache-dir"]));
-        builder.Services.AddSingleton(sp => new Engine(sp.GetRequiredService<ModelRegistry>()));
+        // --max-pixels N, else CNN_INTERPRET_MAX_PIXELS (the extension's cnnInterpret.maxImagePixels), else 100 MP.
+        var maxPixels = long.TryParse(builder.Configuration["max-pixels"], out var pixels) ? pixels : (long?)null;
+        builder.Services.AddSingleton(sp => new Engine(sp.GetRequiredService<ModelRegistry>(), imageLimits: ImageLimits.Configured(maxPixels)));
         builder.Services.AddSingleton<RequestRunner>();
         builder.Services.AddSingleton<ProgressNotifier>();
         builder.Services.AddSingleton<DaemonHandler>();
