@@ -25,7 +25,7 @@ public sealed class ProgressNotifier
     private sealed class Reporter(JsonRpc rpc, JsonElement token) : IProgress<ExplainProgress>
     {
         private readonly Stopwatch _sinceLast = Stopwatch.StartNew();
-        private bool _begun;
+        private bool _begun, _ended;
         private Task _sent = Task.CompletedTask; // each notification goes out after the previous one: order is kept
 
         public void Report(ExplainProgress value)
@@ -33,7 +33,8 @@ public sealed class ProgressNotifier
             lock (this)
             {
                 var last = value.Done >= value.Total;
-                if (_begun && !last && _sinceLast.ElapsedMilliseconds < 100) return;
+                if (_ended || (_begun && !last && _sinceLast.ElapsedMilliseconds < 100)) return; // "end" ends a progress, once
+                _ended = last && _begun;
                 _sinceLast.Restart();
                 var kind = !_begun ? "begin" : last ? "end" : "report";
                 _begun = true;

@@ -41,6 +41,27 @@ public sealed class SamplingDaemonTests
         return (response.Value, progress, before);
     }
 
+    [Theory]
+    [InlineData("gradient")]
+    [InlineData("kernel")]
+    public async Task A_work_done_progress_ends_exactly_once(string method)
+    {
+        await using var daemon = new DaemonProcess();
+        var id = await daemon.SendAsync("explain/shap", new { image = Boot, method, samples = 40, target = 9, workDoneToken = "one-end" });
+        var (response, progress, _) = await Collect(daemon, id, "one-end");
+        Assert.True(response.TryGetProperty("result", out _), response.ToString());
+        // Anything still coming for the token arrives before the answer to a request sent after it.
+        var after = await daemon.SendAsync("daemon/info", null);
+        while (true)
+        {
+            var message = await daemon.ReadAsync();
+            if (message.TryGetProperty("id", out var got) && got.ValueKind == JsonValueKind.Number && got.GetInt32() == after) break;
+            if (message.TryGetProperty("method", out var m) && m.GetString() == "$/progress") progress.Add(message.GetProperty("params").GetProperty("value"));
+        }
+        Assert.Equal(1, progress.Count(p => p.GetProperty("kind").GetString() == "end"));
+        Assert.Equal("begin", progress[0].GetProperty("kind").GetString());
+    }
+
     [Fact]
     public async Task Lime_streams_partial_results_then_answers_with_weights_pictures_and_raw_arrays()
     {
