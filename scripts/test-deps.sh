@@ -8,7 +8,11 @@ need=()
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 fixtures="${CNN_INTERPRET_TEST_FIXTURES:-${XDG_CACHE_HOME:-$HOME/.cache}/cnn-interpret/test-fixtures}"
 fixtures_needed=false
-for arch in vgg16 resnet18 resnet50 old-formats; do [[ -f "$fixtures/$arch.json" ]] || fixtures_needed=true; done
+# Checkpoints, then what PyTorch makes of a photo with each (.photo-vN: N is PHOTO_VERSION in the script).
+for name in vgg16 vgg11_bn vgg13 vgg19 resnet18 resnet34 resnet50 old-formats \
+  {vgg16,vgg11_bn,vgg13,vgg19,resnet18,resnet34,resnet50}.photo-v1; do
+  [[ -f "$fixtures/$name.json" ]] || fixtures_needed=true
+done
 if $fixtures_needed && ! /usr/bin/python3 -c "import torch, torchvision" 2>/dev/null; then need+=(python3-torch python3-torchvision); fi
 # ONNX's per-operator node tests (conformance of the ONNX importer).
 [[ -d /usr/share/libonnx-testdata/data/node ]] || need+=(libonnx-testdata)
@@ -31,6 +35,6 @@ if [[ ! -f "$darknet/usr/share/darknet/data/dog.jpg" ]]; then
   rm -rf "$tmp"
 fi
 if $fixtures_needed; then
-  echo "Making the torchvision checkpoint fixtures with PyTorch into $fixtures (once, only the missing ones; about a minute)…" >&2
+  echo "Making the torchvision checkpoint fixtures with PyTorch into $fixtures (once, only the missing ones; about a minute, 2.5 GB)…" >&2
   /usr/bin/python3 "$root/tests/fixtures/make_torchvision_fixtures.py" "$fixtures" >&2
 fi

@@ -77,9 +77,9 @@ public sealed class ModelRegistry : IDisposable
     {
         if (weights is null && arch is null) return Get(model);
         var id = weights is not null ? $"{model}@{Path.GetFullPath(weights)}" : $"{Path.GetFullPath(model)}#{arch}";
-        _files[id] = weights is not null
-            ? () => FromCheckpoint(id, GetEntry(model).Arch ?? model, Path.GetFullPath(weights), GetEntry(model))
-            : () => FromFile(Path.GetFullPath(model), arch, id);
+        _files[id] = weights is null ? () => FromFile(Path.GetFullPath(model), arch, id)
+            : GetEntry(model) is { Architecture: not null } own ? () => AsBuiltInArchitecture(own, Path.GetFullPath(weights), id)
+            : () => FromCheckpoint(id, GetEntry(model).Arch ?? model, Path.GetFullPath(weights), GetEntry(model));
         return Get(id);
     }
 
@@ -188,16 +188,63 @@ public sealed class ModelRegistry : IDisposable
                 throw new CnnInterpretException(e.Kind, $"'{path}': {e.Message}", e.Details, e); // name the file the user opened
             }
         }
+        var builtIns = Manifest.Models.Where(m => m.Architecture is not null).ToList();
+        if (arch is not null && builtIns.FirstOrDefault(m => m.Id == arch) is { } named)
+            return AsBuiltInArchitecture(named, path, id);
         if (arch is null)
         {
             using var scope = NewDisposeScope();
-            arch = TorchvisionArchitectures.Infer(LoadStateDict(path))
-                   ?? throw new CnnInterpretException(ErrorKind.InvalidArgument,
-                       $"Cannot tell which architecture '{Path.GetFileName(path)}' is for. Name it (--arch in the CLI, 'arch' in models/load): one of {string.Join(", ", TorchvisionArchitectures.Names)}.",
-                       new { architectures = TorchvisionArchitectures.Names });
+            var state = LoadStateDict(path);
+            arch = TorchvisionArchitectures.Infer(state);
+            // Not torchvision's: perhaps weights for one of our own architectures (a retrained fashion-vgg, say).
+            foreach (var entry in arch is null ? builtIns : [])
+                if (TryAsBuiltInArchitecture(entry, state, path, id) is { } model) return model;
+            if (arch is null)
+            {
+                var names = TorchvisionArchitectures.Names.Concat(builtIns.Select(m => m.Id)).ToList();
+                throw new CnnInterpretException(ErrorKind.InvalidArgument,
+                    $"Cannot tell which architecture '{Path.GetFileName(path)}' is for. Name it (--arch in the CLI, 'arch' in models/load): one of {string.Join(", ", names)}.",
+                    new { architectures = names });
+            }
         }
         return FromCheckpoint(id, arch, path);
     }
+
+    /// <summary>The weights in <paramref name="path"/> on a built-in model's architecture (its input, classes and layers).</summary>
+    private CnnModel AsBuiltInArchitecture(ModelEntry entry, string path, string id)
+    {
+        using var scope = NewDisposeScope();
+        var state = LoadStateDict(path);
+        var model = NewOfArchitecture(entry, path, id);
+        try
+        {
+            model.LoadWeights(state, Sha256File(path), path);
+            return model;
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
+    private CnnModel? TryAsBuiltInArchitecture(ModelEntry entry, Dictionary<string, Tensor> state, string path, string id)
+    {
+        var model = NewOfArchitecture(entry, path, id);
+        try
+        {
+            model.LoadWeights(state, Sha256File(path), path); // checks every key and shape before copying anything
+            return model;
+        }
+        catch (CnnInterpretException)
+        {
+            model.Dispose();
+            return null;
+        }
+    }
+
+    private CnnModel NewOfArchitecture(ModelEntry entry, string path, string id) =>
+        new(id, $"{entry.DisplayName} ({Path.GetFileName(path)})", entry.Input, ClassesOf(entry), entry.Architecture!.BuildLayers());
 
     /// <summary>A state_dict from a PyTorch checkpoint (.pth/.pt/.bin, zip or legacy format) or a safetensors file.</summary>
     public static Dictionary<string, Tensor> LoadStateDict(string path) =>

@@ -42,6 +42,29 @@ public sealed class FashionVggTests
     }
 
     [Fact]
+    public void Its_weights_file_opens_as_a_model_file_with_the_same_predictions()
+    {
+        // What "open a model file while coding" does with models/fashion-vgg.safetensors: not a torchvision layout, so
+        // the file is matched against the built-in architectures (or named with --arch fashion-vgg).
+        using var engine = Repo.NewEngine();
+        var file = Path.Combine(Repo.Models, "fashion-vgg.safetensors");
+        var inferred = engine.Models.Register(file);
+        var named = engine.Models.Register(file, arch: "fashion-vgg");
+        var image = Path.Combine(Repo.Samples, "bag-0.png");
+        var builtIn = engine.Predict("fashion-vgg", image).Logits;
+        Assert.Equal(builtIn, engine.Predict(inferred.Id, image).Logits);
+        Assert.Equal(builtIn, engine.Predict(named.Id, image).Logits);
+        Assert.Equal(engine.GetModel("fashion-vgg").Classes, inferred.Classes);
+        var reweighted = engine.Models.Register("fashion-vgg", weights: file); // --model fashion-vgg --weights FILE
+        Assert.Equal(builtIn, engine.Predict(reweighted.Id, image).Logits);
+
+        var other = Path.Combine(Repo.Root, "tests", "CnnInterpret.Tests", "Checkpoints", "fixtures", "tiny-vgg_zip.pth");
+        var e = Assert.Throws<CnnInterpret.Core.CnnInterpretException>(() => engine.Models.Register(other));
+        Assert.Contains("vgg16, vgg16_bn", e.Message);
+        Assert.Contains("fashion-vgg", e.Message); // the built-in architectures are named too
+    }
+
+    [Fact]
     public void Weights_are_small_verified_and_readable_as_plain_safetensors()
     {
         var entry = Repo.Registry.GetEntry("fashion-vgg");

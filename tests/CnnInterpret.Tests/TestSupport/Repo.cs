@@ -33,9 +33,49 @@ public static class Repo
 
     public static string TempDir()
     {
-        var dir = Path.Combine(Path.GetTempPath(), "cnn-interpret-tests", Guid.NewGuid().ToString("N"));
+        var dir = Path.Combine(RunTempRoot.Value, Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(dir);
         return dir;
+    }
+
+    /// <summary>
+    /// This test run's temporary folder, deleted when the run ends. Some tests copy half-gigabyte checkpoints: left
+    /// behind, a few runs fill a disk. Folders of runs that died without cleaning up are removed on the next run.
+    /// </summary>
+    private static readonly Lazy<string> RunTempRoot = new(() =>
+    {
+        var parent = Path.Combine(Path.GetTempPath(), "cnn-interpret-tests");
+        Directory.CreateDirectory(parent);
+        foreach (var stale in Directory.GetDirectories(parent))
+        {
+            var name = Path.GetFileName(stale);
+            var alive = name.StartsWith("run-", StringComparison.Ordinal) && int.TryParse(name[4..], out var pid) && IsRunning(pid);
+            if (!alive) TryDelete(stale);
+        }
+        var root = Path.Combine(parent, $"run-{Environment.ProcessId}");
+        Directory.CreateDirectory(root);
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => TryDelete(root);
+        return root;
+    });
+
+    private static bool IsRunning(int pid)
+    {
+        try
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(pid);
+            return !process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
+
+    private static void TryDelete(string dir)
+    {
+        try { Directory.Delete(dir, recursive: true); }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
     }
 
     private static string FindRoot()

@@ -16,6 +16,10 @@ public sealed class TorchvisionCheckpointTests
     [InlineData("vgg16")]
     [InlineData("resnet18")]
     [InlineData("resnet50")]
+    [InlineData("vgg11_bn")]
+    [InlineData("vgg13")]
+    [InlineData("vgg19")]
+    [InlineData("resnet34")]
     public void A_torchvision_checkpoint_matches_pytorch(string arch)
     {
         var fixture = TorchvisionFixtures.Get(arch);

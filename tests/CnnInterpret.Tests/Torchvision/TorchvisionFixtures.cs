@@ -37,6 +37,34 @@ public static class TorchvisionFixtures
         return dir;
     }
 
+    /// <summary>One layer's output as PyTorch computed it (forward hook on <paramref name="Module"/>; our name <paramref name="Layer"/>).</summary>
+    public sealed record PhotoActivation(string Module, string Layer, string File, int[] Shape);
+
+    /// <summary>
+    /// A real photo put through torchvision's own ImageNet transform, and what PyTorch's model made of those pixels
+    /// (<c>ARCH.photo-vN.json</c> and its .npy files).
+    /// </summary>
+    public sealed record PhotoFixture(string Arch, string Photo, string PhotoSha256, string Decoded, string Input, PhotoActivation[] Activations, int[] Top5, float[] Logits)
+    {
+        public string PathOf(string file) => System.IO.Path.Combine(Directory, file);
+    }
+
+    /// <summary>PHOTO_VERSION in tests/fixtures/make_torchvision_fixtures.py (and the .photo-vN names in scripts/test-deps.sh).</summary>
+    public const int PhotoVersion = 1;
+
+    public static PhotoFixture GetPhoto(string arch)
+    {
+        var json = System.IO.Path.Combine(Directory, $"{arch}.photo-v{PhotoVersion}.json");
+        Assert.True(File.Exists(json), $"{json} is missing: scripts/test-deps.sh makes it with Debian's PyTorch (tests/fixtures/make_torchvision_fixtures.py)");
+        var e = JsonDocument.Parse(File.ReadAllText(json)).RootElement;
+        return new PhotoFixture(arch, e.GetProperty("photo").GetString()!, e.GetProperty("photoSha256").GetString()!, e.GetProperty("decoded").GetString()!,
+            e.GetProperty("input").GetString()!,
+            e.GetProperty("activations").EnumerateArray().Select(a => new PhotoActivation(a.GetProperty("module").GetString()!, a.GetProperty("layer").GetString()!,
+                a.GetProperty("file").GetString()!, a.GetProperty("shape").EnumerateArray().Select(v => v.GetInt32()).ToArray())).ToArray(),
+            e.GetProperty("top5").EnumerateArray().Select(v => v.GetInt32()).ToArray(),
+            e.GetProperty("logits").EnumerateArray().Select(v => v.GetSingle()).ToArray());
+    }
+
     public static Fixture Get(string arch)
     {
         var json = System.IO.Path.Combine(Directory, $"{arch}.json");
