@@ -20,6 +20,8 @@ const artifacts = path.join(repoRoot, "out", "e2e");
 const version = (JSON.parse(fs.readFileSync(path.join(repoRoot, "extension", "package.json"), "utf8")) as { version: string }).version;
 const vsix = process.env["CNN_INTERPRET_VSIX"] || path.join(repoRoot, "extension", `cnn-interpret-${version}.vsix`);
 const IMAGE = "ankle-boot-0.png";
+/** A model file in the workspace, opened "while coding": the embedded model's own weights. */
+const MODEL_FILE = "fashion-vgg.safetensors";
 
 interface Tools {
     NODE24: string;
@@ -158,6 +160,7 @@ describe("CNN Interpret in code-server", { timeout: 15 * 60_000 }, () => {
             fs.mkdirSync(d, { recursive: true });
         }
         fs.copyFileSync(path.join(repoRoot, "models", "samples", IMAGE), path.join(workspace, IMAGE));
+        fs.copyFileSync(path.join(repoRoot, "models", MODEL_FILE), path.join(workspace, MODEL_FILE));
         fs.writeFileSync(
             path.join(userDataDir, "User", "settings.json"),
             JSON.stringify({
@@ -440,5 +443,27 @@ describe("CNN Interpret in code-server", { timeout: 15 * 60_000 }, () => {
         await assertNotBlank(img, "feature maps of block3_conv1 after the restart");
         covered.push("daemon restarted → feature maps from the tree served");
         await shot("04-after-daemon-restart");
+    });
+    step("opening a model file shows its layers, and it can become the active model", async () => {
+        await page.locator('.activitybar .action-label[aria-label^="Explorer"]').click();
+        const row = page.locator(".explorer-folders-view .monaco-list-row", { hasText: MODEL_FILE });
+        await row.waitFor({ timeout: 30_000 });
+        await row.dblclick();
+        // The model file's own webview: the frame whose page holds the layers table.
+        const table = await until("the model file's layers", 120_000, async () => {
+            for (const frame of page.frames()) {
+                const t = frame.locator("table.layers");
+                if ((await t.count().catch(() => 0)) > 0) return { frame, rows: t.locator("tbody tr") };
+            }
+            return undefined;
+        });
+        assert.equal(await table.rows.count(), 24);
+        assert.ok(((await table.frame.locator("h1").textContent()) ?? "").includes(MODEL_FILE));
+        assert.deepEqual(await table.rows.first().locator("td").allTextContents(), ["block1", "block1_conv1", "features.0", "Conv2d", "16×28×28", "160"]);
+        await shot("09-model-file");
+        await table.frame.getByRole("button", { name: "Use as active model" }).click();
+        await table.frame.getByRole("button", { name: "Active model" }).waitFor({ timeout: 60_000 });
+        await page.locator('[aria-label^="CNN Interpret daemon running"]', { hasText: MODEL_FILE }).first().waitFor({ timeout: 60_000 });
+        covered.push("model file opened → layers → active model");
     });
 });
