@@ -31,8 +31,9 @@ public static partial class Cli
     /// </summary>
     private static ReportSummary WriteReport(Engine engine, CnnInterpret.Core.Models.CnnModel model, string image, string outDir)
     {
+        var passes = engine.ForwardPasses;
+        var prediction = engine.Predict(model.Id, image, model.Classes.Count == 0 ? 5 : Math.Min(5, model.Classes.Count)); // a bad image fails here, before its folder exists
         Output.Folder(outDir);
-        var prediction = engine.Predict(model.Id, image, model.Classes.Count == 0 ? 5 : Math.Min(5, model.Classes.Count));
         var activations = engine.Activations(model, image);
         File.WriteAllBytes(Path.Combine(outDir, "input.png"), activations.DisplayPng);
 
@@ -49,6 +50,7 @@ public static partial class Cli
               table { border-collapse: collapse; } td, th { padding: .2rem .8rem; text-align: left; }
               .bar { background: #3b8; height: .8rem; display: inline-block; vertical-align: middle; }
               figure { margin: 1rem 0; } figcaption { color: #aaa; }
+              .score { color: #ccc; font-size: 13px; } .score img { vertical-align: middle; } .good { color: #3b8; } .bad { color: #e66; }
             </style></head><body>
             <h1>{{E(Path.GetFileName(image))}} <small>— {{E(model.DisplayName)}} ({{E(model.Id)}})</small></h1>
             <div class="input"><img class="pixel" src="input.png" alt="the model's input"></div>
@@ -71,15 +73,16 @@ public static partial class Cli
                         $"{(maps.Channels.Length < layer.OutputShape[0] ? $", first {maps.Channels.Length} channels" : "")}); " +
                         $"most active channels: {string.Join(", ", strongest)}</figcaption></figure>\n");
         }
-        Console.Error.WriteLine($"{Path.GetFileName(image)}: {prediction.Top[0].Label} ({prediction.Top[0].Probability:P1}); {spatial.Count} layers of feature maps from {engine.ForwardPasses} forward pass");
-        html.Append(ReportGradientViews(engine, model, image, outDir)); // Grad-CAM and filter patterns (issue 4)
-        html.Append(ReportSamplingViews(engine, model, image, outDir)); // LIME and SHAP (issue 5)
-        var (faithfulness, faithfulnessHtml) = ReportFaithfulness(engine, model, image, outDir); // trust (issue 8)
-        html.Append(faithfulnessHtml);
+        passes = engine.ForwardPasses - passes; // this image's: the engine's counter runs over a whole folder
+        Console.Error.WriteLine($"{Path.GetFileName(image)}: {prediction.Top[0].Label} ({prediction.Top[0].Probability:P1}); {spatial.Count} layers of feature maps from {passes} forward pass{(passes == 1 ? "" : "es")}");
+        var scores = new ReportScores(engine, model, image, outDir); // each view's faithfulness, shown under it (issue 8)
+        html.Append(ReportGradientViews(engine, model, image, outDir, scores)); // Grad-CAM and filter patterns (issue 4)
+        html.Append(ReportSamplingViews(engine, model, image, outDir, scores)); // LIME and SHAP (issue 5)
+        html.Append(ReportFaithfulness(scores)); // trust (issue 8)
         html.Append($"<h2>Model</h2><p>{E(model.Layers.Count)} layers, {model.ParameterCount:N0} parameters, input [{string.Join(", ", model.Input.InputShape)}], " +
                     $"weights sha256 <code>{E(model.WeightsHash)}</code>.</p>\n</body></html>\n");
         var index = Path.Combine(outDir, "index.html");
         File.WriteAllText(index, html.ToString());
-        return new ReportSummary(index, prediction.Top[0], faithfulness);
+        return new ReportSummary(index, prediction.Top[0], scores.Results);
     }
 }

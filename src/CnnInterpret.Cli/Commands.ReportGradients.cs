@@ -13,7 +13,7 @@ public static partial class Cli
     /// activations: no new image forward), then the filter patterns (readable) of the 8 channels there with the largest
     /// Grad-CAM weights: what the class relies on most, and what those channels look for.
     /// </summary>
-    private static string ReportGradientViews(Engine engine, CnnModel model, string image, string outDir)
+    private static string ReportGradientViews(Engine engine, CnnModel model, string image, string outDir, ReportScores scores)
     {
         static string E(object? text) => WebUtility.HtmlEncode(text?.ToString() ?? "");
         var layer = model.Layers.LastOrDefault(l => l.IsSpatial && l.Kind == "ReLU") ?? model.Layers.LastOrDefault(l => l.IsSpatial);
@@ -27,7 +27,8 @@ public static partial class Cli
             var file = $"{method.Replace("++", "pp")}-{layer.Name}.png";
             File.WriteAllBytes(Path.Combine(outDir, file), result.OverlayPng);
             html.Append($"<figure style=\"display:inline-block\"><img class=\"pixel\" src=\"{E(file)}\" alt=\"{E(method)}\"><figcaption>{E(method)} of " +
-                        $"{E(result.TargetLabel)} (logit {result.Score:F2}) at {E(layer.DisplayName)} (<code>{E(layer.Name)}</code>)</figcaption></figure>\n");
+                        $"{E(result.TargetLabel)} (logit {result.Score:F2}) at {E(layer.DisplayName)} (<code>{E(layer.Name)}</code>)" +
+                        $"{scores.Under(method, result.Heatmap, result.Target)}</figcaption></figure>\n");
         }
         var strongest = cam!.Weights.Select((w, c) => (w, c)).Where(x => x.w > 0).OrderByDescending(x => x.w).Take(8).Select(x => x.c).ToArray();
         if (strongest.Length == 0) return html.ToString();

@@ -32,6 +32,21 @@ public sealed partial class Engine
         var target = Target.Resolve(request.Target, model, Activations(model, imagePath, cancellation).Logits);
         progress?.Report(new ExplainProgress(0, 3, $"computing the {request.Method} map"));
         var map = ExplanationMap(model.Id, imagePath, request with { Target = target }, cancellation);
+        return ScoreMap(model, imagePath, request.Method, map, target, null, steps, request.Seed, progress, cancellation);
+    }
+
+    /// <summary>
+    /// The deletion and insertion curves of a map already computed (a report scores the maps it drew), for its
+    /// resolved <paramref name="target"/>. <paramref name="random"/>: the random reference of an earlier result for the
+    /// same image, target, steps and seed (it does not depend on the map), or null to compute it.
+    /// </summary>
+    public MetricsResult ScoreMap(CnnModel model, string imagePath, string method, float[] map, Target target, FaithfulnessCurves? random = null,
+        int steps = Faithfulness.DefaultSteps, int seed = 0, IProgress<ExplainProgress>? progress = null, CancellationToken cancellation = default)
+    {
+        if (map.Length != model.Input.Height * model.Input.Width)
+            throw new CnnInterpretException(ErrorKind.InvalidArgument, $"A {method} map of {map.Length} values cannot be scored: faithfulness needs one value per input pixel ({model.Input.Height}×{model.Input.Width}).");
+        if (random is not null && random.Fractions.Length != steps + 1)
+            throw new ArgumentException($"The random reference has {random.Fractions.Length - 1} steps, not {steps}.", nameof(random));
         using var input = PrepareInput(model, imagePath);
         var spec = model.Input;
         var black = new float[input.Data.Length];
@@ -40,9 +55,9 @@ public sealed partial class Engine
         progress?.Report(new ExplainProgress(1, 3, "deletion and insertion curves"));
         var curves = Faithfulness.Curves(model, input.Data, black, blurred, target, Faithfulness.Order(map), steps, cancellation: cancellation);
         progress?.Report(new ExplainProgress(2, 3, "random reference"));
-        var random = Faithfulness.RandomReference(model, input.Data, black, blurred, target, steps, request.Seed, cancellation: cancellation);
+        random ??= Faithfulness.RandomReference(model, input.Data, black, blurred, target, steps, seed, cancellation: cancellation);
         progress?.Report(new ExplainProgress(3, 3, "done"));
-        return new MetricsResult(request.Method, target, target.Describe(model), target is Target.Class ? "probability" : "activation",
+        return new MetricsResult(method, target, target.Describe(model), target is Target.Class ? "probability" : "activation",
             curves, random, map, CurvePlot.Render(curves, random));
     }
 
@@ -61,7 +76,8 @@ public sealed partial class Engine
             var result = SanityCheck.Run(copy, m => ExplanationMap(m.Id, imagePath, request with { Target = target }, cancellation),
                 request.Seed, maxStages, progress, cancellation);
             using var display = PrepareInput(model, imagePath);
-            var strip = MapStrip.Render(display.Display, result.Stages.Select(s => (s.Map, s.Randomized is null ? "original" : model.GetLayer(s.Randomized).DisplayName)).ToList());
+            var strip = MapStrip.Render(display.Display, result.Stages.Select(s =>
+                (s.Map, s.Randomized is null ? "original" : model.GetLayer(s.Randomized).DisplayName, (string?)MapStrip.Correlation(s.RankCorrelation))).ToList());
             return new SanityExplanation(request.Method, target, target.Describe(model), result, strip);
         }
     }

@@ -44,7 +44,9 @@ public static class SanityCheck
         // NaN: the map went flat (no ranking left), which is as changed as a map can be.
         var flagged = stages.Count > 1 && !double.IsNaN(last) && Math.Abs(last) > FlagThreshold;
         var verdict = stages.Count == 1 ? "The model has no parameterised layers to randomise."
-            : flagged ? $"The map barely changes when the model's weights are destroyed (rank correlation {last:F2} after randomising {stages.Count - 1} layers): it reflects the image more than the model."
+            : flagged ? $"The map still ranks the image much as before when the model's weights are destroyed (rank correlation {last:F2} after randomising {stages.Count - 1} layers; " +
+                        "Adebayo et al. compare its absolute value, so a reversed ranking counts too): it reflects the image more than the model. " +
+                        "With few superpixels (LIME, KernelSHAP) chance correlations are large: repeat with more segments before trusting this."
             : double.IsNaN(last) ? "The map changes as the model is destroyed (it ends flat): it depends on the learned weights."
             : $"The map changes as the model is destroyed (rank correlation falls to {last:F2}): it depends on the learned weights.";
         return new SanityResult(stages, flagged, verdict);

@@ -5,7 +5,7 @@ namespace CnnInterpret.Core.Imaging;
 
 /// <summary>
 /// A 3×5 pixel font for legends and labels: digits, capitals (lower case is drawn in capitals, except the
-/// exponent's 'e') and a little punctuation. ImageSharp's text drawing needs a package we cannot use
+/// exponent's 'e'), a little punctuation and 'ρ'. ImageSharp's text drawing needs a package we cannot use
 /// (ImageSharp.Drawing).
 /// </summary>
 public static class BitmapFont
@@ -26,6 +26,7 @@ public static class BitmapFont
         ['P'] = [6, 5, 6, 4, 4], ['Q'] = [2, 5, 5, 6, 3], ['R'] = [6, 5, 6, 5, 5], ['S'] = [3, 4, 2, 1, 6], ['T'] = [7, 2, 2, 2, 2],
         ['U'] = [5, 5, 5, 5, 7], ['V'] = [5, 5, 5, 5, 2], ['W'] = [5, 5, 7, 7, 5], ['X'] = [5, 5, 2, 5, 5], ['Y'] = [5, 5, 2, 2, 2],
         ['Z'] = [7, 1, 2, 4, 7],
+        ['ρ'] = [0, 2, 5, 6, 4], // Spearman's rho, under a sanity-check map
     };
 
     /// <summary>Width in pixels of <paramref name="text"/> at <paramref name="scale"/>.</summary>
