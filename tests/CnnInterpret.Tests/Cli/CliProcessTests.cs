@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using CnnInterpret.Tests.TestSupport;
 
@@ -7,20 +6,7 @@ namespace CnnInterpret.Tests.Cli;
 /// <summary>The cnn-interpret command as a user runs it: a real process, its stdout and exit code.</summary>
 public sealed class CliProcessTests
 {
-    private static (int Code, string Stdout, string Stderr) Run(params string[] args)
-    {
-        var start = new ProcessStartInfo("dotnet", [Repo.CliDll, .. args])
-        {
-            RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = Repo.Root,
-        };
-        start.Environment["CNN_INTERPRET_MODELS_DIR"] = Repo.Models;
-        start.Environment["CNN_INTERPRET_CACHE"] = Repo.TempDir(); // never the user's cache
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        Assert.True(process.WaitForExit(TimeSpan.FromMinutes(2)), "the CLI did not finish in time");
-        return (process.ExitCode, stdout.Result, stderr.Result);
-    }
+    private static (int Code, string Stdout, string Stderr) Run(params string[] args) => CliProcess.Run(args);
 
     private static string Sample(string name) => Path.Combine(Repo.Samples, name);
 

@@ -11,20 +11,7 @@ public sealed class GradCamEndToEndTests
 {
     private static readonly string Image = Path.Combine(Repo.Samples, "ankle-boot-0.png");
 
-    internal static (int Code, string Stdout, string Stderr) RunCli(string cacheDir, params string[] args)
-    {
-        var start = new ProcessStartInfo("dotnet", [Repo.CliDll, .. args])
-        {
-            RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = Repo.Root,
-        };
-        start.Environment["CNN_INTERPRET_MODELS_DIR"] = Repo.Models;
-        start.Environment["CNN_INTERPRET_CACHE"] = cacheDir;
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        Assert.True(process.WaitForExit(TimeSpan.FromMinutes(3)), "the CLI did not finish in time");
-        return (process.ExitCode, stdout.Result, stderr.Result);
-    }
+    internal static (int Code, string Stdout, string Stderr) RunCli(string cacheDir, params string[] args) => CliProcess.Run(args, cacheDir: cacheDir);
 
     [Theory]
     [InlineData("grad-cam")]

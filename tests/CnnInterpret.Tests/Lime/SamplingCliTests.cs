@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using CnnInterpret.Core.Imaging;
 using CnnInterpret.Tests.TestSupport;
@@ -12,13 +11,8 @@ public sealed class SamplingCliTests
 
     private static void Run(params string[] args)
     {
-        var start = new ProcessStartInfo("dotnet", [Repo.CliDll, .. args]) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.Environment["CNN_INTERPRET_MODELS_DIR"] = Repo.Models;
-        using var process = Process.Start(start)!;
-        var stderr = process.StandardError.ReadToEndAsync();
-        process.StandardOutput.ReadToEnd();
-        Assert.True(process.WaitForExit(TimeSpan.FromMinutes(2)), "the CLI did not finish in time");
-        Assert.True(process.ExitCode == 0, stderr.Result);
+        var (code, _, stderr) = CliProcess.Run(args);
+        Assert.True(code == 0, stderr);
     }
 
     [Fact]

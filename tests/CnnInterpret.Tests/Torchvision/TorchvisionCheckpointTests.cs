@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using CnnInterpret.Core;
 using CnnInterpret.Core.Models;
@@ -111,14 +110,5 @@ public sealed class TorchvisionCheckpointTests
         Assert.Equal(1000, JsonDocument.Parse(stdout).RootElement[0].GetProperty("logits").GetArrayLength());
     }
 
-    private static (int Code, string Stdout, string Stderr) Cli(string modelsDir, params string[] args)
-    {
-        var start = new ProcessStartInfo("dotnet", [Repo.CliDll, .. args]) { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.Environment["CNN_INTERPRET_MODELS_DIR"] = modelsDir;
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        Assert.True(process.WaitForExit(TimeSpan.FromMinutes(5)));
-        return (process.ExitCode, stdout.Result, stderr.Result);
-    }
+    private static (int Code, string Stdout, string Stderr) Cli(string modelsDir, params string[] args) => CliProcess.Run(args, modelsDir: modelsDir);
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.RegularExpressions;
 using CnnInterpret.Core;
 using CnnInterpret.Core.Imaging;
@@ -90,17 +89,7 @@ public sealed class SanityStripAndReportTests
         Assert.Contains(stages.Skip(1), s => s.RankCorrelation < 0.995); // not all "ρ 1.00": the notes follow the maps
     }
 
-    private static (int Code, string Stdout, string Stderr) Cli(params string[] args)
-    {
-        var start = new ProcessStartInfo("dotnet", [Repo.CliDll, .. args]) { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.Environment["CNN_INTERPRET_MODELS_DIR"] = Repo.Models;
-        start.Environment["CNN_INTERPRET_CACHE"] = Repo.TempDir(); // never the user's cache
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        Assert.True(process.WaitForExit(TimeSpan.FromMinutes(5)));
-        return (process.ExitCode, stdout.Result, stderr.Result);
-    }
+    private static (int Code, string Stdout, string Stderr) Cli(params string[] args) => CliProcess.Run(args);
 
     [Fact]
     public void A_folder_report_scores_every_view_and_lists_a_bad_image_without_a_page()

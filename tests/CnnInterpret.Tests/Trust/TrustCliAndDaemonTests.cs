@@ -10,17 +10,7 @@ public sealed class TrustCliAndDaemonTests
 {
     private static readonly string Image = Path.Combine(Repo.Samples, "trouser-0.png");
 
-    private static (int Code, string Stdout, string Stderr) Cli(params string[] args)
-    {
-        var start = new ProcessStartInfo("dotnet", [Repo.CliDll, .. args]) { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.Environment["CNN_INTERPRET_MODELS_DIR"] = Repo.Models;
-        start.Environment["CNN_INTERPRET_CACHE"] = Repo.TempDir(); // never the user's cache
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        Assert.True(process.WaitForExit(TimeSpan.FromMinutes(3)));
-        return (process.ExitCode, stdout.Result, stderr.Result);
-    }
+    private static (int Code, string Stdout, string Stderr) Cli(params string[] args) => CliProcess.Run(args);
 
     [Fact]
     public void Metrics_writes_both_curves_their_aucs_and_the_random_reference()
