@@ -76,7 +76,10 @@ public static partial class Cli
         {
             var name = Path.GetFileName(images[i]);
             Console.Error.WriteLine($"[{new string('#', (i + 1) * 30 / images.Count).PadRight(30, '.')}] {i + 1}/{images.Count} {name}");
-            var page = Path.Combine(outDir, Path.GetFileNameWithoutExtension(name));
+            // One page folder per image, named after it; a.png and a.jpg in one folder keep their extensions apart.
+            var stem = Path.GetFileNameWithoutExtension(name);
+            var shared = images.Count(other => Path.GetFileNameWithoutExtension(other) == stem) > 1;
+            var page = Path.Combine(outDir, shared ? $"{stem}-{Path.GetExtension(name).TrimStart('.')}" : stem);
             var existed = Directory.Exists(page);
             try
             {

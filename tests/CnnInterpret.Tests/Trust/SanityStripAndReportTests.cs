@@ -92,6 +92,22 @@ public sealed class SanityStripAndReportTests
     private static (int Code, string Stdout, string Stderr) Cli(params string[] args) => CliProcess.Run(args);
 
     [Fact]
+    public void Images_that_differ_only_in_extension_get_their_own_pages()
+    {
+        var folder = Repo.TempDir();
+        File.Copy(Path.Combine(Repo.Samples, "bag-0.png"), Path.Combine(folder, "same.png"));
+        using (var image = Image.Load(Path.Combine(Repo.Samples, "sandal-0.png")))
+            image.SaveAsJpeg(Path.Combine(folder, "same.jpg"));
+        var outDir = Repo.TempDir();
+        var (code, _, stderr) = Cli("report", folder, "--out", outDir);
+        Assert.True(code == 0, stderr);
+        Assert.True(File.Exists(Path.Combine(outDir, "same-png", "index.html")));
+        Assert.True(File.Exists(Path.Combine(outDir, "same-jpg", "index.html")));
+        Assert.Contains("Bag", File.ReadAllText(Path.Combine(outDir, "same-png", "index.html")));
+        Assert.Contains("Sandal", File.ReadAllText(Path.Combine(outDir, "same-jpg", "index.html")));
+    }
+
+    [Fact]
     public void A_folder_report_scores_every_view_and_lists_a_bad_image_without_a_page()
     {
         var folder = Repo.TempDir();
