@@ -92,7 +92,13 @@ public static class ImageLoader
             using var stream = new MemoryStream(bytes, writable: false);
             info = Image.Identify(stream, out format);
         }
-        catch (Exception e) when (e is not OutOfMemoryException)
+        catch (OutOfMemoryException e)
+        {
+            // Identify reads headers only, so running out of memory here means a header that declares an absurd size
+            // (a BMP asking for a four-billion-entry palette, say), not a machine that is short of memory.
+            throw Bad($"The image '{name}' has a damaged header (it declares an impossible size). Re-export or re-download it.", e);
+        }
+        catch (Exception e)
         {
             throw Bad($"The image '{name}' is damaged or truncated{Why(e)}. Re-export or re-download it.", e);
         }

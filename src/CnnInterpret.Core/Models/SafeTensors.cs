@@ -49,34 +49,96 @@ public static class SafeTensors
         File.Move(tmp, path, overwrite: true);
     }
 
-    /// <summary>Loads every tensor of the file. The caller owns (and disposes) the returned tensors.</summary>
+    /// <summary>
+    /// Loads every tensor of the file. The caller owns (and disposes) the returned tensors. Anything malformed
+    /// (the header, a dtype, a shape, offsets outside the data) is refused with a <see cref="CnnInterpretException"/>
+    /// naming the file: the header is untrusted data, its sizes are checked before anything is allocated.
+    /// </summary>
     public static Dictionary<string, Tensor> Load(string path)
     {
         var bytes = File.ReadAllBytes(path);
-        string Fail(string why) => throw new CnnInterpretException(ErrorKind.BadModelFile,
-            $"'{path}' is not a valid safetensors file ({why}). Re-create it, or restore it from the repository.");
-        if (bytes.Length < 8) Fail("shorter than its 8-byte header");
+        if (bytes.Length < 8) throw Bad(path, "shorter than its 8-byte header");
         var headerLength = BinaryPrimitives.ReadUInt64LittleEndian(bytes);
-        if (headerLength > (ulong)(bytes.Length - 8)) Fail("header length past the end of the file");
-        JsonObject header;
-        try { header = JsonNode.Parse(bytes.AsSpan(8, (int)headerLength))!.AsObject(); }
-        catch (JsonException e) { Fail($"header is not JSON: {e.Message}"); throw; }
+        if (headerLength > (ulong)(bytes.Length - 8)) throw Bad(path, "header length past the end of the file");
         var dataStart = 8 + (long)headerLength;
-        var result = new Dictionary<string, Tensor>();
-        foreach (var (name, node) in header)
+        var dataLength = bytes.Length - dataStart;
+        if (!System.Text.Unicode.Utf8.IsValid(bytes.AsSpan(8, (int)headerLength))) throw Bad(path, "header is not valid UTF-8");
+        JsonDocument document;
+        try
         {
-            if (name == "__metadata__" || node is null) continue;
-            var dtype = (string?)node["dtype"];
-            if (dtype != "F32") Fail($"tensor '{name}' has dtype {dtype}; only F32 is supported");
-            var shape = node["shape"]!.AsArray().Select(d => (long)d!).ToArray();
-            var offsets = node["data_offsets"]!.AsArray().Select(d => (long)d!).ToArray();
-            var count = shape.Aggregate(1L, (a, b) => a * b);
-            if (offsets.Length != 2 || offsets[1] - offsets[0] != count * 4 || dataStart + offsets[1] > bytes.Length)
-                Fail($"tensor '{name}' has data offsets that do not match its shape");
-            var data = new float[count];
-            Buffer.BlockCopy(bytes, (int)(dataStart + offsets[0]), data, 0, (int)(count * 4));
-            result[name] = torch.tensor(data, shape);
+            document = JsonDocument.Parse(bytes.AsMemory(8, (int)headerLength),
+                new JsonDocumentOptions { MaxDepth = 8, AllowDuplicateProperties = false });
         }
-        return result;
+        catch (JsonException e) { throw Bad(path, $"header is not JSON: {e.Message}"); }
+        using var _ = document;
+        if (document.RootElement.ValueKind != JsonValueKind.Object) throw Bad(path, "header is not a JSON object");
+        var result = new Dictionary<string, Tensor>();
+        try
+        {
+            foreach (var property in document.RootElement.EnumerateObject())
+            {
+                string name;
+                string? dtype;
+                try
+                {
+                    name = property.Name;
+                    dtype = property.Value.ValueKind == JsonValueKind.Object && property.Value.TryGetProperty("dtype", out var d)
+                        && d.ValueKind == JsonValueKind.String ? d.GetString() : null;
+                }
+                catch (InvalidOperationException) // an escape such as \ud800 that is no character
+                {
+                    throw Bad(path, "header holds a string that is not valid text");
+                }
+                if (name == "__metadata__") continue;
+                var node = property.Value;
+                if (node.ValueKind != JsonValueKind.Object) throw Bad(path, $"entry '{name}' is not an object");
+                if (dtype != "F32") throw Bad(path, $"tensor '{name}' has dtype {dtype ?? "(none)"}; only F32 is supported");
+                var shape = Integers(path, node, "shape", name);
+                var offsets = Integers(path, node, "data_offsets", name);
+                if (offsets.Length != 2 || offsets[0] > offsets[1] || offsets[1] > dataLength)
+                    throw Bad(path, $"tensor '{name}' has data offsets outside the file's data");
+                var floats = (offsets[1] - offsets[0]) / 4;
+                long count = shape.Contains(0) ? 0 : 1;
+                foreach (var dim in shape)
+                {
+                    if (count == 0) break;
+                    if (count > floats / dim) throw Bad(path, $"tensor '{name}' has a shape [{string.Join(", ", shape)}] larger than its data");
+                    count *= dim;
+                }
+                if (offsets[1] - offsets[0] != count * 4)
+                    throw Bad(path, $"tensor '{name}' has data offsets that do not match its shape [{string.Join(", ", shape)}]");
+                var data = new float[count];
+                Buffer.BlockCopy(bytes, (int)(dataStart + offsets[0]), data, 0, (int)(count * 4));
+                result[name] = torch.tensor(data, shape);
+            }
+            return result;
+        }
+        catch
+        {
+            foreach (var tensor in result.Values) tensor.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The most dimensions a tensor may have (models use at most 5; the cap keeps hostile headers cheap).</summary>
+    private const int MaxRank = 16;
+
+    private static CnnInterpretException Bad(string path, string why) => new(ErrorKind.BadModelFile,
+        $"'{path}' is not a valid safetensors file ({why}). Re-create it, or restore it from the repository.");
+
+    private static long[] Integers(string path, JsonElement node, string field, string name)
+    {
+        if (!node.TryGetProperty(field, out var array) || array.ValueKind != JsonValueKind.Array)
+            throw Bad(path, $"tensor '{name}' has no '{field}' list");
+        if (array.GetArrayLength() > MaxRank) throw Bad(path, $"tensor '{name}' has a '{field}' list of {array.GetArrayLength()} entries; at most {MaxRank} are supported");
+        var values = new long[array.GetArrayLength()];
+        var i = 0;
+        foreach (var item in array.EnumerateArray())
+        {
+            if (item.ValueKind != JsonValueKind.Number || !item.TryGetInt64(out var value) || value < 0)
+                throw Bad(path, $"tensor '{name}' has a '{field}' entry that is not a non-negative integer");
+            values[i++] = value;
+        }
+        return values;
     }
 }

@@ -1,4 +1,6 @@
 using CnnInterpret.Core;
+using CnnInterpret.Core.Imaging;
+using CnnInterpret.Core.Models;
 using CnnInterpret.Core.Models.Checkpoints;
 using CnnInterpret.Tests.TestSupport;
 
@@ -20,6 +22,30 @@ public sealed class FuzzFindingsTests
     {
         var e = Assert.Throws<CnnInterpretException>(() => TorchCheckpoint.Load(Path.Combine(Findings("checkpoint"), file)));
         Assert.Equal(ErrorKind.BadModelFile, e.Kind);
+        Assert.Contains(file, e.Message);
+    }
+
+    public static TheoryData<string> SafeTensorsFiles() => new(Directory.GetFiles(Findings("safetensors")).Select(Path.GetFileName).Order()!);
+
+    [Theory]
+    [MemberData(nameof(SafeTensorsFiles))]
+    public void SafeTensors_finding_is_refused_clearly(string file)
+    {
+        var e = Assert.Throws<CnnInterpretException>(() => SafeTensors.Load(Path.Combine(Findings("safetensors"), file)));
+        Assert.Equal(ErrorKind.BadModelFile, e.Kind);
+        Assert.Contains(file, e.Message);
+        Assert.Contains("safetensors", e.Message);
+    }
+
+    public static TheoryData<string> Images() => new(Directory.GetFiles(Findings("image")).Select(Path.GetFileName).Order()!);
+
+    [Theory]
+    [MemberData(nameof(Images))]
+    public void Image_finding_is_refused_clearly(string file)
+    {
+        // The limit the fuzz harness uses (tests/CnnInterpret.Fuzz/Program.cs).
+        var e = Assert.Throws<CnnInterpretException>(() => ImageLoader.Load(Path.Combine(Findings("image"), file), new ImageLimits(MaxPixels: 4_000_000)));
+        Assert.Equal(ErrorKind.BadImage, e.Kind);
         Assert.Contains(file, e.Message);
     }
 }
