@@ -26,8 +26,16 @@ case "$target" in
 esac
 find "$seeds" -size 0 -delete
 
-export AFL_SKIP_BIN_CHECK=1 AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1
+# AFL_AUTORESUME: a second run continues the first (its findings stay); timeout ends afl-fuzz with a non-zero status.
+export AFL_SKIP_BIN_CHECK=1 AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_AUTORESUME=1
+started=$(date +%s)
 timeout --preserve-status "$seconds" afl-fuzz -i "$seeds" -o "$out" -t 10000 -m none -- dotnet "$build/CnnInterpret.Fuzz.dll" "$target" >&2 || true
+stats="$out/default/fuzzer_stats"
+if [[ ! -f "$stats" ]] || (( $(awk -F': *' '/^start_time/ { print $2 }' "$stats") < started )); then
+  echo "error: afl-fuzz did not run (see its output above; is another fuzzer using $out?)." >&2
+  exit 1
+fi
+echo "$(grep -E '^(execs_done|saved_crashes|saved_hangs)' "$stats" | tr -s ' ' | paste -sd ' ')" >&2
 crashes=$(find "$out/default/crashes" -type f -name 'id:*' 2>/dev/null | wc -l)
 hangs=$(find "$out/default/hangs" -type f -name 'id:*' 2>/dev/null | wc -l)
 echo "fuzzed $target for $seconds s: $crashes crash(es), $hangs hang(s); findings in $out/default"
