@@ -26,8 +26,9 @@ case "$target" in
 esac
 find "$seeds" -size 0 -delete
 
-# AFL_AUTORESUME: a second run continues the first (its findings stay); timeout ends afl-fuzz with a non-zero status.
-export AFL_SKIP_BIN_CHECK=1 AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_AUTORESUME=1
+# A new run starts fresh; the previous one's findings are kept beside it.
+[[ -d "$out/default" ]] && mv "$out/default" "$out/previous-$(date +%Y%m%d-%H%M%S)"
+export AFL_SKIP_BIN_CHECK=1 AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1
 started=$(date +%s)
 timeout --preserve-status "$seconds" afl-fuzz -i "$seeds" -o "$out" -t 10000 -m none -- dotnet "$build/CnnInterpret.Fuzz.dll" "$target" >&2 || true
 stats="$out/default/fuzzer_stats"
