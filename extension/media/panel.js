@@ -474,7 +474,7 @@
         bar.append(compare);
         const exports = h("span", { class: "exports" }, "Export ",
             ...["png", "json", "npy"].map((f) => {
-                const b = button(f === "npy" ? ".npy" : f.toUpperCase(), "secondary small", () => vscode.postMessage({ type: "export", tab: tab.id, format: f }));
+                const b = button(f === "npy" ? ".npy" : f.toUpperCase(), "secondary small", () => vscode.postMessage({ type: "export", tab: tab.id, format: f, picture: state.shown?.[tab.id] }));
                 b.setAttribute("aria-label", `Export the view as ${f === "npy" ? "a NumPy .npy file" : f.toUpperCase()}`);
                 if (view?.state !== "ready") b.setAttribute("disabled", "");
                 return b;

@@ -56,7 +56,8 @@ export type WebviewMessage =
     | { type: "explain"; id: number; tab: TabId; layer?: string; page?: number; target?: number; options: ExplainOptions }
     | { type: "cancel"; id: number }
     | { type: "layerSelected"; layer: string }
-    | { type: "export"; tab: TabId; format: (typeof EXPORT_FORMATS)[number] }
+    /** `picture`: which of the view's pictures is on screen (Grad-CAM's heatmap, LIME's top superpixels…); PNG exports it. */
+    | { type: "export"; tab: TabId; format: (typeof EXPORT_FORMATS)[number]; picture?: string }
     | { type: "command"; command: (typeof PANEL_COMMANDS)[number] }
     /** From the "does not suit the model" banner: switch to a suggested model, or fetch one's weights first. */
     | { type: "useModel"; model: string }
@@ -145,12 +146,19 @@ export function parseWebviewMessage(raw: unknown, context: ValidationContext): W
             return { type: "cancel", id: int(raw["id"], "id", 0, Number.MAX_SAFE_INTEGER) };
         case "layerSelected":
             return { type: "layerSelected", layer: layerName(raw["layer"], context) };
-        case "export":
-            return {
+        case "export": {
+            const message: WebviewMessage = {
                 type: "export",
                 tab: oneOf(raw["tab"], "tab", TABS.map((t) => t.id)),
                 format: oneOf(raw["format"], "format", EXPORT_FORMATS),
             };
+            // An id among the result's pictures; an unknown one exports the view's default picture.
+            if (raw["picture"] !== undefined) {
+                if (typeof raw["picture"] !== "string" || !/^[a-z]{1,20}$/.test(raw["picture"])) throw new InvalidMessageError("picture must be a picture's id.");
+                message.picture = raw["picture"];
+            }
+            return message;
+        }
         case "command":
             return { type: "command", command: oneOf(raw["command"], "command", PANEL_COMMANDS) };
         case "useModel":

@@ -179,7 +179,7 @@ export class ExplainPanel implements vscode.Disposable {
                 void this.ctx.revealLayer(msg.layer);
                 return;
             case "export":
-                void this.export(msg.tab, msg.format).catch((e) => this.ctx.showError(message(e)));
+                void this.export(msg.tab, msg.format, msg.picture).catch((e) => this.ctx.showError(message(e)));
                 return;
             case "command":
                 void vscode.commands.executeCommand(`cnnInterpret.${msg.command}`);
@@ -283,10 +283,12 @@ export class ExplainPanel implements vscode.Disposable {
         }
     }
 
-    private async export(tab: TabId, format: "png" | "json" | "npy"): Promise<void> {
+    private async export(tab: TabId, format: "png" | "json" | "npy", picture?: string): Promise<void> {
         const last = this.last.get(tab);
         if (!last) throw new Error(`There is nothing to export in ${tabById(tab)!.title} yet.`);
-        const base = `${path.parse(this.image?.fsPath ?? "image").name}-${tab}${typeof last.params["layer"] === "string" ? `-${last.params["layer"]}` : ""}`;
+        const images = viewImages(tab, last.result);
+        const shown = format === "png" && picture && picture !== images[0]?.id ? images.find((i) => i.id === picture) : undefined;
+        const base = `${path.parse(this.image?.fsPath ?? "image").name}-${tab}${typeof last.params["layer"] === "string" ? `-${last.params["layer"]}` : ""}${shown ? `-${shown.id}` : ""}`;
         const folder = this.image ? vscode.Uri.file(path.dirname(this.image.fsPath)) : vscode.workspace.workspaceFolders?.[0]?.uri;
         const target = await vscode.window.showSaveDialog({
             ...(folder ? { defaultUri: vscode.Uri.joinPath(folder, `${base}.${format}`) } : {}),
@@ -295,7 +297,7 @@ export class ExplainPanel implements vscode.Disposable {
         if (!target) return;
         let bytes: Uint8Array;
         if (format === "png") {
-            bytes = Buffer.from(last.result.png ?? "", "base64");
+            bytes = Buffer.from(shown?.png ?? last.result.png ?? "", "base64");
         } else if (format === "json") {
             const { png: _png, ...rest } = last.result;
             bytes = Buffer.from(JSON.stringify({ method: last.method, params: last.params, result: rest }, null, 2));

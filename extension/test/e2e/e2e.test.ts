@@ -401,6 +401,28 @@ describe("CNN Interpret in code-server", { timeout: 15 * 60_000 }, () => {
         await shot("03-layer-from-tree");
     });
 
+    step("exports the feature maps as PNG and .npy where the user saves them", async () => {
+        await panel.getByRole("tab", { name: "Feature maps" }).click();
+        await panel.locator('#view[data-tab="featureMaps"][data-state="ready"] #view-img').waitFor({ timeout: 60_000 });
+        const exported = (extension: string) => fs.readdirSync(workspace).filter((f) => f.startsWith("ankle-boot-0-featureMaps-") && f.endsWith(extension));
+        for (const [label, extension] of [["PNG", ".png"], [".npy", ".npy"]] as const) {
+            await panel.getByRole("button", { name: label, exact: true }).click();
+            // VS Code's own save dialog (a quick input in the browser), offering the image's folder: accept it.
+            const input = page.locator(".quick-input-widget input");
+            await input.waitFor({ timeout: 30_000 });
+            assert.match(await input.inputValue(), new RegExp(`ankle-boot-0-featureMaps-features\\.\\d+\\${extension}$`));
+            await input.press("Enter");
+            await until(`the exported ${extension}`, 30_000, () => (exported(extension).length ? true : undefined));
+        }
+        const png = fs.readFileSync(path.join(workspace, exported(".png")[0]!));
+        assert.deepEqual([...png.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+        const npy = fs.readFileSync(path.join(workspace, exported(".npy")[0]!));
+        assert.equal(npy.subarray(1, 6).toString("latin1"), "NUMPY");
+        const header = npy.subarray(10, 10 + npy.readUInt16LE(8)).toString("latin1");
+        assert.match(header, /'descr': '<f4'.*'shape': \(\d+, \d+, \d+\)/); // [C, H, W] of the layer shown
+        covered.push(`export: ${exported(".png")[0]}, ${exported(".npy")[0]} (${header.match(/\(.*\)/)?.[0]})`);
+    });
+
     step("restarts the daemon when it is killed in the middle of a LIME, and the next request works", async () => {
         const pid = await until("the daemon's pid in the status bar", 30_000, daemonPid);
         const status = page.locator('[aria-label^="CNN Interpret daemon running"]').first();

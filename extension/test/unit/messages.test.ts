@@ -30,6 +30,7 @@ describe("parseWebviewMessage", () => {
         assert.deepEqual(parse({ type: "cancel", id: 4 }), { type: "cancel", id: 4 });
         assert.deepEqual(parse({ type: "layerSelected", layer: "classifier.0" }), { type: "layerSelected", layer: "classifier.0" });
         assert.deepEqual(parse({ type: "export", tab: "gradCam", format: "npy" }), { type: "export", tab: "gradCam", format: "npy" });
+        assert.deepEqual(parse({ type: "export", tab: "gradCam", format: "png", picture: "heatmap" }), { type: "export", tab: "gradCam", format: "png", picture: "heatmap" });
         assert.deepEqual(parse({ type: "command", command: "showLogs" }), { type: "command", command: "showLogs" });
     });
 
@@ -78,6 +79,7 @@ describe("parseWebviewMessage", () => {
         rejects({ type: "explain", id: 1, tab: "deepDream" }, /tab must be one of featureMaps, filterPatterns, gradCam, lime, shap/);
         rejects({ type: "explain", id: 1, tab: "featureMaps", layer: "features.0", options: { colormap: "jet" } }, /options.colormap/);
         rejects({ type: "export", tab: "lime", format: "exe" }, /format must be one of png, json, npy/);
+        rejects({ type: "export", tab: "lime", format: "png", picture: "../x" }, /picture must be a picture's id/);
         rejects({ type: "command", command: "workbench.action.terminal.new" }, /command must be one of/);
     });
 
