@@ -405,12 +405,13 @@ describe("CNN Interpret in code-server", { timeout: 15 * 60_000 }, () => {
         await panel.getByRole("tab", { name: "Feature maps" }).click();
         await panel.locator('#view[data-tab="featureMaps"][data-state="ready"] #view-img').waitFor({ timeout: 60_000 });
         const exported = (extension: string) => fs.readdirSync(workspace).filter((f) => f.startsWith("ankle-boot-0-featureMaps-") && f.endsWith(extension));
-        for (const [label, extension] of [["PNG", ".png"], [".npy", ".npy"]] as const) {
+        for (const [label, extension] of [["Export the view as PNG", ".png"], ["Export the view as a NumPy .npy file", ".npy"]] as const) {
             await panel.getByRole("button", { name: label, exact: true }).click();
             // VS Code's own save dialog (a quick input in the browser), offering the image's folder: accept it.
             const input = page.locator(".quick-input-widget input");
             await input.waitFor({ timeout: 30_000 });
-            assert.match(await input.inputValue(), new RegExp(`ankle-boot-0-featureMaps-features\\.\\d+\\${extension}$`));
+            const offered = new RegExp(`/workspace/ankle-boot-0-featureMaps-features\\.\\d+\\${extension}$`);
+            await until("the dialog to offer the image's folder", 30_000, async () => (offered.test(await input.inputValue()) ? true : undefined));
             await input.press("Enter");
             await until(`the exported ${extension}`, 30_000, () => (exported(extension).length ? true : undefined));
         }
