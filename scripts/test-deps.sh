@@ -8,10 +8,14 @@ need=()
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 fixtures="${CNN_INTERPRET_TEST_FIXTURES:-${XDG_CACHE_HOME:-$HOME/.cache}/cnn-interpret/test-fixtures}"
 fixtures_needed=false
+missing_mb=0 # roughly what the missing fixtures take on disk: a VGG checkpoint is 530–580 MB
 # Checkpoints, then what PyTorch makes of a photo with each (.photo-vN: N is PHOTO_VERSION in the script).
 for name in vgg16 vgg11_bn vgg13 vgg19 resnet18 resnet34 resnet50 old-formats \
   {vgg16,vgg11_bn,vgg13,vgg19,resnet18,resnet34,resnet50}.photo-v1; do
-  [[ -f "$fixtures/$name.json" ]] || fixtures_needed=true
+  if [[ ! -f "$fixtures/$name.json" ]]; then
+    fixtures_needed=true
+    case "$name" in vgg*.photo*) missing_mb=$((missing_mb + 45)) ;; vgg*) missing_mb=$((missing_mb + 600)) ;; *) missing_mb=$((missing_mb + 110)) ;; esac
+  fi
 done
 if $fixtures_needed && ! /usr/bin/python3 -c "import torch, torchvision" 2>/dev/null; then need+=(python3-torch python3-torchvision); fi
 # ONNX's per-operator node tests (conformance of the ONNX importer).
@@ -35,6 +39,12 @@ if [[ ! -f "$darknet/usr/share/darknet/data/dog.jpg" ]]; then
   rm -rf "$tmp"
 fi
 if $fixtures_needed; then
+  mkdir -p "$fixtures"
+  free_mb=$(df -Pm "$fixtures" | awk 'NR == 2 { print $4 }')
+  if (( free_mb < missing_mb + 500 )); then
+    echo "error: making the missing test fixtures needs about ${missing_mb} MB in $fixtures (and room to build), and only ${free_mb} MB are free. Free some space, or set CNN_INTERPRET_TEST_FIXTURES to a folder on a larger disk." >&2
+    exit 1
+  fi
   echo "Making the torchvision checkpoint fixtures with PyTorch into $fixtures (once, only the missing ones; about a minute, 2.5 GB)…" >&2
   /usr/bin/python3 "$root/tests/fixtures/make_torchvision_fixtures.py" "$fixtures" >&2
 fi
