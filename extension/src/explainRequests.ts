@@ -127,7 +127,7 @@ export function caption(tab: TabId, result: RenderedResult): string {
                 `LIME for ${r.targetLabel} (${r.target})`,
                 `${r.samples} samples, ${r.segments} segments, seed ${r.seed}`,
                 `R² ${fixed(r.r2)}`,
-                `stability ${fixed(r.stability)}`,
+                stabilityNote(r.stability),
                 r.topPositive?.length ? `top segments for: ${r.topPositive.join(", ")}` : "",
                 r.topNegative?.length ? `against: ${r.topNegative.join(", ")}` : "",
                 r.cancelled ? "cancelled: from the samples scored so far" : "",
@@ -139,6 +139,7 @@ export function caption(tab: TabId, result: RenderedResult): string {
                 `${r.method === "gradient" ? "GradientSHAP" : "KernelSHAP"} for ${r.targets.map((t) => `${t.label} (${t.target})`).join(" and ")}`,
                 r.layer ? `at ${r.layer}` : "",
                 `${r.samples} samples${r.exact ? " (exact)" : ""}, seed ${r.seed}`,
+                r.exact ? "" : stabilityNote(r.stability),
                 r.targets.length ? `Σ values − (f(x) − f(baseline)) = ${fixed(r.targets[0]!.efficiencyGap, 3)}` : "",
                 r.cancelled ? "cancelled: from the samples scored so far" : "",
             ].filter(Boolean).join(" · ");
@@ -151,6 +152,11 @@ export interface ViewImage {
     id: string;
     label: string;
     png: string;
+}
+
+/** Below 0.8 (the daemon's own bar for "auto"), the top segments still differ between halves of the samples. */
+function stabilityNote(stability: number): string {
+    return Number.isFinite(stability) && stability < 0.8 ? `stability ${fixed(stability)}: the ranking is not settled, try more samples` : `stability ${fixed(stability)}`;
 }
 
 /** The pictures each tab's result carries besides `png`, the first being what the view shows by default. */

@@ -177,6 +177,10 @@ describe("caption", () => {
             caption("lime", { target: "9", targetLabel: "Ankle boot", samples: 1000, segments: 18, seed: 0, r2: 0.81, stability: 1, cancelled: true }),
             "LIME for Ankle boot (9) · 1000 samples, 18 segments, seed 0 · R² 0.81 · stability 1.00 · cancelled: from the samples scored so far",
         );
+        assert.match(
+            caption("lime", { target: "9", targetLabel: "Ankle boot", samples: 100, segments: 18, seed: 0, r2: 0.5, stability: 0.5, cancelled: false }),
+            / · stability 0\.50: the ranking is not settled, try more samples$/,
+        );
         assert.equal(
             caption("shap", {
                 method: "kernel", samples: 262144, exact: true, seed: 0, cancelled: false,
