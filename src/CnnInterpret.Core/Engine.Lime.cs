@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using CnnInterpret.Core.Caching;
 using CnnInterpret.Core.Explainers;
 using CnnInterpret.Core.Imaging;
 using CnnInterpret.Core.Models;
@@ -69,6 +70,8 @@ public sealed partial class Engine
         var setup = PrepareSampling(modelId, imagePath, request, cancellation);
         using var input = setup.Input;
         var target = Target.Resolve(request.Target, setup.Model, setup.Logits);
+        var key = KeyOf(setup, "lime", [target], request);
+        if (TryRecent<LimeExplanation>(key, progress, "LIME", r => (r.Result.Samples, [r.Result.Fit.Weights], r.Png), out var recent)) return recent;
         var samples = SampleCount.Parse(request.Samples, Explainers.Lime.DefaultSamples);
         var kind = ParseScore(request.Score, ScoreKind.Probability);
         var fill = SegmentFill.Parse(request.Baseline, setup.Model.Input);
@@ -84,17 +87,48 @@ public sealed partial class Engine
         using var top = SegmentBoundaries.Render(input.Display, segments.Labels, result.TopPositive.ToHashSet());
         var png = RenderSegmentMaps(input, segments, [result.Fit.Weights]);
         ReportFinal(progress, "LIME", result.Samples, [result.Fit.Weights], png);
-        return new LimeExplanation(setup.Model.Id, target, target.Describe(setup.Model), segments, result, map,
+        var explanation = new LimeExplanation(setup.Model.Id, target, target.Describe(setup.Model), segments, result, map,
             SegmentFill.Name(fill), ScoreName(kind, [target]), batch, png, setup.SegmentsPng, ChannelGrid.ToPng(top), clock.Elapsed.TotalSeconds);
+        if (!result.Cancelled) _recentSamplings.Add(key, explanation);
+        return explanation;
     }
 
     /// <summary>The model, the image as it sees it, its logits and its superpixels: what every sampling explainer starts from.</summary>
-    private sealed record SamplingSetup(CnnModel Model, ModelInput Input, float[] Logits, Segmentation Segments, byte[] SegmentsPng);
+    private sealed record SamplingSetup(CnnModel Model, ModelInput Input, float[] Logits, Segmentation Segments, byte[] SegmentsPng, string ImageHash);
+
+    /// <summary>What identifies a sampling explanation: the model's weights, the image's bytes, the method, the resolved targets and the request.</summary>
+    private sealed record SampledKey(string Model, string Weights, string Image, string Method, string Targets, SamplingRequest Request);
+
+    /// <summary>
+    /// The last few LIME and SHAP explanations. The panel scores the map it has just shown (explain/metrics after
+    /// explain/lime, same options): sampling is seeded, so the same request gives the same numbers, and on VGG16 the
+    /// second LIME would cost minutes for nothing. Cancelled results are not kept.
+    /// </summary>
+    private readonly RecentResults<SampledKey, object> _recentSamplings = new(8);
+
+    private SampledKey KeyOf(SamplingSetup setup, string method, IEnumerable<Target> targets, SamplingRequest request) =>
+        new(setup.Model.Id, setup.Model.WeightsHash, setup.ImageHash, method, string.Join(",", targets), request with { Target = null, Seed = request.Seed ?? 0 });
+
+    /// <summary>A result from <see cref="_recentSamplings"/>, with the progress a fresh one would have ended with.</summary>
+    private bool TryRecent<T>(SampledKey key, IProgress<ExplainProgress>? progress, string method, Func<T, (int Samples, double[][] Values, byte[] Png)> final, out T result)
+    {
+        if (_recentSamplings.TryGet(key, out var cached) && cached is T hit)
+        {
+            var (samples, values, png) = final(hit);
+            progress?.Report(new ExplainProgress(0, samples, $"{method}: the same request as before, from memory"));
+            ReportFinal(progress, method, samples, values, png);
+            result = hit;
+            return true;
+        }
+        result = default!;
+        return false;
+    }
 
     private SamplingSetup PrepareSampling(string? modelId, string imagePath, SamplingRequest request, CancellationToken cancellation)
     {
         var model = GetModel(modelId);
-        var logits = Activations(model, imagePath, cancellation).Logits;
+        var activations = Activations(model, imagePath, cancellation);
+        var logits = activations.Logits;
         if (request.Seed is < 0) throw new CnnInterpretException(ErrorKind.InvalidArgument, $"seed must be 0 or more; got {request.Seed}.");
         var slic = new SlicOptions(request.Segments, request.Compactness);
         Slic.Validate(slic, model.Input.Height, model.Input.Width); // before decoding: a bad count fails fast
@@ -104,7 +138,7 @@ public sealed partial class Engine
         {
             var segments = Slic.Segment(input.Display, slic);
             using var boundaries = SegmentBoundaries.Render(input.Display, segments.Labels);
-            return new SamplingSetup(model, input, logits, segments, ChannelGrid.ToPng(boundaries));
+            return new SamplingSetup(model, input, logits, segments, ChannelGrid.ToPng(boundaries), activations.ImageHash);
         }
         catch
         {

@@ -62,6 +62,8 @@ public sealed partial class Engine
         var setup = PrepareSampling(modelId, imagePath, request, cancellation);
         using var input = setup.Input;
         var targets = ShapTargets(request.Target, setup.Model, setup.Logits);
+        var key = KeyOf(setup, "kernel-shap", targets, request);
+        if (TryRecent<ShapExplanation>(key, progress, "KernelSHAP", r => (r.Samples, r.Targets.Select(t => t.SegmentValues!).ToArray(), r.Png), out var recent)) return recent;
         var samples = SampleCount.Parse(request.Samples, Explainers.KernelShap.DefaultSamples);
         var kind = ParseScore(request.Score, ScoreKind.Probability);
         var fill = SegmentFill.Parse(request.Baseline, setup.Model.Input);
@@ -83,9 +85,11 @@ public sealed partial class Engine
         using var image = AttributionMap.Render(input.Display, explained.Select(e => e.Map).ToList(), segments.Height, segments.Width, limit, segments.Labels);
         var png = ChannelGrid.ToPng(image);
         ReportFinal(progress, "KernelSHAP", result.Samples, result.Values, png);
-        return new ShapExplanation(setup.Model.Id, "kernel", explained, segments, [segments.Height, segments.Width], segments.Height, segments.Width,
+        var explanation = new ShapExplanation(setup.Model.Id, "kernel", explained, segments, [segments.Height, segments.Width], segments.Height, segments.Width,
             result.Samples, result.Seed, result.Exact, result.Paired, result.Stability, result.Cancelled, SegmentFill.Name(fill), ScoreName(kind, targets),
             null, batch, limit, png, setup.SegmentsPng, clock.Elapsed.TotalSeconds);
+        if (!result.Cancelled) _recentSamplings.Add(key, explanation);
+        return explanation;
     }
 
     public ShapExplanation GradientShap(string? modelId, string imagePath, SamplingRequest request, IProgress<ExplainProgress>? progress = null,
@@ -97,6 +101,8 @@ public sealed partial class Engine
         var model = setup.Model;
         var targets = ShapTargets(request.Target, model, setup.Logits);
         var layer = request.Layer is null ? null : RequireGradientLayer(model, request.Layer, targets);
+        var key = KeyOf(setup, "gradient-shap", targets, request);
+        if (TryRecent<ShapExplanation>(key, progress, "GradientSHAP", r => (r.Samples, r.Targets.Select(t => t.Values.Select(v => (double)v).ToArray()).ToArray(), r.Png), out var recent)) return recent;
         var samples = request.Samples?.Trim().Equals("auto", StringComparison.OrdinalIgnoreCase) == true
             ? new SampleCount(Explainers.GradientShap.AutoMax, true)
             : SampleCount.Parse(request.Samples, Explainers.GradientShap.DefaultSamples);
@@ -133,8 +139,10 @@ public sealed partial class Engine
         var limit = AttributionMap.Limit(explained.Select(e => e.Map));
         var png = Render(explained.Select(e => e.Map).ToList(), limit);
         ReportFinal(progress, "GradientSHAP", result.Samples, result.Maps.Select(m => m.Select(v => (double)v).ToArray()).ToArray(), png);
-        return new ShapExplanation(model.Id, "gradient", explained, segments, result.Shape, mapH, mapW, result.Samples, result.Seed, false, false,
+        var explanation = new ShapExplanation(model.Id, "gradient", explained, segments, result.Shape, mapH, mapW, result.Samples, result.Seed, false, false,
             result.Stability, result.Cancelled, baselineName, ScoreName(kind, targets), layer?.Name, batch, limit, png, setup.SegmentsPng, clock.Elapsed.TotalSeconds);
+        if (!result.Cancelled) _recentSamplings.Add(key, explanation);
+        return explanation;
     }
 
     /// <summary>The target asked for, else the two highest-scoring classes (the original tool's side-by-side figure), or channels for a model without classes.</summary>

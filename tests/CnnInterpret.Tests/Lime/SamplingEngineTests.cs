@@ -26,6 +26,45 @@ public sealed class SamplingEngineTests
     private static double Softmax(float[] logits, int k) => Math.Exp(logits[k] - logits.Max()) / logits.Sum(l => Math.Exp(l - logits.Max()));
 
     [Fact]
+    public void The_same_request_again_is_answered_from_memory_and_scoring_its_map_does_not_sample_again()
+    {
+        using var engine = Repo.NewEngine();
+        var request = new SamplingRequest(Samples: "300", Seed: 4);
+        var first = engine.Lime(null, Boot, request);
+        var messages = new List<string>();
+        var again = engine.Lime(null, Boot, request with { Target = new Target.Class(9) }, new Collect(messages)); // the top class, named
+        Assert.Same(first, again);
+        Assert.Equal(2, messages.Count); // a begin and an end, as a fresh run's progress ends
+        Assert.Contains("from memory", messages[0]);
+
+        var otherSeed = engine.Lime(null, Boot, request with { Seed = 5 });
+        Assert.NotSame(first, otherSeed);
+        Assert.NotEqual(first.Result.Fit.Weights, otherSeed.Result.Fit.Weights);
+
+        // What the panel does: show LIME, then score it with the same options. The scored map is that very map.
+        var metrics = engine.Metrics(null, Boot, new TrustRequest("lime", Samples: "300", Seed: 4), steps: 4);
+        Assert.Same(first.Map, metrics.Heatmap);
+
+        // A cancelled run is not kept: the next identical request samples afresh.
+        using var cancel = new CancellationTokenSource();
+        var cut = engine.KernelShap(null, Boot, new SamplingRequest(Samples: "20000", BatchSize: 50), new CancelOnFirst(cancel), cancel.Token);
+        Assert.True(cut.Cancelled);
+        var whole = engine.KernelShap(null, Boot, new SamplingRequest(Samples: "20000", BatchSize: 50));
+        Assert.False(whole.Cancelled);
+        Assert.Equal(20000, whole.Samples);
+    }
+
+    private sealed class Collect(List<string> messages) : IProgress<ExplainProgress>
+    {
+        public void Report(ExplainProgress value) => messages.Add(value.Message);
+    }
+
+    private sealed class CancelOnFirst(CancellationTokenSource source) : IProgress<ExplainProgress>
+    {
+        public void Report(ExplainProgress value) => source.Cancel();
+    }
+
+    [Fact]
     public void Lime_explains_the_top_class_with_one_weight_per_superpixel()
     {
         using var engine = Repo.NewEngine();
