@@ -154,7 +154,7 @@
 
     /** The slot a check of `tab` is kept in. @param {string} check @param {string} tab */
     function checkSlot(check, tab) {
-        return check === "metrics" ? `metrics:${tab}` : check;
+        return check === "layerSweep" ? check : `${check}:${tab}`;
     }
 
     /** The key a layer sweep belongs to: the Grad-CAM view's image, model, class and method, not its layer. */
@@ -573,6 +573,7 @@
         }
         if (tab && view?.key && view.state === "ready" && (tab.id === "gradCam" || tab.id === "lime" || tab.id === "shap")) section.append(renderMetrics(tab.id, view.key));
         if (tab?.id === "gradCam" && view?.state === "ready") section.append(renderGradCamChecks());
+        if ((tab?.id === "lime" || tab?.id === "shap") && view?.state === "ready") section.append(renderSamplingChecks(tab.id));
         return section;
     }
 
@@ -683,36 +684,56 @@
         return { layer: at === INPUT ? undefined : at, target: state.target, options: options(tab) };
     }
 
+    /** The sanity check's button for the view that `explain` made (its key: `viewKey`). @param {any} explain @param {string} viewKey */
+    function sanityButton(explain, viewKey) {
+        const b = button("Sanity check", "secondary", () => requestCheck("sanity", explain, viewKey));
+        b.id = "sanity-btn";
+        b.title = explain.tab === "gradCam"
+            ? "Randomise the model's weights layer by layer from the top and recompute the map: a map that does not change does not explain the model"
+            : "Randomise the model's weights layer by layer from the top and recompute the map with the same samples and seed: one run of the method per layer, so it takes a while on a large model";
+        return b;
+    }
+
+    /** The sanity check of the view `explain` made, when one was asked for: progress, verdict, strip and correlations. @param {any} explain @param {string} viewKey */
+    function renderSanity(explain, viewKey) {
+        const sanity = checks.get(checkSlot("sanity", String(explain.tab)));
+        if (!sanity || sanity.key !== viewKey) return undefined;
+        const part = h("div", { id: "sanity", "data-state": sanity.state }, h("h2", { text: "Sanity check (model parameter randomisation)" }));
+        const status = checkStatus(sanity, () => requestCheck("sanity", explain, viewKey));
+        if (status) part.append(status);
+        if (sanity.state === "ready" && sanity.view) {
+            const v = sanity.view;
+            part.append(h("p", { id: "sanity-verdict", class: v.flagged ? "verdict bad" : "verdict good", role: v.flagged ? "alert" : undefined, text: `${v.flagged ? "⚠ " : ""}${v.verdict}` }));
+            const img = h("img", { id: "sanity-img", class: "plot", src: `data:image/png;base64,${v.png}`, alt: "The map at each stage of randomisation" });
+            img.addEventListener("load", () => fit(/** @type {HTMLImageElement} */ (img)));
+            part.append(img);
+            const list = h("ol", { class: "stages" });
+            for (const s of /** @type {{ label: string, correlation: string }[]} */ (v.stages)) list.append(h("li", { text: `${s.label}: ${s.correlation}` }));
+            part.append(list);
+        }
+        return part;
+    }
+
+    /** LIME's and SHAP's sanity check, one click. @param {string} tab */
+    function renderSamplingChecks(tab) {
+        const viewKey = views.get(tab)?.key ?? "";
+        const explain = Object.assign({ type: "explain", tab }, lastExplain(tab));
+        const section = h("section", { class: "check", id: `${tab}-checks`, "aria-label": "Sanity check" }, h("div", { class: "toolbar" }, sanityButton(explain, viewKey)));
+        const sanity = renderSanity(explain, viewKey);
+        if (sanity) section.append(sanity);
+        return section;
+    }
+
     /** Grad-CAM's sanity check and layer sweep, each one click. */
     function renderGradCamChecks() {
         const viewKey = views.get("gradCam")?.key ?? "";
         const section = h("section", { class: "check", id: "gradcam-checks", "aria-label": "Sanity check and layer sweep" });
-        const sanityButton = button("Sanity check", "secondary", () => requestCheck("sanity", gradCamMessage(), viewKey));
-        sanityButton.id = "sanity-btn";
-        sanityButton.title = "Randomise the model's weights layer by layer from the top and recompute the map: a map that does not change does not explain the model";
         const sweepButton = button("Layer sweep", "secondary", () => requestCheck("layerSweep", gradCamMessage(), sweepKey()));
         sweepButton.id = "sweep-btn";
         sweepButton.title = "Grad-CAM at every conv layer in one go: which layer should I pick?";
-        section.append(h("div", { class: "toolbar" }, sanityButton, sweepButton));
-
-        const sanity = checks.get("sanity");
-        if (sanity && sanity.key === viewKey) {
-            const part = h("div", { id: "sanity", "data-state": sanity.state }, h("h2", { text: "Sanity check (model parameter randomisation)" }));
-            const status = checkStatus(sanity, () => requestCheck("sanity", gradCamMessage(), viewKey));
-            if (status) part.append(status);
-            if (sanity.state === "ready" && sanity.view) {
-                const v = sanity.view;
-                part.append(h("p", { id: "sanity-verdict", class: v.flagged ? "verdict bad" : "verdict good", role: v.flagged ? "alert" : undefined, text: `${v.flagged ? "⚠ " : ""}${v.verdict}` }));
-                const img = h("img", { id: "sanity-img", class: "plot", src: `data:image/png;base64,${v.png}`, alt: "The map at each stage of randomisation" });
-                img.addEventListener("load", () => fit(/** @type {HTMLImageElement} */ (img)));
-                part.append(img);
-                const list = h("ol", { class: "stages" });
-                for (const s of /** @type {{ label: string, correlation: string }[]} */ (v.stages)) list.append(h("li", { text: `${s.label}: ${s.correlation}` }));
-                part.append(list);
-            }
-            section.append(part);
-        }
-
+        section.append(h("div", { class: "toolbar" }, sanityButton(gradCamMessage(), viewKey), sweepButton));
+        const sanity = renderSanity(gradCamMessage(), viewKey);
+        if (sanity) section.append(sanity);
         const sweep = checks.get("layerSweep");
         if (sweep && sweep.key === sweepKey()) {
             const part = h("div", { id: "layer-sweep", "data-state": sweep.state }, h("h2", { text: "Layer sweep" }));

@@ -34,7 +34,7 @@ export const PANEL_COMMANDS = ["selectModel", "showLogs", "restartDaemon"] as co
 /** Checks of a view (issue 8): faithfulness scores, the sanity check, the layer sweep. */
 export const CHECKS = ["metrics", "sanity", "layerSweep"] as const;
 /** The tabs whose views a check applies to: metrics for every attribution, the others for Grad-CAM. */
-export const CHECK_TABS = { metrics: ["gradCam", "lime", "shap"], sanity: ["gradCam"], layerSweep: ["gradCam"] } as const;
+export const CHECK_TABS = { metrics: ["gradCam", "lime", "shap"], sanity: ["gradCam", "lime", "shap"], layerSweep: ["gradCam"] } as const;
 
 /** Method options the panel lets the user set; which apply depends on the tab (see explainRequest). */
 export interface ExplainOptions {

@@ -401,6 +401,20 @@ describe("CNN Interpret in code-server", { timeout: 15 * 60_000 }, () => {
         await shot("03-layer-from-tree");
     });
 
+    step("runs the sanity check on the LIME view too", async () => {
+        await panel.getByRole("tab", { name: "LIME" }).click();
+        await panel.locator('#view[data-tab="lime"][data-state="ready"] #view-img').waitFor({ timeout: 120_000 });
+        await panel.locator("#sanity-btn").click();
+        const verdict = panel.locator('#sanity[data-state="ready"] #sanity-verdict');
+        await verdict.waitFor({ timeout: 240_000 });
+        const stages = await panel.locator("#sanity .stages li").allTextContents();
+        assert.ok(stages.length >= 2 && stages.every((s) => /: (ρ -?[\d.]+|flat map)$/.test(s)), `stages: ${stages.join(" | ")}`);
+        await assertNotBlank(panel.locator("#sanity-img"), "the LIME sanity strip");
+        covered.push(`LIME sanity check: ${(await verdict.textContent()) ?? ""}`);
+        await scrollSteady(panel.locator("#sanity"));
+        await shot("07b-lime-sanity-check");
+    });
+
     step("exports the feature maps as PNG and .npy where the user saves them", async () => {
         await panel.getByRole("tab", { name: "Feature maps" }).click();
         await panel.locator('#view[data-tab="featureMaps"][data-state="ready"] #view-img').waitFor({ timeout: 60_000 });

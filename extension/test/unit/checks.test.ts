@@ -32,7 +32,7 @@ describe("check messages (faithfulness, sanity check, layer sweep)", () => {
     it("rejects checks of the wrong view, unknown checks, layers and classes", () => {
         rejects({ type: "check", id: 1, check: "vibes", tab: "gradCam", layer: "features.3" }, /check must be one of metrics, sanity, layerSweep/);
         rejects({ type: "check", id: 1, check: "metrics", tab: "featureMaps", layer: "features.3" }, /tab of metrics must be one of gradCam, lime, shap/);
-        rejects({ type: "check", id: 1, check: "sanity", tab: "lime" }, /tab of sanity must be one of gradCam/);
+        rejects({ type: "check", id: 1, check: "sanity", tab: "featureMaps" }, /tab of sanity must be one of gradCam, lime, shap/);
         rejects({ type: "check", id: 1, check: "layerSweep", tab: "shap" }, /tab of layerSweep must be one of gradCam/);
         rejects({ type: "check", id: 1, check: "metrics", tab: "gradCam" }, /metrics of the gradCam view needs a layer/);
         rejects({ type: "check", id: 1, check: "sanity", tab: "gradCam" }, /sanity of the gradCam view needs a layer/);
@@ -74,6 +74,12 @@ describe("checkRequest", () => {
             method: "explain/layerSweep",
             params: { model: "m", image: "/i.png", method: "grad-cam++", target: 5 },
         });
+        // LIME's and SHAP's sanity check re-runs the method with the view's samples and seed at each stage.
+        assert.deepEqual(checkRequest(msg({ check: "sanity", tab: "lime", options: { samples: 300, seed: 2, segments: 12 } }), "/i.png", "m"), {
+            method: "explain/sanity",
+            params: { model: "m", image: "/i.png", method: "lime", samples: 300, seed: 2 },
+        });
+        assert.equal(checkRequest(msg({ check: "sanity", tab: "shap", options: { method: "kernel" } }), "/i.png", "m").params["method"], "kernel-shap");
     });
 });
 
