@@ -74,11 +74,8 @@ public sealed partial class Engine
         if (TryRecent<LimeExplanation>(key, progress, "LIME", r => (r.Result.Samples, [r.Result.Fit.Weights], r.Png), out var recent)) return recent;
         var samples = SampleCount.Parse(request.Samples, Explainers.Lime.DefaultSamples);
         var kind = ParseScore(request.Score, ScoreKind.Probability);
-        var fill = SegmentFill.Parse(request.Baseline, setup.Model.Input);
-        var batch = BatchSize(setup.Model, request, gradients: false);
+        var (scorer, fill, batch) = SuperpixelScorer(setup, request, [target], kind);
         var segments = setup.Segments;
-        var scorer = PerturbationScorer.ForModel(setup.Model, input.Data, SegmentFill.Build(fill, input.Data, setup.Model.Input, segments),
-            segments, [target], kind, batch);
         var result = Explainers.Lime.Explain(scorer, new LimeOptions(samples, request.Seed ?? 0),
             p => progress?.Report(new ExplainProgress(p.Samples, p.Total, $"LIME: {p.Samples} of {p.Total} samples",
                 new RenderedPartial(p.Samples, p.Total, p.Values, RenderSegmentMaps(input, segments, p.Values)))),
@@ -145,6 +142,16 @@ public sealed partial class Engine
             input.Dispose();
             throw;
         }
+    }
+
+    /// <summary>What LIME and KernelSHAP score: the image with superpixels hidden by the request's baseline, in batches sized from the memory budget.</summary>
+    private (PerturbationScorer Scorer, FillKind Fill, int Batch) SuperpixelScorer(SamplingSetup setup, SamplingRequest request, IReadOnlyList<Target> targets, ScoreKind kind)
+    {
+        var (model, data) = (setup.Model, setup.Input.Data);
+        var fill = SegmentFill.Parse(request.Baseline, model.Input);
+        var batch = BatchSize(model, request, gradients: false);
+        var scorer = PerturbationScorer.ForModel(model, data, SegmentFill.Build(fill, data, model.Input, setup.Segments), setup.Segments, targets, kind, batch);
+        return (scorer, fill, batch);
     }
 
     private int BatchSize(CnnModel model, SamplingRequest request, bool gradients)

@@ -66,11 +66,8 @@ public sealed partial class Engine
         if (TryRecent<ShapExplanation>(key, progress, "KernelSHAP", r => (r.Samples, r.Targets.Select(t => t.SegmentValues!).ToArray(), r.Png), out var recent)) return recent;
         var samples = SampleCount.Parse(request.Samples, Explainers.KernelShap.DefaultSamples);
         var kind = ParseScore(request.Score, ScoreKind.Probability);
-        var fill = SegmentFill.Parse(request.Baseline, setup.Model.Input);
-        var batch = BatchSize(setup.Model, request, gradients: false);
+        var (scorer, fill, batch) = SuperpixelScorer(setup, request, targets, kind);
         var segments = setup.Segments;
-        var scorer = PerturbationScorer.ForModel(setup.Model, input.Data, SegmentFill.Build(fill, input.Data, setup.Model.Input, segments),
-            segments, targets, kind, batch);
         var result = Explainers.KernelShap.Explain(scorer, new KernelShapOptions(samples, request.Seed ?? 0, request.Paired),
             p => progress?.Report(new ExplainProgress(p.Samples, p.Total, $"KernelSHAP: {p.Samples} of {p.Total} samples",
                 new RenderedPartial(p.Samples, p.Total, p.Values, RenderSegmentMaps(input, segments, p.Values)))),

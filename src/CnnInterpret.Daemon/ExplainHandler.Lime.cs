@@ -12,9 +12,7 @@ public sealed partial class ExplainHandler
     public Task<LimeResultDto> LimeAsync(LimeParams request, CancellationToken cancellation) => runner.Run(() =>
     {
         RequireImage(request?.Image, Methods.ExplainLime);
-        var sampling = new SamplingRequest(ParseTarget(request!.Target), ParseSamples(request.Samples), request.Segments, request.Compactness,
-            request.Seed, request.Baseline, request.Score, MemoryBudgetBytes: MemoryBudget(request.MemoryBudgetMiB));
-        var result = engine.Lime(request.Model, request.Image, sampling, PartialProgress(request.WorkDoneToken, withValues: true), cancellation);
+        var result = engine.Lime(request!.Model, request.Image, Sampling(request), PartialProgress(request.WorkDoneToken, withValues: true), cancellation);
         var lime = result.Result;
         var raw = request.Raw == true;
         int[] shape = [result.Segments.Height, result.Segments.Width];
@@ -32,6 +30,10 @@ public sealed partial class ExplainHandler
     }
 
     /// <summary>samples: a number, a numeric string, or "auto"; absent: the method's default.</summary>
+    private static SamplingRequest Sampling(ISamplingParams p, string? layer = null) =>
+        new(ParseTarget(p.Target), ParseSamples(p.Samples), p.Segments, p.Compactness, p.Seed, p.Baseline, p.Score,
+            MemoryBudgetBytes: MemoryBudget(p.MemoryBudgetMiB), Layer: layer);
+
     private static string? ParseSamples(JsonElement? samples) => samples switch
     {
         null or { ValueKind: JsonValueKind.Null or JsonValueKind.Undefined } => null,

@@ -11,9 +11,7 @@ public sealed partial class ExplainHandler
     {
         RequireImage(request?.Image, Methods.ExplainShap);
         var method = request!.Method ?? "kernel";
-        var sampling = new SamplingRequest(ParseTarget(request.Target), ParseSamples(request.Samples), request.Segments, request.Compactness,
-            request.Seed, request.Baseline, request.Score, MemoryBudgetBytes: MemoryBudget(request.MemoryBudgetMiB), Layer: request.Layer);
-        var result = engine.Shap(request.Model, request.Image, method, sampling, PartialProgress(request.WorkDoneToken, withValues: method == "kernel"), cancellation);
+        var result = engine.Shap(request.Model, request.Image, method, Sampling(request, request.Layer), PartialProgress(request.WorkDoneToken, withValues: method == "kernel"), cancellation);
         var raw = request.Raw == true;
         int[] mapShape = [result.MapHeight, result.MapWidth];
         var targets = result.Targets.Select(t => new ShapTargetDto(t.Target.ToString()!, t.Label, t.SegmentValues?.Select(v => (float)v).ToArray(),

@@ -193,6 +193,19 @@ public sealed record RawIntArray(int[] Shape, string Data, string Dtype = "int32
         new(shape, Convert.ToBase64String(System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan())));
 }
 
+/// <summary>The sampling options explain/lime and explain/shap share (their JSON names are the contract; this names them once).</summary>
+public interface ISamplingParams
+{
+    System.Text.Json.JsonElement? Target { get; }
+    System.Text.Json.JsonElement? Samples { get; }
+    int? Segments { get; }
+    int? Seed { get; }
+    double? Compactness { get; }
+    string? Baseline { get; }
+    string? Score { get; }
+    int? MemoryBudgetMiB { get; }
+}
+
 /// <param name="Target">A class index (number or "7"), or "LAYER:CHANNEL"; absent: the top class.</param>
 /// <param name="Samples">A number (10–100000, default 1000) or "auto": stop when the top segments are stable.</param>
 /// <param name="Segments">Superpixels to aim for (default by input size: 18 at 28×28, 74 at 224×224).</param>
@@ -215,7 +228,7 @@ public sealed record LimeParams(
     string? Baseline,
     string? Score,
     int? MemoryBudgetMiB,
-    System.Text.Json.JsonElement? WorkDoneToken);
+    System.Text.Json.JsonElement? WorkDoneToken) : ISamplingParams;
 
 /// <summary>A partial LIME/SHAP result: the numbers so far and the map rendered from them.</summary>
 /// <param name="Values">Per target: the weight of each segment so far (null for GradientSHAP, whose maps are large).</param>
@@ -281,7 +294,7 @@ public sealed record ShapParams(
     string? Baseline,
     string? Score,
     int? MemoryBudgetMiB,
-    System.Text.Json.JsonElement? WorkDoneToken);
+    System.Text.Json.JsonElement? WorkDoneToken) : ISamplingParams;
 
 /// <param name="Values">KernelSHAP: the value of each segment [S]; GradientSHAP: null (see raw).</param>
 /// <param name="Fx">f(image).</param>

@@ -151,11 +151,13 @@ public sealed class ModelRegistry : IDisposable
     }
 
     /// <summary>A torchvision checkpoint (or safetensors) for a known architecture; classes from the entry, else ImageNet's when there are 1000.</summary>
-    private CnnModel FromCheckpoint(string id, string arch, string weightsPath, ModelEntry? entry = null, string? knownHash = null)
+    /// <param name="state">The file's state_dict when the caller has read it already (it stays the caller's).</param>
+    private CnnModel FromCheckpoint(string id, string arch, string weightsPath, ModelEntry? entry = null, string? knownHash = null,
+        Dictionary<string, Tensor>? state = null)
     {
         arch = TorchvisionArchitectures.Require(arch);
         using var scope = NewDisposeScope();
-        var state = LoadStateDict(weightsPath);
+        state ??= LoadStateDict(weightsPath);
         var classCount = TorchvisionArchitectures.ClassCount(state, arch);
         var entryClasses = entry is null ? null : ClassesOf(entry);
         var classes = entryClasses is { Count: > 0 } && entryClasses.Count == classCount ? entryClasses
@@ -191,34 +193,37 @@ public sealed class ModelRegistry : IDisposable
         var builtIns = Manifest.Models.Where(m => m.Architecture is not null).ToList();
         if (arch is not null && builtIns.FirstOrDefault(m => m.Id == arch) is { } named)
             return AsBuiltInArchitecture(named, path, id);
-        if (arch is null)
+        if (arch is not null) return FromCheckpoint(id, arch, path);
+        using var scope = NewDisposeScope();
+        var state = LoadStateDict(path); // read once, whichever architecture it turns out to be
+        if (TorchvisionArchitectures.Infer(state) is { } inferred) return FromCheckpoint(id, inferred, path, state: state);
+        // Not torchvision's: perhaps weights for one of our own architectures (a retrained fashion-vgg, say).
+        var hash = Sha256File(path);
+        foreach (var entry in builtIns)
         {
-            using var scope = NewDisposeScope();
-            var state = LoadStateDict(path);
-            arch = TorchvisionArchitectures.Infer(state);
-            // Not torchvision's: perhaps weights for one of our own architectures (a retrained fashion-vgg, say).
-            foreach (var entry in arch is null ? builtIns : [])
-                if (TryAsBuiltInArchitecture(entry, state, path, id) is { } model) return model;
-            if (arch is null)
-            {
-                var names = TorchvisionArchitectures.Names.Concat(builtIns.Select(m => m.Id)).ToList();
-                throw new CnnInterpretException(ErrorKind.InvalidArgument,
-                    $"Cannot tell which architecture '{Path.GetFileName(path)}' is for. Name it (--arch in the CLI, 'arch' in models/load): one of {string.Join(", ", names)}.",
-                    new { architectures = names });
-            }
+            try { return WithWeights(entry, state, path, hash, id); }
+            catch (CnnInterpretException) { } // not this one
         }
-        return FromCheckpoint(id, arch, path);
+        var names = TorchvisionArchitectures.Names.Concat(builtIns.Select(m => m.Id)).ToList();
+        throw new CnnInterpretException(ErrorKind.InvalidArgument,
+            $"Cannot tell which architecture '{Path.GetFileName(path)}' is for. Name it (--arch in the CLI, 'arch' in models/load): one of {string.Join(", ", names)}.",
+            new { architectures = names });
     }
 
     /// <summary>The weights in <paramref name="path"/> on a built-in model's architecture (its input, classes and layers).</summary>
     private CnnModel AsBuiltInArchitecture(ModelEntry entry, string path, string id)
     {
         using var scope = NewDisposeScope();
-        var state = LoadStateDict(path);
-        var model = NewOfArchitecture(entry, path, id);
+        return WithWeights(entry, LoadStateDict(path), path, Sha256File(path), id);
+    }
+
+    /// <summary>A built-in architecture with <paramref name="state"/> loaded; every key and shape is checked before anything is copied.</summary>
+    private CnnModel WithWeights(ModelEntry entry, Dictionary<string, Tensor> state, string path, string hash, string id)
+    {
+        var model = new CnnModel(id, $"{entry.DisplayName} ({Path.GetFileName(path)})", entry.Input, ClassesOf(entry), entry.Architecture!.BuildLayers());
         try
         {
-            model.LoadWeights(state, Sha256File(path), path);
+            model.LoadWeights(state, hash, path);
             return model;
         }
         catch
@@ -227,24 +232,6 @@ public sealed class ModelRegistry : IDisposable
             throw;
         }
     }
-
-    private CnnModel? TryAsBuiltInArchitecture(ModelEntry entry, Dictionary<string, Tensor> state, string path, string id)
-    {
-        var model = NewOfArchitecture(entry, path, id);
-        try
-        {
-            model.LoadWeights(state, Sha256File(path), path); // checks every key and shape before copying anything
-            return model;
-        }
-        catch (CnnInterpretException)
-        {
-            model.Dispose();
-            return null;
-        }
-    }
-
-    private CnnModel NewOfArchitecture(ModelEntry entry, string path, string id) =>
-        new(id, $"{entry.DisplayName} ({Path.GetFileName(path)})", entry.Input, ClassesOf(entry), entry.Architecture!.BuildLayers());
 
     /// <summary>A state_dict from a PyTorch checkpoint (.pth/.pt/.bin, zip or legacy format) or a safetensors file.</summary>
     public static Dictionary<string, Tensor> LoadStateDict(string path) =>
