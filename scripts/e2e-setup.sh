@@ -7,6 +7,11 @@
 # Writes the tools' paths to <cache>/tools.env (NODE24, CODE_SERVER, CHROMIUM) and prints that file's path
 # on stdout (`source "$(bash scripts/e2e-setup.sh node)"`); progress goes to stderr.
 set -euo pipefail
+# Run from `npm test`, this script inherits the outer npm's npm_config_* and npm_* variables (Node 20's
+# user agent among them); code-server's postinstall reads the Node version from npm_config_user_agent and
+# refuses to install under "node v20". The installs below must see only their own npm (but keep its cache
+# folder, which `CI=true npm test` points at a fresh one).
+while IFS= read -r name; do unset "$name"; done < <(compgen -e | grep -iE '^npm_' | grep -ivx 'npm_config_cache')
 mode="${1:-all}"
 [[ "$mode" == node || "$mode" == all ]] || { echo "usage: e2e-setup.sh [node|all]" >&2; exit 64; }
 

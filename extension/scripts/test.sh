@@ -9,9 +9,11 @@ set -uo pipefail
 ext="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 root="$(dirname "$ext")"
 cd "$ext"
+# shellcheck source=../../scripts/timing.sh
+source "$root/scripts/timing.sh"
 status=0
 if [[ ! -d node_modules || package-lock.json -nt node_modules/.package-lock.json ]]; then
-  npm ci --no-audit --no-fund --loglevel=error || exit 1
+  timed "set-up: the extension's npm packages" npm ci --no-audit --no-fund --loglevel=error || exit 1
 fi
 
 count() { grep -oE "^ℹ $1 [0-9]+" "$2" | awk '{ n += $3 } END { print n + 0 }'; }
@@ -21,13 +23,14 @@ unit_log="$(mktemp)"; e2e_log="$(mktemp)"
 typecheck_failed=0
 npm run --silent typecheck || { typecheck_failed=1; status=1; }
 node esbuild.mjs --tests || status=1
-node --test --test-reporter=spec out/test/unit/ 2>&1 | tee "$unit_log"
+timed "tests: extension unit" node --test --test-reporter=spec out/test/unit/ 2>&1 | tee "$unit_log"
 [[ ${PIPESTATUS[0]} -eq 0 ]] || status=1
 
 # End to end: on the .vsix a user would install. A failed packaging counts as one failure.
 package_failed=0
-if vsix="$(bash "$root/scripts/package.sh")"; then
-  CNN_INTERPRET_VSIX="$vsix" node --test --test-reporter=spec --test-timeout=1200000 out/test/e2e/ 2>&1 | tee "$e2e_log"
+if timed "set-up: end-to-end tools (Node 24, code-server, Chromium)" bash "$root/scripts/e2e-setup.sh" all >/dev/null &&
+   vsix="$(timed "set-up: npm run package (linux-x64)" bash "$root/scripts/package.sh")"; then
+  CNN_INTERPRET_VSIX="$vsix" timed "tests: extension e2e" node --test --test-reporter=spec --test-timeout=1200000 out/test/e2e/ 2>&1 | tee "$e2e_log"
   [[ ${PIPESTATUS[0]} -eq 0 ]] || status=1
   echo "screenshots and logs: $root/out/e2e/"
 else
