@@ -81,10 +81,16 @@ public static partial class Cli
             case "lime": WriteLime(engine, line, modelId, images[0], outDir, raw); break;
             case "kernel-shap" or "gradient-shap": WriteShap(engine, line, modelId, images[0], outDir, method); break;
             default:
-                throw CommandLine.Usage($"Unknown method '{method}'. Available: feature-maps, layer-sweep, grad-cam, grad-cam++, filter-patterns, lime, kernel-shap, gradient-shap.");
+                WriteAttribution(engine, line, modelId, images[0], outDir, raw, ExplainerRegistry.Default.Find(method) ?? throw CommandLine.Usage(
+                    $"Unknown method '{method}'. Available: {string.Join(", ", ExplainMethods)}."));
+                break;
         }
         return 0;
     }
+
+    /// <summary>Every name <c>explain --method</c> takes: the views with their own files, then the registry's methods.</summary>
+    private static IEnumerable<string> ExplainMethods =>
+        new[] { "feature-maps", "filter-patterns", "layer-sweep", "lime", "kernel-shap", "gradient-shap" }.Concat(ExplainerRegistry.Default.Names).Distinct();
 
     private static void WriteFeatureMaps(Engine engine, CommandLine line, string? modelId, string image, string outDir, bool raw)
     {

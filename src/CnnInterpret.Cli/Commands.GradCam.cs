@@ -16,9 +16,7 @@ public static partial class Cli
     {
         var layer = line.Require("layer", "a layer with a spatial output such as features.12, or a block such as block3; see 'layers'");
         var target = Target.Parse(line.Option("target"));
-        var opacity = line.Option("opacity") is { } o
-            ? double.TryParse(o, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? v : throw CommandLine.Usage($"--opacity must be a number between 0 and 1, not '{o}'.")
-            : 0.5;
+        var opacity = line.Option("opacity") is { } o ? ParseOpacity(o) : 0.5;
         var overlay = new OverlayOptions(line.Option("colormap") ?? "viridis", opacity);
         line.RejectUnknown();
         var model = engine.GetModel(modelId);
@@ -32,6 +30,11 @@ public static partial class Cli
         Add("grad-cam.png", "png", $"the {result.Method} map alone ({overlay.Colormap}: dark = 0, bright = 1)");
         NpyWriter.Write(Path.Combine(outDir, "grad-cam.npy"), result.Heatmap, result.HeatmapShape);
         Add("grad-cam.npy", "npy", $"float32 [{result.HeatmapShape[0]}, {result.HeatmapShape[1]}]: the map at the model's input resolution, min-max normalised to [0,1] (bilinear, align_corners=false)");
+        if (result.Method != BaseCam.GradCamMethod)
+        {
+            NpyWriter.Write(Path.Combine(outDir, $"{result.Method}.npy"), result.Heatmap, result.HeatmapShape);
+            Add($"{result.Method}.npy", "npy", "the same map as grad-cam.npy, under the method's own name");
+        }
         NpyWriter.Write(Path.Combine(outDir, "grad-cam-lowres.npy"), result.LowRes, result.LowResShape);
         Add("grad-cam-lowres.npy", "npy", $"float32 [{result.LowResShape[0]}, {result.LowResShape[1]}]: the map at the layer's resolution, after the ReLU, before normalisation");
         if (raw)
@@ -50,4 +53,7 @@ public static partial class Cli
                               $"wrote {files.Count} file(s) and result.json to {Path.GetFullPath(outDir)}");
         if (result.Hint is { } hint) Console.Error.WriteLine($"note: {hint}");
     }
+
+    private static double ParseOpacity(string text) =>
+        double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? v : throw CommandLine.Usage($"--opacity must be a number between 0 and 1, not '{text}'.");
 }

@@ -6,9 +6,16 @@ namespace CnnInterpret.Cli;
 
 public static partial class Cli
 {
-    private static TrustRequest ReadTrustRequest(CommandLine line) => new(
-        line.Require("method", $"one of {string.Join(", ", Engine.TrustMethods)}"),
-        line.Option("layer"), Target.Parse(line.Option("target")), line.Option("samples"), line.Int("segments"), line.Int("seed") ?? 0);
+    /// <summary>
+    /// The method to score and its options. A registry method's options are its flags, except <c>--steps</c>, which
+    /// metrics keeps for its own curves (the method then uses its default steps).
+    /// </summary>
+    private static TrustRequest ReadTrustRequest(CommandLine line)
+    {
+        var method = line.Require("method", $"one of {string.Join(", ", Engine.TrustMethods)}");
+        var options = ExplainerRegistry.Default.Find(method) is { } explainer ? MethodOptions(line, explainer.Info, except: "steps") : null;
+        return new(method, line.Option("layer"), Target.Parse(line.Option("target")), line.Option("samples"), line.Int("segments"), line.Int("seed") ?? 0, options);
+    }
 
     /// <summary>metrics --method M IMAGE --out DIR: deletion/insertion curves and AUCs beside a random map's.</summary>
     private static int Metrics(CommandLine line, List<string> images)

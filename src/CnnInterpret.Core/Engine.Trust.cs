@@ -8,7 +8,9 @@ namespace CnnInterpret.Core;
 /// <param name="Method">"grad-cam", "grad-cam++", "lime", "kernel-shap" or "gradient-shap".</param>
 /// <param name="Layer">Grad-CAM's layer; default the last conv layer.</param>
 /// <param name="Samples">LIME/KernelSHAP/GradientSHAP samples (default: each method's own).</param>
-public sealed record TrustRequest(string Method, string? Layer = null, Target? Target = null, string? Samples = null, int? Segments = null, int Seed = 0);
+/// <param name="Options">A registry method's options (as <see cref="AttributionRequest.Options"/>).</param>
+public sealed record TrustRequest(string Method, string? Layer = null, Target? Target = null, string? Samples = null, int? Segments = null, int Seed = 0,
+    IReadOnlyDictionary<string, string?>? Options = null);
 
 public sealed record MetricsResult(string Method, Target Target, string TargetLabel, string Score, FaithfulnessCurves Map, FaithfulnessCurves Random,
     float[] Heatmap, byte[] PlotPng);
@@ -19,7 +21,11 @@ public sealed record LayerSweepResult(Target Target, string TargetLabel, float S
 
 public sealed partial class Engine
 {
-    public static IReadOnlyList<string> TrustMethods => ["grad-cam", "grad-cam++", "lime", "kernel-shap", "gradient-shap"];
+    /// <summary>The superpixel and SHAP methods, which keep their own views and caches; every registry method is scored too.</summary>
+    private static readonly string[] SamplingViews = ["lime", "kernel-shap", "gradient-shap"];
+
+    /// <summary>Every method whose map metrics and the sanity check can score: the registry's, then LIME and SHAP.</summary>
+    public static IReadOnlyList<string> TrustMethods => [.. ExplainerRegistry.Default.Names, .. SamplingViews];
 
     /// <summary>
     /// Deletion and insertion curves of <paramref name="request"/>'s map, and of random maps as the reference a
@@ -98,11 +104,11 @@ public sealed partial class Engine
         var sampling = new SamplingRequest(request.Target, request.Samples, request.Segments, Seed: request.Seed);
         return request.Method switch
         {
-            "grad-cam" or "grad-cam++" => GradCam(GetModel(modelId), imagePath, request.Layer ?? DefaultCamLayer(GetModel(modelId)), request.Target,
-                request.Method, cancellation: cancellation, render: false).Heatmap,
             "lime" => Lime(modelId, imagePath, sampling, cancellation: cancellation).Map,
             "kernel-shap" => KernelShap(modelId, imagePath, sampling, cancellation: cancellation).Targets[0].Map,
             "gradient-shap" => GradientShap(modelId, imagePath, sampling, cancellation: cancellation).Targets[0].Map,
+            _ when Methods.Find(request.Method) is not null => Attribute(modelId, imagePath,
+                new AttributionRequest(request.Method, request.Layer, request.Target, request.Options), cancellation: cancellation, render: false).Attribution.Map,
             _ => throw new CnnInterpretException(ErrorKind.InvalidArgument, $"Unknown method '{request.Method}'. Use one of: {string.Join(", ", TrustMethods)}."),
         };
     }

@@ -14,6 +14,11 @@ public sealed class DaemonHandler(Engine engine, RequestRunner runner)
         typeof(DaemonHandler).Assembly.GetName().Version?.ToString(3) ?? "0.0.0",
         Engine.TorchSharpVersion, Engine.LibTorchVersion, Engine.Device, Environment.ProcessId,
         ModelsHandler.Summaries(engine)), cancellation);
+
+    /// <summary>The explainer registry's methods with their options, so a client needs no change for a new method.</summary>
+    [JsonRpcMethod(Methods.DaemonMethods)]
+    public Task<DaemonMethodsResult> MethodsAsync(CancellationToken cancellation) => runner.Run(() => new DaemonMethodsResult(
+        engine.Methods.All.Select(e => MethodDto.From(e.Info)).ToList(), Engine.TrustMethods), cancellation);
 }
 
 /// <summary>models/* methods.</summary>

@@ -21,6 +21,8 @@ public static class Methods
     public const string ExplainMetrics = "explain/metrics";
     public const string ExplainSanity = "explain/sanity";
     public const string ExplainLayerSweep = "explain/layerSweep";
+    public const string DaemonMethods = "daemon/methods";
+    public const string ExplainAttribution = "explain/attribution";
 }
 
 /// <summary>JSON-RPC error codes: the numeric values of <see cref="CnnInterpret.Core.ErrorKind"/>, plus cancellation.</summary>
@@ -343,8 +345,9 @@ public sealed record ShapResultDto(
 
 // ---- Trust: faithfulness metrics, the sanity check, layer sweeps (issue 8) ----
 
-/// <param name="Method">"grad-cam", "grad-cam++", "lime", "kernel-shap" or "gradient-shap".</param>
-/// <param name="Layer">Grad-CAM's layer (default: the last conv layer).</param>
+/// <param name="Method">Any method of daemon/methods (its trustMethods): a registry method, "lime", "kernel-shap" or "gradient-shap".</param>
+/// <param name="Layer">A layer method's layer (default: the last conv layer).</param>
+/// <param name="Options">A registry method's options, as for explain/attribution.</param>
 /// <param name="Target">As for explain/gradCam: a class index, "LAYER:CHANNEL", or absent for the top class.</param>
 /// <param name="Steps">Points on each curve after the start (default 32).</param>
 /// <param name="Samples">For LIME and SHAP: their sample count (default: the method's own).</param>
@@ -358,7 +361,8 @@ public sealed record MetricsParams(
     System.Text.Json.JsonElement? Samples,
     int? Segments,
     int? Seed,
-    System.Text.Json.JsonElement? WorkDoneToken);
+    System.Text.Json.JsonElement? WorkDoneToken,
+    IReadOnlyDictionary<string, System.Text.Json.JsonElement>? Options = null);
 
 /// <param name="Score">"probability" (class targets) or "activation" (channel targets).</param>
 /// <param name="Fractions">The fraction of pixels removed (deletion) or revealed (insertion) at each point.</param>
@@ -388,7 +392,8 @@ public sealed record SanityParams(
     int? Stages,
     System.Text.Json.JsonElement? Samples,
     int? Seed,
-    System.Text.Json.JsonElement? WorkDoneToken);
+    System.Text.Json.JsonElement? WorkDoneToken,
+    IReadOnlyDictionary<string, System.Text.Json.JsonElement>? Options = null);
 
 /// <param name="Layer">The layer randomised last in this stage (null: the original model).</param>
 /// <param name="RankCorrelation">Spearman's ρ with the original map (null when the map went flat).</param>
@@ -405,3 +410,74 @@ public sealed record LayerSweepMapDto(LayerInfo Layer, int[] LowResShape, RawArr
 
 /// <param name="Png">The strip: one Grad-CAM per conv layer, shallow to deep.</param>
 public sealed record LayerSweepResultDto(string Model, string Target, string TargetLabel, float Score, IReadOnlyList<LayerSweepMapDto> Layers, string Png);
+
+// ---- The explainer registry (issue 16) ----
+
+/// <param name="Type">"integer", "number", "choice" or "boolean".</param>
+/// <param name="Default">The value used when the option is left out.</param>
+/// <param name="Choices">For "choice": the allowed values.</param>
+public sealed record MethodOptionDto(string Name, string Type, object Default, string Description, IReadOnlyList<string>? Choices,
+    double? Minimum, double? Maximum);
+
+/// <param name="Name">What explain/attribution's <c>method</c> takes (and the CLI's <c>explain --method</c>).</param>
+/// <param name="Group">"gradients", "cam", "perturbation" or "superpixels": how the panel groups the methods.</param>
+/// <param name="Kind">"pixel" (attributions of the input), "layer" (a map at a spatial layer: takes <c>layer</c>) or "superpixel".</param>
+/// <param name="Signed">The map has a sign: positive raises the target's score, negative lowers it.</param>
+/// <param name="Sampling">Many forward passes: queued behind other long requests, with progress and cancellation.</param>
+public sealed record MethodDto(string Name, string DisplayName, string Group, string Kind, bool Signed, bool Sampling, bool NeedsLayer,
+    string Paper, IReadOnlyList<MethodOptionDto> Options)
+{
+    public static MethodDto From(ExplainerInfo info) => new(info.Name, info.DisplayName, info.Group, info.Kind.ToString().ToLowerInvariant(),
+        info.Signed, info.Sampling, info.NeedsLayer, info.Paper,
+        info.Options.Select(o => new MethodOptionDto(o.Name, o.Type.ToString().ToLowerInvariant(), o.Default, o.Description, o.Choices, o.Minimum, o.Maximum)).ToList());
+}
+
+/// <param name="Methods">Every method explain/attribution runs, in the order the panel lists them.</param>
+/// <param name="TrustMethods">Every method explain/metrics and explain/sanity score (the registry's, LIME and SHAP).</param>
+public sealed record DaemonMethodsResult(IReadOnlyList<MethodDto> Methods, IReadOnlyList<string> TrustMethods);
+
+/// <param name="Method">A name from daemon/methods.</param>
+/// <param name="Layer">For layer methods: a layer with a spatial output, or a block (default: the last conv layer). Pixel methods take none.</param>
+/// <param name="Target">A class index (number or "7"), or "LAYER:CHANNEL"; absent: the top class.</param>
+/// <param name="Options">The method's options by name (numbers, strings or booleans); absent ones take their defaults.</param>
+/// <param name="Raw">Also return the numbers: the map [H,W], per-channel attributions [C,H,W] (pixel methods), the low-resolution map and channel weights (layer methods).</param>
+/// <param name="Colormap">Of unsigned maps: "viridis" (default) or "gray".</param>
+/// <param name="Opacity">Of an unsigned map over the picture, 0–1 (default 0.5).</param>
+/// <param name="WorkDoneToken">When set, a sampling method's progress goes out as $/progress.</param>
+public sealed record AttributionParams(
+    string? Model,
+    string Image,
+    string Method,
+    string? Layer,
+    System.Text.Json.JsonElement? Target,
+    IReadOnlyDictionary<string, System.Text.Json.JsonElement>? Options,
+    bool? Raw,
+    string? Colormap,
+    double? Opacity,
+    System.Text.Json.JsonElement? WorkDoneToken);
+
+/// <param name="Options">The options in use, defaults included.</param>
+/// <param name="Figures">What the method reports about its answer, e.g. integrated gradients' completenessError.</param>
+/// <param name="Note">Something the user should know about this answer, or null.</param>
+/// <param name="Png">The map over the picture.</param>
+/// <param name="HeatmapPng">The map alone (signed maps: beside the picture, with the scale).</param>
+public sealed record AttributionResultDto(
+    string Model,
+    string Method,
+    string DisplayName,
+    string Kind,
+    bool Signed,
+    LayerInfo? Layer,
+    string Target,
+    string TargetLabel,
+    float Score,
+    int[] Shape,
+    IReadOnlyDictionary<string, object> Options,
+    IReadOnlyDictionary<string, double> Figures,
+    string? Note,
+    string Png,
+    string HeatmapPng,
+    RawArray? Raw,
+    RawArray? RawAttributions,
+    RawArray? RawLowRes,
+    float[]? Weights);

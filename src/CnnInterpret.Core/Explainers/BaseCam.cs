@@ -39,40 +39,92 @@ public sealed record GradCamResult(
 }
 
 /// <summary>
-/// The steps every gradient-weighted class activation map shares, as in pytorch-grad-cam's <c>base_cam.py</c>:
-/// given a layer's activations A [1,K,h,w] and the gradients of the target score with respect to them,
-/// weight each channel, map = ReLU(Σ_k α_k A_k), min-max normalise, upsample to the input. A subclass
-/// says only how the weights α are computed.
+/// The steps every class activation map shares, as in pytorch-grad-cam's <c>base_cam.py</c>: one forward capturing a
+/// spatial layer's activations A [1,K,h,w] and one backward giving the target score's gradients with respect to them;
+/// then map = ReLU(Σ_k α_k A_k), min-max normalised and upsampled to the input. A subclass says how the channel
+/// weights α are computed (<see cref="Weights"/>), or, when the map is not a weighted sum of channels, how the map is
+/// (<see cref="Combine"/>).
 /// </summary>
-public abstract class BaseCam
+public abstract class BaseCam : IExplainer
 {
     public const string GradCamMethod = "grad-cam", GradCamPlusPlusMethod = "grad-cam++";
 
-    public static IReadOnlyList<string> Methods => [GradCamMethod, GradCamPlusPlusMethod];
+    /// <summary>The CAMs of the registry that need nothing but activations and gradients (what a layer sweep can run).</summary>
+    public static IReadOnlyList<string> Methods => ExplainerRegistry.Default.All.OfType<BaseCam>().Where(c => !c.NeedsModel).Select(c => c.Method).ToList();
 
-    public abstract string Method { get; }
+    public abstract ExplainerInfo Info { get; }
 
-    public static BaseCam Create(string? method) => (method ?? GradCamMethod).ToLowerInvariant() switch
-    {
-        GradCamMethod or "gradcam" => new GradCam(),
-        GradCamPlusPlusMethod or "gradcam++" or "grad-cam-plus-plus" => new GradCamPlusPlus(),
-        _ => throw new CnnInterpretException(ErrorKind.InvalidArgument,
-            $"Unknown Grad-CAM method '{method}'. Use one of: {string.Join(", ", Methods)}."),
-    };
+    public string Method => Info.Name;
+
+    /// <summary>False for CAMs that need only the activations (Eigen-CAM): no backward is run.</summary>
+    protected virtual bool UsesGradients => true;
+
+    /// <summary>True for CAMs that run the model again (Score-CAM): they need the <see cref="ExplainContext"/>.</summary>
+    protected virtual bool NeedsModel => false;
+
+    /// <summary>The common info of a CAM: a layer method, unsigned, with no options unless a subclass adds some.</summary>
+    protected static ExplainerInfo CamInfo(string name, string displayName, string paper, bool sampling = false, params ExplainerOption[] options) =>
+        new(name, displayName, "cam", MapKind.Layer, Signed: false, Sampling: sampling, paper, options);
+
+    /// <summary>A CAM by name (any registered CAM that needs only activations and gradients); none is Grad-CAM.</summary>
+    public static BaseCam Create(string? method) =>
+        ExplainerRegistry.Default.Find(method ?? GradCamMethod) is BaseCam { NeedsModel: false } cam ? cam
+        : throw new CnnInterpretException(ErrorKind.InvalidArgument,
+            $"Unknown Grad-CAM method '{method}'. Use one of: {string.Join(", ", Methods)}.");
 
     /// <summary>α [1,K] from activations and gradients, both [1,K,h,w].</summary>
-    protected abstract Tensor Weights(Tensor activations, Tensor gradients);
+    protected virtual Tensor Weights(Tensor activations, Tensor gradients) =>
+        throw new NotSupportedException($"{Method} does not weight channels.");
 
     /// <summary>
-    /// The map for activations and gradients [1,K,h,w], as managed arrays: the weights [K], the low-resolution
-    /// map [h,w] after the ReLU, and the normalised map bilinearly upsampled to <paramref name="height"/>×<paramref name="width"/>.
+    /// The map before the ReLU, [1,h,w], and the channel weights when the method has them ([1,K] or null). By default
+    /// Σ_k α_k A_k with α from <see cref="Weights"/>. <paramref name="context"/> is null when a layer sweep calls.
     /// </summary>
-    public (float[] Weights, float[] LowRes, float[] Heatmap) Compute(Tensor activations, Tensor gradients, int height, int width)
+    protected virtual (Tensor Map, Tensor? Weights) Combine(Tensor activations, Tensor gradients, ExplainContext? context)
+    {
+        var weights = Weights(activations, gradients);
+        return ((weights[.., .., TensorIndex.None, TensorIndex.None] * activations).sum(1), weights);
+    }
+
+    /// <summary>One forward to the layer (and on to the target), one backward to the layer, then <see cref="Compute"/>.</summary>
+    public Attribution Explain(ExplainContext context)
     {
         using var scope = NewDisposeScope();
+        var layer = context.RequireLayer();
+        context.Cancellation.ThrowIfCancellationRequested();
+        Tensor activations, gradients;
+        if (UsesGradients)
+        {
+            var (logits, captured) = context.Model.Forward(context.InputTensor(), context.Target.Captures.Append(layer.Name).ToHashSet());
+            activations = captured[layer.Name];
+            var score = context.Target.Score(logits, captured);
+            gradients = autograd.grad([score.sum()], [activations], allow_unused: true)[0] is { IsInvalid: false } g ? g : zeros_like(activations);
+        }
+        else
+        {
+            using var _ = no_grad();
+            activations = context.Model.ForwardTo(context.InputTensor(), layer.Name);
+            gradients = zeros_like(activations);
+        }
+        var (weights, lowRes, heatmap) = Compute(activations.detach(), gradients, context.Height, context.Width, context);
+        return new Attribution(heatmap, LowRes: lowRes, LowResShape: [layer.OutputShape[1], layer.OutputShape[2]],
+            ChannelWeights: weights.Length > 0 ? weights : null);
+    }
+
+    /// <summary>
+    /// The map for activations and gradients [1,K,h,w], as managed arrays: the weights [K] (empty when the method has
+    /// none), the low-resolution map [h,w] after the ReLU, and the normalised map bilinearly upsampled to
+    /// <paramref name="height"/>×<paramref name="width"/>.
+    /// </summary>
+    public (float[] Weights, float[] LowRes, float[] Heatmap) Compute(Tensor activations, Tensor gradients, int height, int width,
+        ExplainContext? context = null)
+    {
+        if (NeedsModel && context is null)
+            throw new CnnInterpretException(ErrorKind.InvalidArgument, $"{Info.DisplayName} runs the model for every channel; it cannot be part of a layer sweep.");
+        using var scope = NewDisposeScope();
         using var _ = no_grad();
-        var weights = Weights(activations, gradients);                                  // [1,K]
-        var map = (weights[.., .., TensorIndex.None, TensorIndex.None] * activations).sum(1).clamp_min(0); // [1,h,w]
+        var (raw, weights) = Combine(activations, gradients, context);
+        var map = raw.clamp_min(0); // [1,h,w]
         // pytorch-grad-cam's scale_cam_image: x − min, then ÷ (max + 1e-7), so an all-zero map stays zero.
         var shifted = map - map.min();
         var normalised = shifted / (shifted.max() + 1e-7f);
@@ -80,11 +132,10 @@ public abstract class BaseCam
         // pytorch-grad-cam uses, for upsampling (no antialiasing either way).
         var upsampled = nn.functional.interpolate(normalised.unsqueeze(1), [height, width],
             mode: InterpolationMode.Bilinear, align_corners: false);
-        return (weights[0].contiguous().data<float>().ToArray(),
+        return (weights is null ? [] : weights[0].contiguous().data<float>().ToArray(),
                 map[0].contiguous().data<float>().ToArray(),
                 upsampled[0, 0].contiguous().data<float>().ToArray());
     }
-
     /// <summary>
     /// The layer a CAM is taken at: a layer by name or display name, or a block (its last spatial layer).
     /// Refuses layers whose output is not a [C,H,W] map, naming the ones that are.

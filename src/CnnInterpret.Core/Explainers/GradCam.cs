@@ -11,7 +11,8 @@ namespace CnnInterpret.Core.Explainers;
 /// </summary>
 public sealed class GradCam : BaseCam
 {
-    public override string Method => GradCamMethod;
+    public override ExplainerInfo Info { get; } = CamInfo(GradCamMethod, "Grad-CAM",
+        "Selvaraju et al., Grad-CAM, ICCV 2017 (arXiv:1610.02391); as pytorch-grad-cam's GradCAM");
 
     protected override Tensor Weights(Tensor activations, Tensor gradients) => gradients.mean([2, 3]);
 }

@@ -11,7 +11,8 @@ namespace CnnInterpret.Core.Explainers;
 /// </summary>
 public sealed class GradCamPlusPlus : BaseCam
 {
-    public override string Method => GradCamPlusPlusMethod;
+    public override ExplainerInfo Info { get; } = CamInfo(GradCamPlusPlusMethod, "Grad-CAM++",
+        "Chattopadhyay et al., Grad-CAM++, WACV 2018 (arXiv:1710.11063); as pytorch-grad-cam's GradCAMPlusPlus");
 
     protected override Tensor Weights(Tensor activations, Tensor gradients)
     {
