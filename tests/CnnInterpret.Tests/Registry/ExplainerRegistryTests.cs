@@ -1,0 +1,127 @@
+using System.Text.Json;
+using CnnInterpret.Core;
+using CnnInterpret.Core.Explainers;
+using CnnInterpret.Core.Imaging;
+using CnnInterpret.Tests.Daemon;
+using CnnInterpret.Tests.TestSupport;
+
+namespace CnnInterpret.Tests.Registry;
+
+/// <summary>The explainer registry as the CLI and the daemon use it: one option parser, one list of methods.</summary>
+public sealed class ExplainerRegistryTests
+{
+    private static readonly string Image = Path.Combine(Repo.Samples, "ankle-boot-0.png");
+
+    private static readonly ExplainerInfo Info = new("demo", "Demo", "gradients", MapKind.Pixel, Signed: true, Sampling: false, "none",
+    [
+        new ExplainerOption("steps", OptionType.Integer, 64, "path points", Minimum: 1, Maximum: 1024),
+        new ExplainerOption("noise", OptionType.Number, 0.15, "σ", Minimum: 0, Maximum: 1),
+        new ExplainerOption("baseline", OptionType.Choice, "black", "reference", Choices: ["black", "blur", "mean"]),
+    ]);
+
+    [Fact]
+    public void Options_take_defaults_parse_text_and_match_choices_in_any_case()
+    {
+        var defaults = ExplainerOptions.Defaults(Info);
+        Assert.Equal(64, defaults.Int("steps"));
+        Assert.Equal(0.15, defaults.Number("noise"));
+        Assert.Equal("black", defaults.Choice("baseline"));
+        var given = ExplainerOptions.Parse(Info, new Dictionary<string, string?> { ["steps"] = "8", ["noise"] = "0.5", ["baseline"] = "BLUR" });
+        Assert.Equal(8, given.Int("steps"));
+        Assert.Equal(0.5, given.Number("noise"));
+        Assert.Equal("blur", given.Choice("baseline"));
+    }
+
+    [Theory]
+    [InlineData("steps", "0", "'steps' must be a whole number from 1 to 1024; got 0")]
+    [InlineData("steps", "2.5", "'steps' must be a whole number from 1 to 1024; got '2.5'")]
+    [InlineData("noise", "NaN", "'noise' must be a number from 0 to 1")]
+    [InlineData("baseline", "white", "'baseline' must be one of black, blur, mean; got 'white'")]
+    [InlineData("step", "3", "Demo has no option 'step'. Its options: steps (a whole number from 1 to 1024, default 64), noise")]
+    public void Bad_options_are_refused_saying_what_is_allowed(string name, string value, string message)
+    {
+        var e = Assert.Throws<CnnInterpretException>(() => ExplainerOptions.Parse(Info, new Dictionary<string, string?> { [name] = value }));
+        Assert.Equal(ErrorKind.InvalidArgument, e.Kind);
+        Assert.Contains(message, e.Message);
+    }
+
+    [Fact]
+    public void Names_are_found_without_regard_to_case_or_dashes_and_unknown_ones_list_the_methods()
+    {
+        Assert.Equal("grad-cam", ExplainerRegistry.Default.Get("GradCAM").Info.Name);
+        Assert.Equal("grad-cam++", ExplainerRegistry.Default.Get("grad-cam-plus-plus").Info.Name);
+        var e = Assert.Throws<CnnInterpretException>(() => ExplainerRegistry.Default.Get("cam"));
+        Assert.Contains("Methods: grad-cam, grad-cam++", e.Message);
+        Assert.Throws<ArgumentException>(() => new ExplainerRegistry([new Core.Explainers.GradCam(), new Core.Explainers.GradCam()]));
+    }
+
+    [Fact]
+    public void The_registry_path_gives_the_same_map_as_the_grad_cam_view()
+    {
+        using var engine = new Engine(new Core.Models.ModelRegistry(), ownsModels: true);
+        foreach (var method in new[] { "grad-cam", "grad-cam++" })
+        {
+            var view = engine.GradCam((string?)null, Image, "features.13", method: method);
+            var registry = engine.Attribute(null, Image, new AttributionRequest(method, "features.13"), render: false);
+            Assert.Equal(view.Target, registry.Target);
+            Assert.Equal(view.Score, registry.Score, 4);
+            Assert.Equal(view.LowRes.Length, registry.Attribution.LowRes!.Length);
+            for (var i = 0; i < view.Heatmap.Length; i++) Assert.Equal(view.Heatmap[i], registry.Attribution.Map[i], 5);
+            Assert.Equal(view.Weights, registry.Attribution.ChannelWeights!);
+        }
+    }
+
+    [Fact]
+    public async Task The_daemon_lists_the_methods_and_runs_any_of_them_by_name()
+    {
+        await using var daemon = new DaemonProcess(new Dictionary<string, string> { ["CNN_INTERPRET_CACHE"] = Repo.TempDir() });
+        var methods = await daemon.ResultAsync("daemon/methods");
+        var list = methods.GetProperty("methods").EnumerateArray().ToList();
+        Assert.Equal(ExplainerRegistry.Default.Names, list.Select(m => m.GetProperty("name").GetString()));
+        var gradCam = list.Single(m => m.GetProperty("name").GetString() == "grad-cam");
+        Assert.Equal("layer", gradCam.GetProperty("kind").GetString());
+        Assert.True(gradCam.GetProperty("needsLayer").GetBoolean());
+        Assert.Contains("kernel-shap", methods.GetProperty("trustMethods").EnumerateArray().Select(m => m.GetString()));
+
+        var result = await daemon.ResultAsync("explain/attribution", new { image = Image, method = "grad-cam++", layer = "block3", target = 7, raw = true });
+        Assert.Equal("grad-cam++", result.GetProperty("method").GetString());
+        Assert.Equal("features.14", result.GetProperty("layer").GetProperty("name").GetString());
+        Assert.Equal("Sneaker", result.GetProperty("targetLabel").GetString());
+        Assert.Equal([28, 28], result.GetProperty("raw").GetProperty("shape").EnumerateArray().Select(e => e.GetInt32()));
+        Assert.Equal(64, result.GetProperty("weights").GetArrayLength());
+
+        foreach (var (parameters, mentions) in new (object, string)[]
+        {
+            (new { image = Image, method = "cam" }, "Methods: grad-cam"),
+            (new { image = Image, method = "grad-cam", layer = "fc1" }, "not a [channels, height, width] map"),
+            (new { image = Image, method = "grad-cam", options = new { steps = 3 } }, "Grad-CAM has no option 'steps'. It takes none."),
+            (new { image = Image, method = "grad-cam", target = "features.3:0", layer = "features.13" }, "comes before"),
+        })
+        {
+            var (code, message, _) = await daemon.ErrorAsync("explain/attribution", parameters);
+            Assert.Equal(1004, code);
+            Assert.Contains(mentions, message);
+        }
+        // Metrics go through the registry too, with the method's layer.
+        var metrics = await daemon.ResultAsync("explain/metrics", new { image = Image, method = "grad-cam++", layer = "features.13", steps = 8 });
+        Assert.Equal("grad-cam++", metrics.GetProperty("method").GetString());
+        Assert.True(metrics.GetProperty("deletion").GetProperty("auc").GetDouble() < metrics.GetProperty("randomDeletion").GetProperty("auc").GetDouble());
+    }
+
+    [Fact]
+    public void Cli_explains_with_any_registry_method_and_writes_the_map_under_its_name()
+    {
+        var outDir = Repo.TempDir();
+        var (code, stdout, stderr) = CliProcess.Run(["explain", Image, "--method", "GradCAM", "--layer", "block3", "--out", outDir], cacheDir: Repo.TempDir());
+        Assert.True(code == 0, stderr);
+        Assert.Contains("Grad-CAM of Ankle boot", stdout);
+        var (map, shape) = NpyReader.ReadFloats(Path.Combine(outDir, "grad-cam.npy"));
+        Assert.Equal([28, 28], shape);
+        Assert.InRange(map.Max(), 0.5f, 1f); // normalised at the layer, then upsampled (bilinear need not reach the peak)
+        var result = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "result.json"))).RootElement;
+        Assert.Equal("layer", result.GetProperty("kind").GetString());
+        (code, _, stderr) = CliProcess.Run(["explain", Image, "--method", "nope", "--out", Repo.TempDir()], cacheDir: Repo.TempDir());
+        Assert.Equal(64, code);
+        Assert.Contains("feature-maps, filter-patterns, layer-sweep, lime, kernel-shap, gradient-shap, grad-cam, grad-cam++", stderr);
+    }
+}
