@@ -34,7 +34,8 @@ public static partial class Cli
                 "sanity" => Sanity(line, words),
                 "bench" => Bench(line, words),
                 "train-default" => TrainDefault(line),
-                "serve" => Daemon.DaemonHost.RunAsync([]).GetAwaiter().GetResult(),
+                // Everything but the word itself goes to the daemon (--cache-dir, --max-pixels, --max-message-bytes…).
+                "serve" => Daemon.DaemonHost.RunAsync(args.Where((_, i) => i != Array.IndexOf(args, "serve")).ToArray()).GetAwaiter().GetResult(),
                 _ => throw CommandLine.Usage($"Unknown command '{command}'. See 'cnn-interpret help'."),
             };
             return code;

@@ -18,8 +18,16 @@ public sealed class DaemonProcess : IAsyncDisposable
     private int _nextId;
 
     public DaemonProcess(IDictionary<string, string>? environment = null, params string[] arguments)
+        : this(Repo.DaemonDll, environment, arguments)
     {
-        var start = new ProcessStartInfo("dotnet", [Repo.DaemonDll, .. arguments])
+    }
+
+    /// <summary>The daemon as <c>cnn-interpret serve ARGUMENTS</c> starts it.</summary>
+    public static DaemonProcess ThroughCli(params string[] arguments) => new(Repo.CliDll, null, ["serve", .. arguments]);
+
+    private DaemonProcess(string dll, IDictionary<string, string>? environment, string[] arguments)
+    {
+        var start = new ProcessStartInfo("dotnet", [dll, .. arguments])
         {
             RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
         };
