@@ -20,7 +20,7 @@ public static partial class Cli
         if (layer is null) return "";
         var html = new StringBuilder("<h2>Grad-CAM</h2>\n");
         GradCamResult? cam = null;
-        foreach (var method in BaseCam.Methods)
+        foreach (var method in new[] { BaseCam.GradCamMethod, BaseCam.GradCamPlusPlusMethod })
         {
             var result = engine.GradCam(model, image, layer.Name, method: method);
             cam ??= result;
