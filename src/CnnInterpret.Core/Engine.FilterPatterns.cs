@@ -18,7 +18,7 @@ public sealed partial class Engine
     public long FilterPatternPasses => Interlocked.Read(ref _patternPasses);
 
     /// <summary>Where filter patterns are kept between runs (see <see cref="FilterPatternCache"/>).</summary>
-    public FilterPatternCache PatternCache { get; init; } = FilterPatternCache.Default();
+    public FilterPatternCache PatternCache { get; init; } = new(models.FilterPatternsDirectory);
 
     /// <summary>
     /// Filter patterns of <paramref name="channels"/> (default: the first 64) of <paramref name="layer"/>: cached ones

@@ -12,8 +12,8 @@ public sealed record CachedPattern(float[] Pixels, int[] Shape, float Activation
 /// Filter patterns on disk, one small file per (model weights, layer, channel, preset, steps, seed, size), so a pattern
 /// is computed once per machine. Files are written to a temporary name and renamed, so a reader never sees half a
 /// file; a file that does not read back (truncated, another version) counts as a miss and is rewritten.
-/// The folder is <c>CNN_INTERPRET_CACHE</c> when set, else the platform's user cache folder + <c>cnn-interpret</c>;
-/// patterns live in its <c>filter-patterns</c> subfolder, created on the first write.
+/// The folder is the model registry's (<see cref="Models.CacheDirectories.FilterPatterns"/>: --cache-dir, else
+/// <c>CNN_INTERPRET_CACHE</c>, else the platform's user cache folder), created on the first write.
 /// </summary>
 public sealed class FilterPatternCache(string directory)
 {
@@ -23,20 +23,6 @@ public sealed class FilterPatternCache(string directory)
     public string Directory { get; } = directory;
     public long Hits => Interlocked.Read(ref _hits);
     public long Misses => Interlocked.Read(ref _misses);
-
-    public static FilterPatternCache Default() => new(Path.Combine(RootDirectory(), "filter-patterns"));
-
-    /// <summary><c>CNN_INTERPRET_CACHE</c>, else ~/.cache (or $XDG_CACHE_HOME) on Linux, ~/Library/Caches on macOS, %LOCALAPPDATA% on Windows, + cnn-interpret.</summary>
-    public static string RootDirectory()
-    {
-        if (Environment.GetEnvironmentVariable("CNN_INTERPRET_CACHE") is { Length: > 0 } overridden) return overridden;
-        var home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
-        var root = OperatingSystem.IsWindows() ? Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData)
-            : OperatingSystem.IsMacOS() ? Path.Combine(home, "Library", "Caches")
-            : Environment.GetEnvironmentVariable("XDG_CACHE_HOME") is { Length: > 0 } xdg ? xdg
-            : Path.Combine(home, ".cache");
-        return Path.Combine(root, "cnn-interpret");
-    }
 
     public static string Key(string weights, string layer, int channel, string preset, int steps, int seed, int height, int width) =>
         $"{weights}|{layer}|{channel}|{preset}|{steps}|{seed}|{height}x{width}";

@@ -20,4 +20,6 @@ public static class CacheDirectories
     }
 
     public static string Weights(string? explicitDirectory = null) => Path.Combine(Root(explicitDirectory), "weights");
+
+    public static string FilterPatterns(string? explicitDirectory = null) => Path.Combine(Root(explicitDirectory), "filter-patterns");
 }

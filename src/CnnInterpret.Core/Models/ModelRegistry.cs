@@ -28,6 +28,7 @@ public sealed class ModelRegistry : IDisposable
         ModelsDirectory = modelsDirectory ?? FindModelsDirectory();
         Manifest = ModelManifest.Load(Path.Combine(ModelsDirectory, "models.json"));
         WeightsDirectory = CacheDirectories.Weights(cacheDirectory);
+        FilterPatternsDirectory = CacheDirectories.FilterPatterns(cacheDirectory);
     }
 
     public const string DefaultModelId = "fashion-vgg";
@@ -37,6 +38,9 @@ public sealed class ModelRegistry : IDisposable
 
     /// <summary>Where fetched weights are kept (the cache folder's <c>weights/</c>).</summary>
     public string WeightsDirectory { get; }
+
+    /// <summary>Where computed filter patterns are kept: the same cache folder as the weights (--cache-dir included).</summary>
+    public string FilterPatternsDirectory { get; }
 
     public ModelEntry GetEntry(string id) =>
         Manifest.Models.FirstOrDefault(m => m.Id == id)

@@ -254,13 +254,16 @@ public sealed class FilterPatternCacheTests
     }
 
     [Fact]
-    public void The_default_folder_follows_the_environment_variable()
+    public void The_patterns_live_in_the_cache_folder_the_engine_was_given()
     {
-        // Only read here: the variable is process-wide, so no test sets it.
-        var overridden = Environment.GetEnvironmentVariable("CNN_INTERPRET_CACHE");
-        var root = FilterPatternCache.RootDirectory();
-        if (overridden is { Length: > 0 }) Assert.Equal(overridden, root);
-        else Assert.EndsWith("cnn-interpret", root);
-        Assert.Equal(Path.Combine(root, "filter-patterns"), FilterPatternCache.Default().Directory);
+        var cacheDir = Repo.TempDir();
+        using var engine = new Engine(new ModelRegistry(cacheDirectory: cacheDir), ownsModels: true);
+        Assert.Equal(Path.Combine(cacheDir, "filter-patterns"), engine.PatternCache.Directory);
+        var first = engine.FilterPatterns("fashion-vgg", "features.0", [1, 2], new FilterPatternOptions("classic", Steps: 2));
+        Assert.All(first.Patterns, p => Assert.False(p.FromCache));
+        Assert.NotEmpty(Directory.GetFiles(Path.Combine(cacheDir, "filter-patterns"), "*", SearchOption.AllDirectories));
+        // Another cache folder starts empty: nothing comes from the first one (or from CNN_INTERPRET_CACHE).
+        using var other = new Engine(new ModelRegistry(cacheDirectory: Repo.TempDir()), ownsModels: true);
+        Assert.All(other.FilterPatterns("fashion-vgg", "features.0", [1, 2], new FilterPatternOptions("classic", Steps: 2)).Patterns, p => Assert.False(p.FromCache));
     }
 }
