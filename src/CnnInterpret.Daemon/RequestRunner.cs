@@ -38,7 +38,9 @@ public sealed class RequestRunner(ILogger<RequestRunner> logger)
                 await _heavy.WaitAsync(cancellation).ConfigureAwait(false);
                 holdsHeavySlot = true;
             }
-            return await Task.Run(work, cancellation).ConfigureAwait(false);
+            var result = await Task.Run(work, cancellation).ConfigureAwait(false);
+            EnsureWritable(result);
+            return result;
         }
         catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
         {
@@ -62,6 +64,23 @@ public sealed class RequestRunner(ILogger<RequestRunner> logger)
         finally
         {
             if (holdsHeavySlot) _heavy.Release();
+        }
+    }
+
+    /// <summary>
+    /// A result that JSON cannot hold (a NaN or an infinity) would fail inside StreamJsonRpc, after the handler, and
+    /// reach the client as "invalid parameters". Writing it once here makes it the internal error it is, with the reason.
+    /// </summary>
+    private static void EnsureWritable<T>(T result)
+    {
+        try
+        {
+            System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(result, result?.GetType() ?? typeof(T), RpcServer.JsonOptions);
+        }
+        catch (Exception e) when (e is ArgumentException or System.Text.Json.JsonException or NotSupportedException)
+        {
+            throw new CnnInterpretException(ErrorKind.Internal,
+                $"Internal error: the result could not be sent ({e.Message}). The daemon is still running; please report this with the request that caused it.");
         }
     }
 

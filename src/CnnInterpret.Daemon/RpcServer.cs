@@ -20,13 +20,13 @@ public sealed class RpcServer(
     ILogger<RpcServer> logger,
     int maxMessageBytes = FramedMessageHandler.DefaultMaxMessageBytes) : BackgroundService
 {
-    public static SystemTextJsonFormatter CreateFormatter() => new()
+    /// <summary>How results and parameters are written and read (camelCase, nulls left out).</summary>
+    public static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web)
     {
-        JsonSerializerOptions = new JsonSerializerOptions(JsonSerializerDefaults.Web)
-        {
-            DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-        },
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     };
+
+    public static SystemTextJsonFormatter CreateFormatter() => new() { JsonSerializerOptions = JsonOptions };
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {

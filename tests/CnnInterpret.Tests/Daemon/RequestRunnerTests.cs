@@ -30,6 +30,15 @@ public sealed class RequestRunnerTests
     }
 
     [Fact]
+    public async Task A_result_holding_a_non_finite_number_is_an_internal_error_not_invalid_parameters()
+    {
+        var e = await Assert.ThrowsAsync<LocalRpcException>(() => _runner.Run(() => new { activation = float.PositiveInfinity }, CancellationToken.None));
+        Assert.Equal((int)ErrorKind.Internal, e.ErrorCode);
+        Assert.Contains("could not be sent", e.Message);
+        Assert.Equal(3f, (await _runner.Run(() => new { activation = 3f }, CancellationToken.None)).activation); // the next request is served
+    }
+
+    [Fact]
     public async Task Expected_failures_keep_their_kind_and_cancellation_stays_cancellation()
     {
         var e = await Assert.ThrowsAsync<LocalRpcException>(() => _runner.Run<int>(() => throw new CnnInterpretException(ErrorKind.UnknownLayer, "no layer"), CancellationToken.None));
