@@ -1,26 +1,39 @@
 //@ts-check
-// The panel's webview: the image, its top-5 predictions and the five views. It only renders and asks;
+// The panel's webview: the image, its top-5 predictions and the views: the fixed ones (feature maps, filter
+// patterns, LIME, SHAP) and one tab per group of the daemon's registry methods, each method's form drawn from
+// the fields the extension sends (methods.ts), so a new method needs no change here. It only renders and asks;
 // the extension validates every message and talks to the daemon. UI state survives hiding and reloads
 // through getState/setState. Text from outside is always set with textContent, never as HTML.
 
 (function () {
     /** @typedef {{ name: string, displayName: string, kind: string, group: string, shape: string, spatial: boolean }} Layer */
-    /** @typedef {{ id: string, title: string, layer: "spatial" | "optional" | "none" }} TabInfo */
+    /** @typedef {{ id: string, title: string, layer: "spatial" | "optional" | "none" | "method", methods?: string[] }} TabInfo */
+    /** @typedef {string | number | boolean} OptionValue */
+    /**
+     * @typedef {{ name: string, label: string, control: "integer" | "number" | "select" | "checkbox", value: OptionValue,
+     *   min?: number, max?: number, step?: number | "any", choices?: { value: string, label: string }[], title: string }} FormField
+     */
+    /**
+     * @typedef {{ name: string, displayName: string, tab: string, kind: string, signed: boolean, sampling: boolean,
+     *   needsLayer: boolean, paper: string, fields: FormField[], trust: boolean, sweep: boolean }} Method
+     */
     /** @typedef {{ index: number, label: string, probability: number, logit: number }} ClassScore */
     /** @typedef {{ colormap?: string, scaling?: string, method?: string, preset?: string, samples?: number, segments?: number, seed?: number, opacity?: number }} Options */
     /**
      * @typedef {{ type: "session", image: { name: string, path: string, src?: string },
      *   model: { id: string, displayName: string, classes: string[], layers: Layer[] },
-     *   tabs: TabInfo[], layers: Record<string, string>, defaults: Record<string, Options>,
+     *   tabs: TabInfo[], methods: Method[], methodsNote?: string, layers: Record<string, string>, defaults: Record<string, Options>,
      *   daemon: { version: string, device: string } }} Session
      */
     /**
      * @typedef {{ image?: string, model?: string, tab: string, layers: Record<string, string>,
-     *   pages: Record<string, number>, target?: number, options: Record<string, Options>, shown?: Record<string, string> }} State
+     *   pages: Record<string, number>, target?: number, options: Record<string, Options>, shown?: Record<string, string>,
+     *   methods?: Record<string, string>, methodOptions?: Record<string, Record<string, OptionValue>> }} State
      */
     /** @typedef {{ id: string, label: string, png: string }} ViewImage */
     /** @typedef {{ state: "idle" | "loading" | "ready" | "error" | "unavailable", png?: string, caption?: string,
-     *   message?: string, key?: string, page?: number, pageCount?: number, images?: ViewImage[] }} View */
+     *   message?: string, key?: string, page?: number, pageCount?: number, images?: ViewImage[],
+     *   figures?: { label: string, value: string }[], note?: string }} View */
 
     const vscode = acquireVsCodeApi();
     /** GradientSHAP's default (the daemon's): each of its samples is a backward pass, ~8× the cost of a KernelSHAP sample. */
@@ -88,6 +101,43 @@
         return session?.tabs.find((t) => t.id === state.tab) ?? session?.tabs[0];
     }
 
+    /** @param {string} id @returns {TabInfo | undefined} */
+    function tabInfo(id) {
+        return session?.tabs.find((t) => t.id === id);
+    }
+
+    /** The registry method a group tab shows (the one picked, else the tab's first); none for a fixed view. @param {TabInfo | undefined} tab */
+    function currentMethod(tab = currentTab()) {
+        if (!session || !tab?.methods?.length) return undefined;
+        const methods = session.methods;
+        /** @param {string | undefined} name */
+        const find = (name) => methods.find((m) => m.name === name && m.tab === tab.id);
+        return find(state.methods?.[tab.id]) ?? find(tab.methods[0]);
+    }
+
+    /**
+     * The values of a method's form: the defaults, with what the user set over them where it still fits the field (a
+     * value kept from an older daemon whose range or choices differed falls back to the default).
+     * @param {Method} method
+     */
+    function methodValues(method) {
+        const set = state.methodOptions?.[method.name] ?? {};
+        return Object.fromEntries(method.fields.map((f) => [f.name, fits(f, set[f.name]) ? set[f.name] : f.value]));
+    }
+
+    /** @param {FormField} f @param {unknown} v */
+    function fits(f, v) {
+        if (typeof v !== typeof f.value) return false;
+        if (f.control === "select") return (f.choices ?? []).some((c) => c.value === v);
+        if (typeof v !== "number") return true;
+        return Number.isFinite(v) && (f.control !== "integer" || Number.isInteger(v)) && (f.min === undefined || v >= f.min) && (f.max === undefined || v <= f.max);
+    }
+
+    /** The fixed views whose maps are explained for the selected class, and every group tab. @param {TabInfo | undefined} tab */
+    function isTargeted(tab) {
+        return !!tab && (tab.id === "gradCam" || tab.id === "lime" || tab.id === "shap" || !!tab.methods);
+    }
+
     /** @param {string} [tab] @returns {Options} */
     function options(tab = state.tab) {
         const o = Object.assign({}, session?.defaults[tab], state.options[tab]);
@@ -105,9 +155,9 @@
         request();
     }
 
-    /** Whether the current tab works at a layer now (SHAP only with GradientSHAP). */
+    /** Whether the current tab works at a layer now (SHAP only with GradientSHAP; a group tab when its method needs one). */
     function usesLayer(tab = currentTab()) {
-        return !!tab && (tab.layer === "spatial" || (tab.layer === "optional" && options(tab.id).method === "gradient"));
+        return !!tab && (tab.layer === "spatial" || (tab.layer === "optional" && options(tab.id).method === "gradient") || (tab.layer === "method" && !!currentMethod(tab)?.needsLayer));
     }
 
     function layer() {
@@ -122,8 +172,9 @@
     function requestKey() {
         const tab = currentTab();
         if (!tab) return "";
-        const targeted = tab.id === "gradCam" || tab.id === "lime" || tab.id === "shap";
-        return JSON.stringify([tab.id, session?.image.path, session?.model.id, usesLayer(tab) ? layer() : "", page(), targeted ? state.target : "", options()]);
+        const method = currentMethod(tab);
+        return JSON.stringify([tab.id, session?.image.path, session?.model.id, usesLayer(tab) ? layer() : "", page(), isTargeted(tab) ? state.target : "", options(),
+            method ? [method.name, methodValues(method)] : ""]);
     }
 
     function request() {
@@ -134,17 +185,24 @@
         if (view && view.key === key && view.state !== "error") return render();
         if (inFlight && inFlight.key === key) return render();
         const id = nextId++;
-        const paged = tab.id === "featureMaps" || tab.id === "filterPatterns";
-        const targeted = tab.id === "gradCam" || tab.id === "lime" || tab.id === "shap";
-        const msg = {
-            type: "explain",
-            id,
-            tab: tab.id,
-            layer: usesLayer(tab) && layer() !== INPUT ? layer() : undefined,
-            page: paged ? page() : undefined,
-            target: targeted ? state.target : undefined,
-            options: options(),
-        };
+        const method = currentMethod(tab);
+        /** @type {Record<string, unknown>} */
+        let msg;
+        if (tab.methods) {
+            if (!method) return;
+            msg = attributeMessage(tab, method, id);
+        } else {
+            const paged = tab.id === "featureMaps" || tab.id === "filterPatterns";
+            msg = {
+                type: "explain",
+                id,
+                tab: tab.id,
+                layer: usesLayer(tab) && layer() !== INPUT ? layer() : undefined,
+                page: paged ? page() : undefined,
+                target: isTargeted(tab) ? state.target : undefined,
+                options: options(),
+            };
+        }
         inFlight = { id, tab: tab.id, key, msg };
         progress = undefined;
         views.set(tab.id, Object.assign({}, view, { state: "loading", key, message: undefined, images: undefined }));
@@ -152,14 +210,36 @@
         render();
     }
 
+    /**
+     * A registry method's request as the view shows it: its layer when it takes one, the class, the form's values, and
+     * the colours of an unsigned map (a signed one is drawn red and blue by the daemon).
+     * @param {TabInfo} tab @param {Method} method @param {number} [id]
+     */
+    function attributeMessage(tab, method, id) {
+        const o = options(tab.id);
+        const at = method.needsLayer ? state.layers[tab.id] ?? session?.layers[tab.id] : undefined;
+        return {
+            type: "attribute",
+            id,
+            tab: tab.id,
+            method: method.name,
+            layer: at,
+            target: state.target,
+            options: methodValues(method),
+            colormap: method.signed ? undefined : o.colormap,
+            opacity: method.signed ? undefined : o.opacity,
+        };
+    }
+
     /** The slot a check of `tab` is kept in. @param {string} check @param {string} tab */
     function checkSlot(check, tab) {
         return check === "layerSweep" ? check : `${check}:${tab}`;
     }
 
-    /** The key a layer sweep belongs to: the Grad-CAM view's image, model, class and method, not its layer. */
-    function sweepKey() {
-        return JSON.stringify([session?.image.path, session?.model.id, state.target, options("gradCam").method]);
+    /** The key a layer sweep belongs to: the view's image, model, class and method, not its layer. @param {string} tab */
+    function sweepKey(tab) {
+        const method = currentMethod(tabInfo(tab));
+        return JSON.stringify([session?.image.path, session?.model.id, state.target, tab, method ? method.name : options("gradCam").method]);
     }
 
     /**
@@ -172,7 +252,10 @@
         const slot = checkSlot(check, String(explain.tab));
         const id = nextId++;
         checks.set(slot, { state: "loading", key, id });
-        vscode.postMessage({ type: "check", id, check, tab: explain.tab, layer: check === "layerSweep" ? undefined : explain.layer, target: explain.target, options: explain.options });
+        vscode.postMessage({
+            type: "check", id, check, tab: explain.tab, method: explain.method,
+            layer: check === "layerSweep" ? undefined : explain.layer, target: explain.target, options: explain.options,
+        });
         render();
     }
 
@@ -182,9 +265,23 @@
         return undefined;
     }
 
-    /** The "explain" message of the Grad-CAM view as it is now (for the sanity check and the layer sweep). */
-    function gradCamMessage() {
+    /** The message of a map view (Grad-CAM, or a group tab's method) as it is now: for its sanity check and layer sweep. @param {string} tab */
+    function mapMessage(tab) {
+        const t = tabInfo(tab);
+        const method = currentMethod(t);
+        if (t && method) return attributeMessage(t, method);
         return { type: "explain", tab: "gradCam", layer: state.layers.gradCam ?? session?.layers.gradCam, target: state.target, options: options("gradCam") };
+    }
+
+    /**
+     * The tab to show for `id`: itself when the panel has it; the Grad-CAM view of an older panel (a saved state, the
+     * Layers tree's "Grad-CAM at This Layer") is the CAM group's tab when the daemon has the registry.
+     * @param {string} id
+     */
+    function tabFor(id) {
+        if (tabInfo(id)) return id;
+        if (id === "gradCam" && tabInfo("cam")) return "cam";
+        return undefined;
     }
 
     /** @param {string} tab */
@@ -226,7 +323,7 @@
                 }
                 state.image = s.image.path;
                 state.model = s.model.id;
-                if (!s.tabs.some((t) => t.id === state.tab)) state.tab = s.tabs[0]?.id ?? "featureMaps";
+                state.tab = tabFor(state.tab) ?? s.tabs[0]?.id ?? "featureMaps";
                 save();
                 request();
                 break;
@@ -275,9 +372,15 @@
                 inFlight = undefined;
                 progress = undefined;
                 if (msg.type === "result") {
-                    views.set(msg.tab, { state: "ready", png: msg.png, caption: msg.caption, key, page: msg.page, pageCount: msg.pageCount, images: msg.images });
-                    // Faithfulness scores of every attribution map, after the map itself is on screen.
-                    if (explain && key && (msg.tab === "gradCam" || msg.tab === "lime" || msg.tab === "shap")) requestCheck("metrics", explain, key);
+                    views.set(msg.tab, {
+                        state: "ready", png: msg.png, caption: msg.caption, key, page: msg.page, pageCount: msg.pageCount, images: msg.images,
+                        figures: msg.figures, note: msg.note,
+                    });
+                    // Faithfulness scores of every attribution map, after the map itself is on screen; a sampling method's
+                    // map would be computed again for them, so those wait for a click.
+                    const method = explain?.method ? session?.methods.find((m) => m.name === explain.method) : undefined;
+                    const scored = method ? method.trust && !method.sampling : msg.tab === "gradCam" || msg.tab === "lime" || msg.tab === "shap";
+                    if (explain && key && scored) requestCheck("metrics", explain, key);
                 } else {
                     const previous = views.get(msg.tab);
                     views.set(msg.tab, {
@@ -292,9 +395,15 @@
             }
             case "showLayer": {
                 // From the Layers tree: the named view, else the open one when it works at a layer, else feature maps.
-                const tab = msg.tab ?? (usesLayer() ? state.tab : "featureMaps");
+                const tab = (msg.tab && tabFor(msg.tab)) ?? (usesLayer() ? state.tab : "featureMaps");
                 state.tab = tab;
                 if (tab === "shap") state.options.shap = Object.assign({}, state.options.shap, { method: "gradient" });
+                const t = tabInfo(tab);
+                if (t?.methods && !currentMethod(t)?.needsLayer) {
+                    // A group tab showing a pixel method: its first method that works at a layer.
+                    const at = session?.methods.find((m) => m.tab === tab && m.needsLayer);
+                    if (at) state.methods = Object.assign({}, state.methods, { [tab]: at.name });
+                }
                 selectLayer(msg.layer);
                 break;
             }
@@ -353,7 +462,9 @@
             section.append(banner);
         }
         const targetName = state.target === undefined ? `the top class (${top[0]?.label ?? "?"})` : session?.model.classes[state.target] ?? String(state.target);
-        section.append(h("p", { class: "muted", id: "target-line", text: `Target of Grad-CAM, LIME and SHAP: ${targetName}. Click a class to change it.` }));
+        const titles = (session?.tabs ?? []).filter(isTargeted).map((t) => t.title);
+        const views = titles.length > 1 ? `${titles.slice(0, -1).join(", ")} and ${titles.at(-1)}` : titles.join("");
+        section.append(h("p", { class: "muted", id: "target-line", text: `Target of ${views}: ${targetName}. Click a class to change it.` }));
         const list = h("ol", { class: "classes" });
         for (const c of top) {
             const selected = state.target === c.index || (state.target === undefined && c === top[0]);
@@ -418,6 +529,8 @@
         if (!session || !tab) return h("div");
         const bar = h("div", { class: "toolbar" });
         const o = options();
+        const method = currentMethod(tab);
+        if (tab.methods && method) bar.append(renderMethodPicker(tab, method));
         if (tab.id === "gradCam") bar.append(choice("method", "Method", [["grad-cam", "Grad-CAM"], ["grad-cam++", "Grad-CAM++"]], o.method));
         if (tab.id === "shap") {
             bar.append(choice("method", "Method", [["kernel", "KernelSHAP"], ["gradient", "GradientSHAP"]], o.method));
@@ -453,10 +566,11 @@
             if (page() >= pageCount - 1) next.setAttribute("disabled", "");
             bar.append(prev, h("span", { class: "muted", id: "page", text: `page ${page() + 1} of ${pageCount}` }), next);
         }
-        if (tab.id === "featureMaps" || tab.id === "gradCam") bar.append(choice("colormap", "Colormap", [["viridis", "viridis"], ["gray", "gray"]], o.colormap));
+        const unsignedMap = tab.id === "gradCam" || (!!method && !method.signed);
+        if (tab.id === "featureMaps" || unsignedMap) bar.append(choice("colormap", "Colormap", [["viridis", "viridis"], ["gray", "gray"]], o.colormap));
         if (tab.id === "featureMaps") bar.append(choice("scaling", "Scale", [["perChannel", "per channel"], ["shared", "shared"]], o.scaling));
         if (tab.id === "filterPatterns") bar.append(choice("preset", "Preset", [["readable", "readable"], ["classic", "classic"]], o.preset));
-        if (tab.id === "gradCam") bar.append(number("opacity", "Overlay opacity", o.opacity, 0, 1, 0.1));
+        if (unsignedMap) bar.append(number("opacity", "Overlay opacity", o.opacity, 0, 1, 0.1));
         if (tab.id === "lime" || tab.id === "shap") bar.append(number("samples", "Samples", o.samples, 10, 100000, 10));
         if (tab.id === "lime" || (tab.id === "shap" && o.method !== "gradient")) bar.append(number("segments", "Segments", o.segments, 2, 10000, 1));
         if (tab.id === "lime" || tab.id === "shap" || tab.id === "filterPatterns") bar.append(number("seed", "Seed", o.seed, 0, 2147483647, 1));
@@ -480,7 +594,105 @@
                 return b;
             }));
         bar.append(exports);
-        return bar;
+        if (!method) return bar;
+        return h("div", {}, bar, renderMethodForm(method, methodValues(method)));
+    }
+
+    // ---- a registry method's view: picker, form, figures (issue 16) ----------------------------------------
+
+    /** The group's methods to choose from, each titled with its paper. @param {TabInfo} tab @param {Method} method */
+    function renderMethodPicker(tab, method) {
+        const select = /** @type {HTMLSelectElement} */ (h("select", { id: "method", title: method.paper || undefined }));
+        for (const m of (session?.methods ?? []).filter((x) => x.tab === tab.id)) {
+            select.append(h("option", { value: m.name, selected: m.name === method.name, title: m.paper || undefined, text: m.displayName }));
+        }
+        select.addEventListener("change", () => {
+            state.methods = Object.assign({}, state.methods, { [tab.id]: select.value });
+            save();
+            request();
+        });
+        return h("span", { class: "field" }, h("label", { for: "method", text: "Method" }), select);
+    }
+
+    /**
+     * The form of a method's options, one labelled control per field, the option's description as its tooltip, and the
+     * paper the method follows; a change asks for the map again.
+     * @param {Method} method @param {Record<string, OptionValue>} values
+     */
+    function renderMethodForm(method, values) {
+        const form = h("div", { class: "toolbar method-form", id: "method-form", role: "group", "aria-label": `${method.displayName} options` });
+        for (const f of method.fields) form.append(renderField(f, values[f.name] ?? f.value, (v) => setMethodOption(method, f, v)));
+        const changed = method.fields.some((f) => values[f.name] !== f.value);
+        if (changed) {
+            const reset = button("Defaults", "secondary small", () => {
+                if (state.methodOptions) delete state.methodOptions[method.name];
+                save();
+                request();
+            });
+            reset.id = "method-defaults";
+            reset.title = `Reset ${method.displayName}'s options to their defaults`;
+            form.append(reset);
+        }
+        if (method.paper) form.append(h("span", { class: "muted paper", id: "method-paper", text: method.paper }));
+        return form;
+    }
+
+    /**
+     * One control: a number input with the option's range, a select of its choices, or a checkbox. A typed value out
+     * of range or of the wrong kind is marked invalid and not sent.
+     * @param {FormField} f @param {OptionValue} value @param {(v: OptionValue) => void} onChange
+     */
+    function renderField(f, value, onChange) {
+        const id = `mopt-${f.name}`;
+        const label = h("label", { for: id, text: f.label, title: f.title });
+        if (f.control === "select") {
+            const select = /** @type {HTMLSelectElement} */ (h("select", { id, title: f.title }));
+            for (const c of f.choices ?? []) select.append(h("option", { value: c.value, selected: c.value === value, text: c.label }));
+            select.addEventListener("change", () => onChange(select.value));
+            return h("span", { class: "field" }, label, select);
+        }
+        if (f.control === "checkbox") {
+            const box = /** @type {HTMLInputElement} */ (h("input", { id, type: "checkbox", title: f.title, checked: value === true }));
+            box.addEventListener("change", () => onChange(box.checked));
+            return h("span", { class: "field" }, box, label);
+        }
+        const input = /** @type {HTMLInputElement} */ (h("input", {
+            id, type: "number", title: f.title, min: f.min, max: f.max, step: f.step ?? "any", value: String(value), "data-default": String(f.value),
+        }));
+        input.addEventListener("change", () => {
+            const v = input.value.trim() === "" ? f.value : Number(input.value);
+            const bad = typeof v !== "number" || !Number.isFinite(v) || (f.control === "integer" && !Number.isInteger(v))
+                || (f.min !== undefined && v < f.min) || (f.max !== undefined && v > f.max);
+            if (bad) {
+                input.setAttribute("aria-invalid", "true");
+                return;
+            }
+            input.removeAttribute("aria-invalid");
+            onChange(v);
+        });
+        return h("span", { class: "field" }, label, input);
+    }
+
+    /** @param {Method} method @param {FormField} f @param {OptionValue} value */
+    function setMethodOption(method, f, value) {
+        const all = (state.methodOptions = Object.assign({}, state.methodOptions));
+        const set = (all[method.name] = Object.assign({}, all[method.name]));
+        if (value === f.value) delete set[f.name];
+        else set[f.name] = value;
+        save();
+        request();
+    }
+
+    /** What the method reports about its answer (a completeness error…) and its note. @param {View} view */
+    function renderFigures(view) {
+        const part = h("div", { class: "figures" });
+        if (view.figures?.length) {
+            const list = h("dl", { id: "figures" });
+            for (const f of view.figures) list.append(h("dt", { text: f.label }), h("dd", { text: f.value }));
+            part.append(list);
+        }
+        if (view.note) part.append(h("p", { class: "note", id: "note", role: "note", text: view.note }));
+        return part;
     }
 
     /**
@@ -570,9 +782,12 @@
             const img = h("img", { id: "view-img", src: `data:image/png;base64,${png}`, alt: `${tab?.title}: ${view.caption ?? ""}` });
             img.addEventListener("load", () => fit(/** @type {HTMLImageElement} */ (img)));
             section.append(h("figure", {}, img, h("figcaption", { id: "caption", text: view.caption ?? "" })));
+            if (view.state === "ready" && (view.figures?.length || view.note)) section.append(renderFigures(view));
         }
-        if (tab && view?.key && view.state === "ready" && (tab.id === "gradCam" || tab.id === "lime" || tab.id === "shap")) section.append(renderMetrics(tab.id, view.key));
-        if (tab?.id === "gradCam" && view?.state === "ready") section.append(renderGradCamChecks());
+        const method = currentMethod(tab);
+        const scored = method ? method.trust : tab?.id === "gradCam" || tab?.id === "lime" || tab?.id === "shap";
+        if (tab && view?.key && view.state === "ready" && scored) section.append(renderMetrics(tab.id, view.key));
+        if (tab && view?.state === "ready" && (tab.id === "gradCam" || (method && method.trust))) section.append(renderMapChecks(tab.id, !!method?.sampling, method ? method.sweep : true));
         if ((tab?.id === "lime" || tab?.id === "shap") && view?.state === "ready") section.append(renderSamplingChecks(tab.id));
         return section;
     }
@@ -679,7 +894,9 @@
 
     /** The "explain" message that made the view of `tab` now (its key's parts). @param {string} tab */
     function lastExplain(tab) {
-        const t = session?.tabs.find((x) => x.id === tab);
+        const t = tabInfo(tab);
+        const method = currentMethod(t);
+        if (t && method) return attributeMessage(t, method);
         const at = t && usesLayer(t) ? state.layers[tab] ?? session?.layers[tab] : undefined;
         return { layer: at === INPUT ? undefined : at, target: state.target, options: options(tab) };
     }
@@ -688,7 +905,7 @@
     function sanityButton(explain, viewKey) {
         const b = button("Sanity check", "secondary", () => requestCheck("sanity", explain, viewKey));
         b.id = "sanity-btn";
-        b.title = explain.tab === "gradCam"
+        b.title = explain.tab === "gradCam" || (explain.type === "attribute" && !explain.sampling)
             ? "Randomise the model's weights layer by layer from the top and recompute the map: a map that does not change does not explain the model"
             : "Randomise the model's weights layer by layer from the top and recompute the map with the same samples and seed: one run of the method per layer, so it takes a while on a large model";
         return b;
@@ -724,34 +941,43 @@
         return section;
     }
 
-    /** Grad-CAM's sanity check and layer sweep, each one click. */
-    function renderGradCamChecks() {
-        const viewKey = views.get("gradCam")?.key ?? "";
-        const section = h("section", { class: "check", id: "gradcam-checks", "aria-label": "Sanity check and layer sweep" });
-        const sweepButton = button("Layer sweep", "secondary", () => requestCheck("layerSweep", gradCamMessage(), sweepKey()));
-        sweepButton.id = "sweep-btn";
-        sweepButton.title = "Grad-CAM at every conv layer in one go: which layer should I pick?";
-        section.append(h("div", { class: "toolbar" }, sanityButton(gradCamMessage(), viewKey), sweepButton));
-        const sanity = renderSanity(gradCamMessage(), viewKey);
+    /**
+     * A map view's sanity check and, for CAM methods, the layer sweep, each one click.
+     * @param {string} tab @param {boolean} sampling the method samples (its sanity check runs it once per layer) @param {boolean} sweepable
+     */
+    function renderMapChecks(tab, sampling, sweepable) {
+        const viewKey = views.get(tab)?.key ?? "";
+        const explain = Object.assign(mapMessage(tab), { sampling });
+        const section = h("section", { class: "check", id: "map-checks", "aria-label": sweepable ? "Sanity check and layer sweep" : "Sanity check" });
+        const tools = h("div", { class: "toolbar" }, sanityButton(explain, viewKey));
+        const title = currentMethod(tabInfo(tab))?.displayName ?? "Grad-CAM";
+        if (sweepable) {
+            const sweepButton = button("Layer sweep", "secondary", () => requestCheck("layerSweep", mapMessage(tab), sweepKey(tab)));
+            sweepButton.id = "sweep-btn";
+            sweepButton.title = `${title} at every conv layer in one go: which layer should I pick?`;
+            tools.append(sweepButton);
+        }
+        section.append(tools);
+        const sanity = renderSanity(explain, viewKey);
         if (sanity) section.append(sanity);
         const sweep = checks.get("layerSweep");
-        if (sweep && sweep.key === sweepKey()) {
+        if (sweepable && sweep && sweep.key === sweepKey(tab)) {
             const part = h("div", { id: "layer-sweep", "data-state": sweep.state }, h("h2", { text: "Layer sweep" }));
-            const status = checkStatus(sweep, () => requestCheck("layerSweep", gradCamMessage(), sweepKey()));
+            const status = checkStatus(sweep, () => requestCheck("layerSweep", mapMessage(tab), sweepKey(tab)));
             if (status) part.append(status);
             if (sweep.state === "ready" && sweep.view) {
                 const v = sweep.view;
                 part.append(h("p", { class: "muted", text: v.line }));
-                const img = h("img", { id: "sweep-img", class: "plot", src: `data:image/png;base64,${v.png}`, alt: "Grad-CAM at each conv layer" });
+                const img = h("img", { id: "sweep-img", class: "plot", src: `data:image/png;base64,${v.png}`, alt: `${title} at each conv layer` });
                 img.addEventListener("load", () => fit(/** @type {HTMLImageElement} */ (img)));
                 const names = h("div", { class: "sweep-layers" });
                 for (const l of /** @type {{ name: string, displayName: string }[]} */ (v.layers)) {
                     const b = button(l.displayName, "link", () => {
-                        state.tab = "gradCam";
+                        state.tab = tab;
                         selectLayer(l.name);
                         vscode.postMessage({ type: "layerSelected", layer: l.name });
                     });
-                    b.title = `Open Grad-CAM at ${l.displayName} (${l.name})`;
+                    b.title = `Open ${title} at ${l.displayName} (${l.name})`;
                     if (l.name === layer()) b.setAttribute("aria-current", "true");
                     names.append(b);
                 }
@@ -777,7 +1003,9 @@
             app.append(h("p", { class: "placeholder", text: "Loading the model and the image…" }));
             return;
         }
-        app.append(renderHeader(), renderPredictions(), renderTabs(), renderToolbar(), renderView());
+        app.append(renderHeader(), renderPredictions(), renderTabs());
+        if (session.methodsNote) app.append(h("p", { class: "muted methods-note", id: "methods-note", role: "note", text: session.methodsNote }));
+        app.append(renderToolbar(), renderView());
         if (focused) document.getElementById(focused)?.focus();
     }
 

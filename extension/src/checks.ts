@@ -5,14 +5,18 @@ import type { WebviewMessage } from "./messages";
 import type { LayerSweepResult, MetricsParams, MetricsResult, SanityParams, SanityResult, LayerSweepParams } from "./protocol";
 
 export type CheckMessage = Extract<WebviewMessage, { type: "check" }>;
+/** A check of a fixed view (Grad-CAM, LIME, SHAP), whose method follows from the tab and its options. */
+export type ViewCheckMessage = Exclude<CheckMessage, { method: string }>;
+/** A check of a registry method's view: the method is named, and its options go as they are. */
+export type MethodCheckMessage = Extract<CheckMessage, { method: string }>;
 
 export interface CheckRequest {
     method: "explain/metrics" | "explain/sanity" | "explain/layerSweep";
     params: Record<string, unknown>;
 }
 
-/** The explain/metrics and explain/sanity name of the method a tab shows with its options. */
-export function metricsMethod(message: CheckMessage): string {
+/** The explain/metrics and explain/sanity name of the method a fixed view shows with its options. */
+export function metricsMethod(message: ViewCheckMessage): string {
     const o = message.options;
     switch (message.tab) {
         case "gradCam":
@@ -26,6 +30,7 @@ export function metricsMethod(message: CheckMessage): string {
 
 /** The request for a check of the view the panel shows (same method, layer, target and options). */
 export function checkRequest(message: CheckMessage, image: string, model: string): CheckRequest {
+    if ("method" in message) return methodCheckRequest(message, image, model);
     const o = message.options;
     const method = metricsMethod(message);
     const target = message.target !== undefined ? { target: message.target } : {};
@@ -45,6 +50,30 @@ export function checkRequest(message: CheckMessage, image: string, model: string
         }
         case "layerSweep": {
             const params: LayerSweepParams = { model, image, method, ...target };
+            return { method: "explain/layerSweep", params: params as unknown as Record<string, unknown> };
+        }
+    }
+}
+
+/**
+ * A registry method's check: any method of daemon/methods' trustMethods is scored with the view's layer (absent for
+ * pixel methods), target and options; the layer sweep (CAM methods) takes the method and target only.
+ */
+function methodCheckRequest(message: MethodCheckMessage, image: string, model: string): CheckRequest {
+    const { method, layer, target, options } = message;
+    const at = layer !== undefined ? { layer } : {};
+    const of = target !== undefined ? { target } : {};
+    switch (message.check) {
+        case "metrics": {
+            const params: MetricsParams = { model, image, method, ...at, ...of, options };
+            return { method: "explain/metrics", params: params as unknown as Record<string, unknown> };
+        }
+        case "sanity": {
+            const params: SanityParams = { model, image, method, ...at, ...of, options };
+            return { method: "explain/sanity", params: params as unknown as Record<string, unknown> };
+        }
+        case "layerSweep": {
+            const params: LayerSweepParams = { model, image, method, ...of };
             return { method: "explain/layerSweep", params: params as unknown as Record<string, unknown> };
         }
     }
@@ -74,7 +103,8 @@ export type CheckView =
     | { check: "sanity"; png: string; verdict: string; flagged: boolean; stages: { label: string; correlation: string }[] }
     | { check: "layerSweep"; png: string; line: string; layers: { name: string; displayName: string }[] };
 
-export function checkView(check: CheckMessage["check"], result: unknown): CheckView {
+/** `method`: the display name of the method a layer sweep ran (default Grad-CAM). */
+export function checkView(check: CheckMessage["check"], result: unknown, method = "Grad-CAM"): CheckView {
     const png = (result as { png?: unknown } | null)?.png;
     if (typeof png !== "string" || !png) throw new Error(`The daemon's answer to ${check} has no image.`);
     switch (check) {
@@ -100,7 +130,7 @@ export function checkView(check: CheckMessage["check"], result: unknown): CheckV
             return {
                 check,
                 png,
-                line: `Grad-CAM of ${r.targetLabel} (${r.target}) at each conv layer, shallow to deep — click a layer to open it`,
+                line: `${method} of ${r.targetLabel} (${r.target}) at each conv layer, shallow to deep — click a layer to open it`,
                 layers: (r.layers ?? []).map((l) => ({ name: l.layer.name, displayName: l.layer.displayName })),
             };
         }

@@ -1,8 +1,11 @@
 // From a validated "explain" message of the panel to the daemon request of its tab, and from the daemon's
 // answer to the line the panel shows under it. No `vscode` import (unit-tested).
 import { isConv, isSpatial } from "./layerModel";
-import { tabById, type ExplainOptions, type TabId, type WebviewMessage } from "./messages";
+import { optionLabel } from "./methods";
+import { tabById, type AttributeMessage, type ExplainOptions, type TabId, type WebviewMessage } from "./messages";
 import type {
+    AttributionParams,
+    AttributionResult,
     FeatureMapsParams,
     FeatureMapsResult,
     FilterPatternsParams,
@@ -57,6 +60,13 @@ export function explainRequest(message: ExplainMessage, image: string, model: st
         }
     }
     return { method: tab.method, params: params as unknown as Record<string, unknown> };
+}
+
+/** explain/attribution for a registry method's view: its layer only when it takes one, its options complete and typed. */
+export function attributionRequest(message: AttributeMessage, image: string, model: string): ExplainRequest {
+    const { method, layer, target, options, colormap, opacity } = message;
+    const params: AttributionParams = { model, image, method, ...defined({ layer, target }), options, ...defined({ colormap, opacity }) };
+    return { method: "explain/attribution", params: params as unknown as Record<string, unknown> };
 }
 
 function defined<T extends Record<string, unknown>>(values: T): { [K in keyof T]?: Exclude<T[K], undefined> } {
@@ -147,6 +157,29 @@ export function caption(tab: TabId, result: RenderedResult): string {
     }
 }
 
+/** The line under a registry method's map: the method, target, layer, score, how to read the colours and the options in use. */
+export function attributionCaption(r: AttributionResult): string {
+    const options = Object.entries(r.options ?? {}).map(([k, v]) => `${optionLabel(k).toLowerCase()} ${typeof v === "number" ? fixedShort(v) : String(v)}`);
+    return [
+        `${r.displayName} of ${r.targetLabel} (${r.target})${r.layer ? ` at ${r.layer.displayName} (${r.layer.name})` : ""}`,
+        `score ${fixed(r.score)}`,
+        r.signed ? "red raises the score, blue lowers it" : "",
+        options.length ? options.join(", ") : "",
+    ].filter(Boolean).join(" · ");
+}
+
+/** What a method reports about its answer, each as a label and a value in words ("completenessError" → "Completeness error"). */
+export function attributionFigures(r: Pick<AttributionResult, "figures">): { label: string; value: string }[] {
+    return Object.entries(r.figures ?? {}).map(([k, v]) => ({ label: optionLabel(k), value: typeof v === "number" ? fixedShort(v) : String(v) }));
+}
+
+/** Up to four significant digits, without an exponent for everyday magnitudes. */
+function fixedShort(x: number): string {
+    if (!Number.isFinite(x)) return String(x);
+    if (Number.isInteger(x)) return String(x);
+    return String(Number(x.toPrecision(4)));
+}
+
 /** One picture of a result; a view with several lets the user switch between them without asking the daemon again. */
 export interface ViewImage {
     id: string;
@@ -159,15 +192,16 @@ function stabilityNote(stability: number): string {
     return Number.isFinite(stability) && stability < 0.8 ? `stability ${fixed(stability)}: the ranking is not settled, try more samples` : `stability ${fixed(stability)}`;
 }
 
-/** The pictures each tab's result carries besides `png`, the first being what the view shows by default. */
-const VIEW_IMAGES: Partial<Record<TabId, [id: string, label: string, field: string][]>> = {
+/** The pictures each kind of result carries besides `png`, the first being what the view shows by default. */
+const VIEW_IMAGES: Partial<Record<TabId | "attribution", [id: string, label: string, field: string][]>> = {
     gradCam: [["overlay", "Overlay", "png"], ["heatmap", "Heatmap", "heatmapPng"]],
+    attribution: [["overlay", "Overlay", "png"], ["heatmap", "Heatmap", "heatmapPng"]],
     lime: [["weights", "Weights", "png"], ["top", "Top superpixels", "topPng"], ["segments", "Segments", "segmentsPng"]],
 };
 
-/** The pictures of `result` to switch between; none when it has only its `png`. */
-export function viewImages(tab: TabId, result: RenderedResult): ViewImage[] {
-    const images = (VIEW_IMAGES[tab] ?? []).flatMap(([id, label, field]) => {
+/** The pictures of `result` (of a fixed view, or "attribution": a registry method's) to switch between; none when it has only its `png`. */
+export function viewImages(kind: TabId | "attribution", result: RenderedResult): ViewImage[] {
+    const images = (VIEW_IMAGES[kind] ?? []).flatMap(([id, label, field]) => {
         const png = result[field];
         return typeof png === "string" && png ? [{ id, label, png }] : [];
     });

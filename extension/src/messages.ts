@@ -1,29 +1,15 @@
 // The messages between the panel's webview (media/panel.js) and the extension, and their validation.
 // A webview is untrusted input: every message is checked here before anything reaches the daemon.
 // No `vscode` import, so the unit tests cover it in plain Node.
-import type { ClassScore, LayerInfo, FitDto } from "./protocol";
+import type { ClassScore, LayerInfo, FitDto, MethodInfo, MethodOptionValues } from "./protocol";
 import type { CheckView } from "./checks";
 import type { ViewImage } from "./explainRequests";
+import { OptionError, requestOptions, type PanelMethod, type PanelTab } from "./methods";
 import type { FitOffers } from "./models";
 
-/**
- * The panel's views, in tab order, with the daemon method each one calls and whether it works at a layer:
- * "spatial" (always, a layer with [C,H,W] output), "optional" (SHAP: only GradientSHAP at a layer) or "none".
- */
-export const TABS = [
-    { id: "featureMaps", title: "Feature maps", method: "explain/featureMaps", layer: "spatial" },
-    { id: "filterPatterns", title: "Filter patterns", method: "explain/filterPatterns", layer: "spatial" },
-    { id: "gradCam", title: "Grad-CAM", method: "explain/gradCam", layer: "spatial" },
-    { id: "lime", title: "LIME", method: "explain/lime", layer: "none" },
-    { id: "shap", title: "SHAP", method: "explain/shap", layer: "optional" },
-] as const;
+import { TABS, tabById, type Tab, type TabId } from "./tabs";
 
-export type TabId = (typeof TABS)[number]["id"];
-export type Tab = (typeof TABS)[number];
-
-export function tabById(id: string): Tab | undefined {
-    return TABS.find((t) => t.id === id);
-}
+export { TABS, tabById, type Tab, type TabId };
 
 export const COLORMAPS = ["viridis", "gray"] as const;
 export const SCALINGS = ["perChannel", "shared"] as const;
@@ -33,7 +19,7 @@ export const EXPORT_FORMATS = ["png", "json", "npy"] as const;
 export const PANEL_COMMANDS = ["selectModel", "showLogs", "restartDaemon"] as const;
 /** Checks of a view (issue 8): faithfulness scores, the sanity check, the layer sweep. */
 export const CHECKS = ["metrics", "sanity", "layerSweep"] as const;
-/** The tabs whose views a check applies to: metrics for every attribution, the others for Grad-CAM. */
+/** The fixed views a check applies to: metrics and sanity for every attribution, the layer sweep for Grad-CAM (a registry method's view: see PanelMethod's trust and sweep). */
 export const CHECK_TABS = { metrics: ["gradCam", "lime", "shap"], sanity: ["gradCam", "lime", "shap"], layerSweep: ["gradCam"] } as const;
 
 /** Method options the panel lets the user set; which apply depends on the tab (see explainRequest). */
@@ -57,12 +43,34 @@ export type WebviewMessage =
     | { type: "cancel"; id: number }
     | { type: "layerSelected"; layer: string }
     /** `picture`: which of the view's pictures is on screen (Grad-CAM's heatmap, LIME's top superpixels…); PNG exports it. */
-    | { type: "export"; tab: TabId; format: (typeof EXPORT_FORMATS)[number]; picture?: string }
+    | { type: "export"; tab: string; format: (typeof EXPORT_FORMATS)[number]; picture?: string }
     | { type: "command"; command: (typeof PANEL_COMMANDS)[number] }
     /** From the "does not suit the model" banner: switch to a suggested model, or fetch one's weights first. */
     | { type: "useModel"; model: string }
     | { type: "fetchWeights"; model: string }
-    | { type: "check"; id: number; check: (typeof CHECKS)[number]; tab: "gradCam" | "lime" | "shap"; layer?: string; target?: number; options: ExplainOptions };
+    | { type: "check"; id: number; check: (typeof CHECKS)[number]; tab: "gradCam" | "lime" | "shap"; layer?: string; target?: number; options: ExplainOptions }
+    /** A registry method's map (explain/attribution) in its group's tab: `options` are complete and typed (requestOptions). */
+    | AttributeMessage
+    /** A check of a registry method's view: the same method, layer, target and options. */
+    | { type: "check"; id: number; check: (typeof CHECKS)[number]; tab: string; method: string; layer?: string; target?: number; options: MethodOptionValues };
+
+export interface AttributeMessage {
+    type: "attribute";
+    id: number;
+    tab: string;
+    method: string;
+    layer?: string;
+    target?: number;
+    options: MethodOptionValues;
+    colormap?: (typeof COLORMAPS)[number];
+    opacity?: number;
+}
+
+/** A registry method as the messages check it: what the daemon declared, and how the panel shows it. */
+export interface RegistryMethod {
+    info: MethodInfo;
+    view: PanelMethod;
+}
 
 /** What a message may refer to: the layers and scores of the model the panel shows. */
 export interface ValidationContext {
@@ -71,6 +79,8 @@ export interface ValidationContext {
     scoreCount: number;
     /** The models the panel offered (in the banner of an image that does not suit the model). */
     offered?: ReadonlySet<string>;
+    /** The daemon's registry methods by name (none: an older daemon, whose panel has only the fixed views). */
+    methods?: ReadonlyMap<string, RegistryMethod>;
 }
 
 /** How many scores a model's last layer gives: what a target may index. */
@@ -107,6 +117,45 @@ function layerName(v: unknown, context: ValidationContext): string {
     return v;
 }
 
+function opacity(x: unknown): number {
+    if (typeof x !== "number" || !(x >= 0 && x <= 1)) throw new InvalidMessageError(`options.opacity must be a number from 0 to 1, not ${JSON.stringify(x)}.`);
+    return x;
+}
+
+/** A registry method's options, complete and typed (absent ones take their defaults). */
+function methodOptions(method: MethodInfo, v: unknown): MethodOptionValues {
+    if (v !== undefined && !isObject(v)) throw new InvalidMessageError("options must be an object.");
+    try {
+        return requestOptions(method, v);
+    } catch (e) {
+        if (e instanceof OptionError) throw new InvalidMessageError(`${method.displayName}: ${e.message}`);
+        throw e;
+    }
+}
+
+function registryMethod(v: unknown, context: ValidationContext): RegistryMethod {
+    const m = typeof v === "string" ? context.methods?.get(v) : undefined;
+    if (!m) throw new InvalidMessageError(`Unknown method ${JSON.stringify(v)}${context.methods?.size ? `: this daemon has ${[...context.methods.keys()].join(", ")}` : ": this daemon has no registry methods"}.`);
+    return m;
+}
+
+/** The tabs a message may name: the fixed views and the registry's group tabs. */
+function tabIds(context: ValidationContext): string[] {
+    return [...TABS.map((t) => t.id as string), ...new Set([...(context.methods?.values() ?? [])].map((m) => m.view.tab))];
+}
+
+/** The id, layer and target every view message carries, checked; a layer only for a method that takes one. */
+function methodView(raw: Json, context: ValidationContext, m: RegistryMethod, what: string): { id: number; tab: string; method: string; layer?: string; target?: number } {
+    if (raw["tab"] !== m.view.tab) throw new InvalidMessageError(`${what}: ${m.info.name} is in the ${m.view.tab} tab, not ${JSON.stringify(raw["tab"])}.`);
+    const out: { id: number; tab: string; method: string; layer?: string; target?: number } = { id: int(raw["id"], "id", 0, Number.MAX_SAFE_INTEGER), tab: m.view.tab, method: m.info.name };
+    if (raw["layer"] !== undefined) {
+        if (!m.info.needsLayer) throw new InvalidMessageError(`${m.info.displayName} attributes the input pixels; it takes no layer.`);
+        out.layer = layerName(raw["layer"], context);
+    }
+    if (raw["target"] !== undefined) out.target = int(raw["target"], "target", 0, Math.max(0, context.scoreCount - 1));
+    return out;
+}
+
 function options(v: unknown): ExplainOptions {
     if (v === undefined) return {};
     if (!isObject(v)) throw new InvalidMessageError("options must be an object.");
@@ -118,11 +167,7 @@ function options(v: unknown): ExplainOptions {
     if (v["samples"] !== undefined) o.samples = int(v["samples"], "options.samples", 10, 100_000);
     if (v["segments"] !== undefined) o.segments = int(v["segments"], "options.segments", 2, 10_000);
     if (v["seed"] !== undefined) o.seed = int(v["seed"], "options.seed", 0, 2 ** 31 - 1);
-    if (v["opacity"] !== undefined) {
-        const x = v["opacity"];
-        if (typeof x !== "number" || !(x >= 0 && x <= 1)) throw new InvalidMessageError(`options.opacity must be a number from 0 to 1, not ${JSON.stringify(x)}.`);
-        o.opacity = x;
-    }
+    if (v["opacity"] !== undefined) o.opacity = opacity(v["opacity"]);
     return o;
 }
 
@@ -142,6 +187,14 @@ export function parseWebviewMessage(raw: unknown, context: ValidationContext): W
             if (tabById(tab)!.layer === "spatial" && message.layer === undefined) throw new InvalidMessageError(`The ${tab} view needs a layer.`);
             return message;
         }
+        case "attribute": {
+            const m = registryMethod(raw["method"], context);
+            const message: AttributeMessage = { type: "attribute", ...methodView(raw, context, m, "attribute"), options: methodOptions(m.info, raw["options"]) };
+            // The colour map and opacity of an unsigned map; a signed map is drawn red and blue on the daemon's own scale.
+            if (raw["colormap"] !== undefined && !m.info.signed) message.colormap = oneOf(raw["colormap"], "colormap", COLORMAPS);
+            if (raw["opacity"] !== undefined && !m.info.signed) message.opacity = opacity(raw["opacity"]);
+            return message;
+        }
         case "cancel":
             return { type: "cancel", id: int(raw["id"], "id", 0, Number.MAX_SAFE_INTEGER) };
         case "layerSelected":
@@ -149,7 +202,7 @@ export function parseWebviewMessage(raw: unknown, context: ValidationContext): W
         case "export": {
             const message: WebviewMessage = {
                 type: "export",
-                tab: oneOf(raw["tab"], "tab", TABS.map((t) => t.id)),
+                tab: oneOf(raw["tab"], "tab", tabIds(context)),
                 format: oneOf(raw["format"], "format", EXPORT_FORMATS),
             };
             // An id among the result's pictures; an unknown one exports the view's default picture.
@@ -169,6 +222,12 @@ export function parseWebviewMessage(raw: unknown, context: ValidationContext): W
         }
         case "check": {
             const check = oneOf(raw["check"], "check", CHECKS);
+            if (raw["method"] !== undefined) {
+                const m = registryMethod(raw["method"], context);
+                const offered = check === "layerSweep" ? m.view.sweep : m.view.trust;
+                if (!offered) throw new InvalidMessageError(`The ${check} is not offered for ${m.info.displayName}.`);
+                return { type: "check", check, ...methodView(raw, context, m, check), options: methodOptions(m.info, raw["options"]) };
+            }
             const tab = oneOf(raw["tab"], `the tab of ${check}`, CHECK_TABS[check] as readonly ("gradCam" | "lime" | "shap")[]);
             const message: WebviewMessage = { type: "check", id: int(raw["id"], "id", 0, Number.MAX_SAFE_INTEGER), check, tab, options: options(raw["options"]) };
             if (raw["layer"] !== undefined) message.layer = layerName(raw["layer"], context);
@@ -198,17 +257,33 @@ export type ExtensionMessage =
           type: "session";
           image: { name: string; path: string; src?: string };
           model: { id: string; displayName: string; classes: string[]; layers: PanelLayer[] };
-          tabs: { id: TabId; title: string; layer: Tab["layer"] }[];
+          tabs: PanelTab[];
+          /** The registry's methods, each with its form (none from an older daemon). */
+          methods: PanelMethod[];
+          /** Why there are no registry methods, when there are none. */
+          methodsNote?: string;
           /** The layer each layer-taking view starts with. */
-          layers: Partial<Record<TabId, string>>;
-          defaults: Partial<Record<TabId, ExplainOptions>>;
+          layers: Record<string, string>;
+          defaults: Record<string, ExplainOptions>;
           daemon: { version: string; device: string };
       }
     | { type: "prediction"; top: ClassScore[]; fit?: FitDto | undefined; offers?: FitOffers }
     | { type: "predictionError"; message: string }
     | { type: "progress"; id: number; message?: string; percentage?: number; partialPng?: string }
-    | { type: "result"; id: number; tab: TabId; png: string; caption: string; page?: number; pageCount?: number; images?: ViewImage[] }
-    | { type: "error"; id: number; tab: TabId; message: string; unavailable: boolean; cancelled: boolean }
+    | {
+          type: "result";
+          id: number;
+          tab: string;
+          png: string;
+          caption: string;
+          page?: number;
+          pageCount?: number;
+          images?: ViewImage[];
+          /** What a registry method reports about its answer (integrated gradients' completeness error…), in words. */
+          figures?: { label: string; value: string }[];
+          note?: string;
+      }
+    | { type: "error"; id: number; tab: string; message: string; unavailable: boolean; cancelled: boolean }
     | { type: "showLayer"; layer: string; tab?: TabId }
     | { type: "daemonState"; state: string; message?: string }
     | { type: "checkResult"; id: number; view: CheckView }

@@ -6,11 +6,12 @@ import * as vscode from "vscode";
 import { message, type Ctx } from "./ctx";
 import { DaemonRequestError } from "./daemon";
 import { checkRequest, checkView, type CheckMessage } from "./checks";
-import { caption, defaultLayers, explainRequest, viewImages, type ExplainMessage, type RenderedResult } from "./explainRequests";
-import { CHECKS, InvalidMessageError, TABS, panelLayer, parseWebviewMessage, scoreCount, tabById, type ExtensionMessage, type TabId, type WebviewMessage } from "./messages";
+import { attributionCaption, attributionFigures, attributionRequest, caption, defaultLayers, explainRequest, viewImages, type ExplainMessage, type RenderedResult } from "./explainRequests";
+import { CHECKS, InvalidMessageError, panelLayer, parseWebviewMessage, scoreCount, tabById, type AttributeMessage, type ExtensionMessage, type RegistryMethod, type TabId, type WebviewMessage } from "./messages";
+import { defaultMethodLayer, methodsState, panelMethods, panelTabs, type MethodsState, type PanelTab } from "./methods";
 import { fitOffers } from "./models";
 import { npyFloat32 } from "./npy";
-import type { ModelDetails, RawArray, WorkDoneProgress } from "./protocol";
+import type { AttributionResult, DaemonInfoResult, ModelDetails, RawArray, WorkDoneProgress } from "./protocol";
 import { newNonce, webviewHtml } from "./webviewHtml";
 
 const IMAGE_MIME: Record<string, string> = {
@@ -30,6 +31,8 @@ export interface PanelState {
 }
 
 interface LastResult {
+    /** A fixed view's id, or "attribution" (a registry method's view). */
+    kind: TabId | "attribution";
     method: string;
     params: Record<string, unknown>;
     result: RenderedResult;
@@ -41,10 +44,16 @@ export class ExplainPanel implements vscode.Disposable {
 
     private readonly disposables: vscode.Disposable[] = [];
     private readonly running = new Map<number, vscode.CancellationTokenSource>();
-    private readonly byTab = new Map<TabId, number>();
+    private readonly byTab = new Map<string, number>();
     private readonly byCheck = new Map<string, number>();
-    private readonly last = new Map<TabId, LastResult>();
+    private readonly last = new Map<string, LastResult>();
     private model: ModelDetails | undefined;
+    /** The daemon's registry methods (daemon/methods), read at each session and after the daemon restarts. */
+    private methods: MethodsState = { available: false, reason: "The daemon's methods have not been read yet." };
+    private registry = new Map<string, RegistryMethod>();
+    private tabs: PanelTab[] = [];
+    /** The daemon process the methods were read from. */
+    private methodsFrom: number | undefined;
     private webviewReady: Promise<void>;
     private markReady!: () => void;
     private sawReady = false;
@@ -83,7 +92,11 @@ export class ExplainPanel implements vscode.Disposable {
             panel.onDidDispose(() => this.dispose()),
             panel.webview.onDidReceiveMessage((raw: unknown) => this.onMessage(raw)),
             ctx.onDidChangeModel(() => void this.load()),
-            ctx.client.onDidChangeState((s) => this.post({ type: "daemonState", state: s.state, ...(s.error ? { message: s.error } : {}) })),
+            ctx.client.onDidChangeState((s) => {
+                this.post({ type: "daemonState", state: s.state, ...(s.error ? { message: s.error } : {}) });
+                // Another daemon (restarted, perhaps from another path): its methods may differ.
+                if (s.state === "running" && s.info && this.methodsFrom !== undefined && s.info.processId !== this.methodsFrom) void this.recheckMethods(s.info);
+            }),
         );
         void this.load();
     }
@@ -114,21 +127,28 @@ export class ExplainPanel implements vscode.Disposable {
         if (!image) return;
         const [model, src] = await Promise.all([this.ctx.loadModel(), imageSource(image)]);
         const info = await this.ctx.client.start();
+        const methods = await this.readMethods(info);
         if (image !== this.image) return;
         this.model = model;
+        this.setMethods(methods, info.processId);
         const config = vscode.workspace.getConfiguration("cnnInterpret");
+        const groupTabs = this.tabs.filter((t) => t.methods);
+        const methodLayer = defaultMethodLayer(model.layers);
         this.post({
             type: "session",
             image: { name: path.basename(image.fsPath), path: image.fsPath, ...(src ? { src } : {}) },
             model: { id: model.id, displayName: model.displayName, classes: model.classes, layers: model.layers.map(panelLayer) },
-            tabs: TABS.map((t) => ({ id: t.id, title: t.title, layer: t.layer })),
-            layers: defaultLayers(model),
+            tabs: this.tabs,
+            methods: panelMethods(methods),
+            ...(methods.available ? {} : { methodsNote: methods.reason }),
+            layers: { ...defaultLayers(model), ...Object.fromEntries(methodLayer ? groupTabs.map((t) => [t.id, methodLayer]) : []) },
             defaults: {
                 featureMaps: { colormap: config.get<"viridis" | "gray">("featureMaps.colormap") ?? "viridis", scaling: "perChannel" },
                 filterPatterns: { preset: "readable", seed: config.get<number>("explain.seed") ?? 0 },
                 gradCam: { method: "grad-cam", colormap: "viridis", opacity: 0.5 },
                 lime: { samples: config.get<number>("explain.samples") ?? 1000, seed: config.get<number>("explain.seed") ?? 0 },
                 shap: { method: "kernel", samples: config.get<number>("explain.samples") ?? 1000, seed: config.get<number>("explain.seed") ?? 0 },
+                ...Object.fromEntries(groupTabs.map((t) => [t.id, { colormap: "viridis" as const, opacity: 0.5 }])),
             },
             daemon: { version: info.version, device: info.device },
         });
@@ -146,6 +166,37 @@ export class ExplainPanel implements vscode.Disposable {
         }
     }
 
+    /** daemon/methods; an older daemon without it, or a failure, gives the reason the registry's tabs are hidden. */
+    private async readMethods(info: DaemonInfoResult): Promise<MethodsState> {
+        try {
+            return methodsState(await this.ctx.client.request("daemon/methods", undefined));
+        } catch (e) {
+            if (e instanceof DaemonRequestError && e.methodNotFound) return methodsState({ notFound: true, daemonVersion: info.version });
+            this.ctx.log.warn(`daemon/methods: ${message(e)}`);
+            return methodsState({ error: message(e) });
+        }
+    }
+
+    private setMethods(methods: MethodsState, daemonPid: number): void {
+        this.methods = methods;
+        this.methodsFrom = daemonPid;
+        this.tabs = panelTabs(methods);
+        const views = new Map(panelMethods(methods).map((v) => [v.name, v]));
+        this.registry = new Map(methods.available ? methods.methods.map((info) => [info.name, { info, view: views.get(info.name)! }]) : []);
+        if (!methods.available) this.ctx.log.info(`Panel: ${methods.reason}`);
+    }
+
+    /** After a restart: a daemon whose methods differ from the shown ones gets a new session (new tabs and forms). */
+    private async recheckMethods(info: DaemonInfoResult): Promise<void> {
+        const methods = await this.readMethods(info);
+        const same = JSON.stringify(methods) === JSON.stringify(this.methods);
+        this.methodsFrom = info.processId;
+        if (!same) {
+            this.ctx.log.info("Panel: the restarted daemon offers other methods; reloading the panel.");
+            await this.load();
+        }
+    }
+
     private onMessage(raw: unknown): void {
         let msg: WebviewMessage;
         try {
@@ -153,6 +204,7 @@ export class ExplainPanel implements vscode.Disposable {
                 layers: new Set(this.model?.layers.map((l) => l.name) ?? []),
                 scoreCount: this.model ? scoreCount(this.model) : 0,
                 offered: this.offered,
+                methods: this.registry,
             });
         } catch (e) {
             if (e instanceof InvalidMessageError) {
@@ -170,6 +222,7 @@ export class ExplainPanel implements vscode.Disposable {
                 this.markReady();
                 return;
             case "explain":
+            case "attribute":
                 void this.explain(msg);
                 return;
             case "cancel":
@@ -196,7 +249,7 @@ export class ExplainPanel implements vscode.Disposable {
         }
     }
 
-    private async explain(msg: ExplainMessage): Promise<void> {
+    private async explain(msg: ExplainMessage | AttributeMessage): Promise<void> {
         const image = this.image;
         const model = this.model;
         if (!image || !model) return;
@@ -206,7 +259,8 @@ export class ExplainPanel implements vscode.Disposable {
         const cts = new vscode.CancellationTokenSource();
         this.running.set(msg.id, cts);
         this.byTab.set(msg.tab, msg.id);
-        const { method, params } = explainRequest(msg, image.fsPath, model.id);
+        const { method, params } = msg.type === "attribute" ? attributionRequest(msg, image.fsPath, model.id) : explainRequest(msg, image.fsPath, model.id);
+        const kind = msg.type === "attribute" ? "attribution" : msg.tab;
         try {
             const result = await this.ctx.client.request<RenderedResult>(method, params, {
                 token: cts.token,
@@ -220,23 +274,27 @@ export class ExplainPanel implements vscode.Disposable {
                     }),
             });
             if (typeof result.png !== "string") throw new Error(`The daemon's answer to ${method} has no image.`);
-            this.last.set(msg.tab, { method, params, result });
-            const images = viewImages(msg.tab, result);
+            this.last.set(msg.tab, { kind, method, params, result });
+            const images = viewImages(kind, result);
+            const attribution = kind === "attribution" ? (result as unknown as AttributionResult) : undefined;
+            const figures = attribution ? attributionFigures(attribution) : [];
             this.post({
                 type: "result",
                 id: msg.id,
                 tab: msg.tab,
                 png: result.png,
-                caption: caption(msg.tab, result),
+                caption: attribution ? attributionCaption(attribution) : caption(kind as TabId, result),
                 ...(images.length ? { images } : {}),
                 ...(typeof result.page === "number" ? { page: result.page } : {}),
                 ...(typeof result.pageCount === "number" ? { pageCount: result.pageCount } : {}),
+                ...(figures.length ? { figures } : {}),
+                ...(typeof attribution?.note === "string" && attribution.note ? { note: attribution.note } : {}),
             });
         } catch (e) {
             const notFound = e instanceof DaemonRequestError && e.methodNotFound;
             const cancelled = e instanceof DaemonRequestError && e.cancelled;
             const text = notFound
-                ? `${tabById(msg.tab)!.title} is not available yet: this daemon has no '${method}' method (it answered "${message(e)}").`
+                ? `${this.tabTitle(msg.tab)} is not available yet: this daemon has no '${method}' method (it answered "${message(e)}").`
                 : message(e);
             if (!cancelled && !notFound) this.ctx.log.warn(`${method}: ${text}`);
             this.post({ type: "error", id: msg.id, tab: msg.tab, message: text, unavailable: notFound, cancelled });
@@ -269,7 +327,8 @@ export class ExplainPanel implements vscode.Disposable {
                     ...(p.percentage !== undefined ? { percentage: p.percentage } : {}),
                 });
             const result = await this.ctx.client.request<unknown>(method, params, { token: cts.token, ...(onProgress ? { onProgress } : {}) });
-            this.post({ type: "checkResult", id: msg.id, view: checkView(msg.check, result) });
+            const shown = "method" in msg ? this.registry.get(msg.method)?.info.displayName : undefined;
+            this.post({ type: "checkResult", id: msg.id, view: checkView(msg.check, result, shown) });
         } catch (e) {
             const notFound = e instanceof DaemonRequestError && e.methodNotFound;
             const cancelled = e instanceof DaemonRequestError && e.cancelled;
@@ -283,12 +342,14 @@ export class ExplainPanel implements vscode.Disposable {
         }
     }
 
-    private async export(tab: TabId, format: "png" | "json" | "npy", picture?: string): Promise<void> {
+    private async export(tab: string, format: "png" | "json" | "npy", picture?: string): Promise<void> {
         const last = this.last.get(tab);
-        if (!last) throw new Error(`There is nothing to export in ${tabById(tab)!.title} yet.`);
-        const images = viewImages(tab, last.result);
+        if (!last) throw new Error(`There is nothing to export in ${this.tabTitle(tab)} yet.`);
+        const images = viewImages(last.kind, last.result);
         const shown = format === "png" && picture && picture !== images[0]?.id ? images.find((i) => i.id === picture) : undefined;
-        const base = `${path.parse(this.image?.fsPath ?? "image").name}-${tab}${typeof last.params["layer"] === "string" ? `-${last.params["layer"]}` : ""}${shown ? `-${shown.id}` : ""}`;
+        // A registry method's files are named after the method (image-integrated-gradients.npy), as the CLI names its own.
+        const what = last.kind === "attribution" && typeof last.params["method"] === "string" ? last.params["method"].replace(/[^a-z0-9+_-]/gi, "") : tab;
+        const base = `${path.parse(this.image?.fsPath ?? "image").name}-${what}${typeof last.params["layer"] === "string" ? `-${last.params["layer"]}` : ""}${shown ? `-${shown.id}` : ""}`;
         const folder = this.image ? vscode.Uri.file(path.dirname(this.image.fsPath)) : vscode.workspace.workspaceFolders?.[0]?.uri;
         const target = await vscode.window.showSaveDialog({
             ...(folder ? { defaultUri: vscode.Uri.joinPath(folder, `${base}.${format}`) } : {}),
@@ -317,11 +378,15 @@ export class ExplainPanel implements vscode.Disposable {
         const { type, id, tab, check } = raw as Record<string, unknown>;
         if (typeof id !== "number") return;
         const text = `The panel asked for something this model does not have: ${why}`;
-        if (type === "explain" && typeof tab === "string" && tabById(tab as TabId)) {
-            this.post({ type: "error", id, tab: tab as TabId, message: text, unavailable: false, cancelled: false });
+        if ((type === "explain" || type === "attribute") && typeof tab === "string" && this.tabs.some((t) => t.id === tab)) {
+            this.post({ type: "error", id, tab, message: text, unavailable: false, cancelled: false });
         } else if (type === "check" && typeof check === "string" && (CHECKS as readonly string[]).includes(check)) {
             this.post({ type: "checkError", id, check: check as (typeof CHECKS)[number], message: text, unavailable: false, cancelled: false });
         }
+    }
+
+    private tabTitle(tab: string): string {
+        return this.tabs.find((t) => t.id === tab)?.title ?? tabById(tab)?.title ?? tab;
     }
 
     private post(message: ExtensionMessage): void {

@@ -17,6 +17,8 @@ export const Methods = {
     explainMetrics: "explain/metrics",
     explainSanity: "explain/sanity",
     explainLayerSweep: "explain/layerSweep",
+    daemonMethods: "daemon/methods",
+    explainAttribution: "explain/attribution",
 } as const;
 
 export type MethodName = (typeof Methods)[keyof typeof Methods];
@@ -416,9 +418,9 @@ export interface ShapResult {
 export interface MetricsParams {
     model?: string;
     image: string;
-    /** "grad-cam", "grad-cam++", "lime", "kernel-shap" or "gradient-shap". */
+    /** Any of daemon/methods' trustMethods: a registry method, "lime", "kernel-shap" or "gradient-shap". */
     method: string;
-    /** Grad-CAM's layer (default: the last conv layer). */
+    /** A layer method's layer (default: the last conv layer). */
     layer?: string;
     target?: Target;
     /** Points on each curve after the start (default 32). */
@@ -427,6 +429,8 @@ export interface MetricsParams {
     segments?: number;
     seed?: number;
     workDoneToken?: string | number;
+    /** A registry method's options, as for explain/attribution. */
+    options?: MethodOptionValues;
 }
 
 export interface Curve {
@@ -461,6 +465,8 @@ export interface SanityParams {
     samples?: number | "auto";
     seed?: number;
     workDoneToken?: string | number;
+    /** A registry method's options, as for explain/attribution. */
+    options?: MethodOptionValues;
 }
 
 export interface SanityStage {
@@ -507,6 +513,100 @@ export interface LayerSweepResult {
     png: string;
 }
 
+// ---- daemon/methods, explain/attribution: the explainer registry (issue 16) -------------------------
+
+/** A value of a method's option: "integer" and "number" options take numbers, "choice" strings, "boolean" booleans. */
+export type MethodOptionValue = number | string | boolean;
+
+export type MethodOptionValues = Record<string, MethodOptionValue>;
+
+/** MethodOptionDto. */
+export interface MethodOption {
+    name: string;
+    /** "integer", "number", "choice" or "boolean". */
+    type: "integer" | "number" | "choice" | "boolean" | string;
+    /** The value used when the option is left out. */
+    default: MethodOptionValue;
+    description: string;
+    /** For "choice": the allowed values. */
+    choices?: string[];
+    minimum?: number;
+    maximum?: number;
+}
+
+/** MethodDto. */
+export interface MethodInfo {
+    /** What explain/attribution's `method` takes (and the CLI's `explain --method`). */
+    name: string;
+    displayName: string;
+    /** "gradients", "cam", "perturbation" or "superpixels": how the panel groups the methods. */
+    group: string;
+    /** "pixel" (attributions of the input), "layer" (a map at a spatial layer: takes `layer`) or "superpixel". */
+    kind: "pixel" | "layer" | "superpixel" | string;
+    /** The map has a sign: positive raises the target's score, negative lowers it. */
+    signed: boolean;
+    /** Many forward passes: queued behind other long requests, with progress and cancellation. */
+    sampling: boolean;
+    needsLayer: boolean;
+    paper: string;
+    options: MethodOption[];
+}
+
+export interface DaemonMethodsResult {
+    /** Every method explain/attribution runs, in the order the panel lists them. */
+    methods: MethodInfo[];
+    /** Every method explain/metrics and explain/sanity score (the registry's, LIME and SHAP). */
+    trustMethods: string[];
+}
+
+export interface AttributionParams {
+    model?: string;
+    image: string;
+    /** A name from daemon/methods. */
+    method: string;
+    /** For layer methods: a layer with a spatial output, or a block (default: the last conv layer). Pixel methods take none. */
+    layer?: string;
+    target?: Target;
+    /** The method's options by name; absent ones take their defaults. */
+    options?: MethodOptionValues;
+    /** Also return the numbers: the map [H,W], per-channel attributions, the low-resolution map and channel weights. */
+    raw?: boolean;
+    /** Of unsigned maps: "viridis" (default) or "gray". */
+    colormap?: "viridis" | "gray";
+    /** Of an unsigned map over the picture, 0–1 (default 0.5). */
+    opacity?: number;
+    /** When set, a sampling method's progress goes out as $/progress. */
+    workDoneToken?: string | number;
+}
+
+export interface AttributionResult {
+    model: string;
+    method: string;
+    displayName: string;
+    kind: string;
+    signed: boolean;
+    /** The layer of a layer method; absent for pixel methods. */
+    layer?: LayerInfo;
+    target: string;
+    targetLabel: string;
+    score: number;
+    shape: number[];
+    /** The options in use, defaults included. */
+    options: MethodOptionValues;
+    /** What the method reports about its answer, e.g. integrated gradients' completenessError. */
+    figures: Record<string, number>;
+    /** Something the user should know about this answer. */
+    note?: string;
+    /** The map over the picture. */
+    png: string;
+    /** The map alone (signed maps: beside the picture, with the scale). */
+    heatmapPng: string;
+    raw?: RawArray;
+    rawAttributions?: RawArray;
+    rawLowRes?: RawArray;
+    weights?: number[];
+}
+
 /** Parameters and result by method, for the typed `request` of the client. */
 export interface RequestTypes {
     "daemon/info": [undefined, DaemonInfoResult];
@@ -523,4 +623,6 @@ export interface RequestTypes {
     "explain/metrics": [MetricsParams, MetricsResult];
     "explain/sanity": [SanityParams, SanityResult];
     "explain/layerSweep": [LayerSweepParams, LayerSweepResult];
+    "daemon/methods": [undefined, DaemonMethodsResult];
+    "explain/attribution": [AttributionParams, AttributionResult];
 }

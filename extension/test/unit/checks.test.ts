@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { checkRequest, checkView, metricsVerdict, type CheckMessage } from "../../src/checks";
+import { checkRequest, checkView, metricsVerdict, type CheckMessage, type ViewCheckMessage } from "../../src/checks";
 import { InvalidMessageError, parseWebviewMessage } from "../../src/messages";
 
 const context = { layers: new Set(["features.0", "features.3", "classifier.0"]), scoreCount: 10 };
@@ -44,7 +44,7 @@ describe("check messages (faithfulness, sanity check, layer sweep)", () => {
 });
 
 describe("checkRequest", () => {
-    const msg = (m: Omit<CheckMessage, "type" | "id">): CheckMessage => ({ type: "check", id: 1, ...m });
+    const msg = (m: Omit<ViewCheckMessage, "type" | "id">): CheckMessage => ({ type: "check", id: 1, ...m });
     it("asks explain/metrics for the method, layer, class and options the view was made with", () => {
         assert.deepEqual(checkRequest(msg({ check: "metrics", tab: "gradCam", layer: "features.3", target: 2, options: { method: "grad-cam++", opacity: 0.3, colormap: "gray" } }), "/i.png", "m"), {
             method: "explain/metrics",

@@ -6,8 +6,12 @@ import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import * as os from "node:os";
 import { DaemonClient, DaemonRequestError, DaemonUnavailableError, logDaemonLine, notExecutableHint, type StateChange } from "../../src/daemon";
+import { checkRequest } from "../../src/checks";
+import { attributionRequest } from "../../src/explainRequests";
 import { buildLayerTree } from "../../src/layerModel";
-import { ErrorCodes, type WorkDoneProgress } from "../../src/protocol";
+import { parseWebviewMessage, type AttributeMessage } from "../../src/messages";
+import { defaultMethodLayer, methodsState, panelMethods } from "../../src/methods";
+import { ErrorCodes, type AttributionResult, type MetricsResult, type WorkDoneProgress } from "../../src/protocol";
 import { daemonLaunch, memoryLog, samples, waitFor } from "./support";
 
 const boot = path.join(samples, "ankle-boot-0.png");
@@ -76,6 +80,39 @@ describe("DaemonClient with the real daemon", () => {
         const deeper = await client.request("explain/featureMaps", { model: "fashion-vgg", image: boot, layer: "block2_conv1" });
         assert.notEqual(deeper.png, first.png);
         assert.notDeepEqual(deeper.layer.outputShape, first.layer.outputShape);
+    });
+
+    it("lists its registry methods, and the panel's generic path runs each through explain/attribution and explain/metrics", async () => {
+        const state = methodsState(await client.request("daemon/methods", undefined));
+        assert.ok(state.available);
+        const names = state.methods.map((m) => m.name);
+        assert.ok(names.includes("grad-cam") && names.includes("grad-cam++"), names.join(", "));
+        for (const name of names) assert.ok(state.trustMethods.includes(name), `${name} is not in trustMethods`);
+        const views = panelMethods(state);
+        const registry = new Map(state.methods.map((info) => [info.name, { info, view: views.find((v) => v.name === info.name)! }]));
+        const model = await client.request("models/load", { model: "fashion-vgg" });
+        const layer = defaultMethodLayer(model.layers)!;
+        const context = { layers: new Set(model.layers.map((l) => l.name)), scoreCount: 10, methods: registry };
+        for (const view of views.filter((v) => !v.sampling)) {
+            // What the webview sends: the form's defaults as they are drawn.
+            const values = Object.fromEntries(view.fields.map((f) => [f.name, f.value]));
+            const msg = parseWebviewMessage(
+                { type: "attribute", id: 1, tab: view.tab, method: view.name, ...(view.needsLayer ? { layer } : {}), target: 9, options: values },
+                context,
+            ) as AttributeMessage;
+            const { method, params } = attributionRequest(msg, boot, "fashion-vgg");
+            const result = await client.request<AttributionResult>(method, params);
+            assert.ok(isPng(result.png) && isPng(result.heatmapPng), view.name);
+            assert.equal(result.method, view.name);
+            assert.equal(result.target, "9");
+            assert.deepEqual(result.options, msg.options, `${view.name}: the options in use are the ones sent`);
+            if (view.needsLayer) assert.equal(result.layer?.name, layer, `${view.name} ran at the panel's default layer`);
+            const metrics = parseWebviewMessage({ type: "check", id: 2, check: "metrics", tab: view.tab, method: view.name, layer: msg.layer, target: 9, options: values }, context);
+            const check = checkRequest(metrics as never, boot, "fashion-vgg");
+            const scored = await client.request<MetricsResult>(check.method, check.params);
+            assert.equal(scored.method, view.name);
+            assert.ok(scored.deletion.auc >= 0 && scored.deletion.auc <= 1);
+        }
     });
 
     it("returns the daemon's error codes with messages that say what to do", async () => {
