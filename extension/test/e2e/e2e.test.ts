@@ -296,8 +296,13 @@ describe("CNN Interpret in code-server", { timeout: 15 * 60_000 }, () => {
         await shot("01-explain-feature-maps");
     });
 
-    step("shows each of the five views: a non-blank image, or plainly that the daemon does not have it yet", async () => {
-        const tabs = ["Filter patterns", "Grad-CAM", "LIME", "SHAP", "Feature maps"];
+    step("shows each view, the registry's groups among them: a non-blank image, or plainly that the daemon does not have it yet", async () => {
+        // The fixed views, and one tab per group of the daemon's registry methods (daemon/methods): CAM replaces Grad-CAM.
+        const shown = (await panel.getByRole("tab").allTextContents()).map((t) => t.trim());
+        assert.ok(shown.includes("CAM") && !shown.includes("Grad-CAM"), `tabs: ${shown.join(", ")}`);
+        assert.equal(await panel.locator("#methods-note").count(), 0, "this daemon has the registry: no note about hidden methods");
+        covered.push(`tabs: ${shown.join(", ")}`);
+        const tabs = [...shown.filter((t) => t !== "Feature maps"), "Feature maps"];
         for (const [i, title] of tabs.entries()) {
             const started = Date.now();
             await panel.getByRole("tab", { name: title }).click();
@@ -323,8 +328,10 @@ describe("CNN Interpret in code-server", { timeout: 15 * 60_000 }, () => {
     });
 
     step("scores the Grad-CAM map's faithfulness, and the layer sweep opens Grad-CAM at a layer", async () => {
-        await panel.getByRole("tab", { name: "Grad-CAM" }).click();
-        await panel.locator('#view[data-tab="gradCam"][data-state="ready"] #view-img').waitFor({ timeout: 240_000 });
+        await panel.getByRole("tab", { name: "CAM", exact: true }).click();
+        await panel.locator('#view[data-tab="cam"][data-state="ready"] #view-img').waitFor({ timeout: 240_000 });
+        assert.equal(await panel.locator("#method").inputValue(), "grad-cam", "the CAM tab starts with Grad-CAM");
+        assert.match((await panel.locator("#caption").textContent()) ?? "", /^Grad-CAM of Ankle boot \(9\) at \w+ \(features\.\d+\)/);
         const line = panel.locator("#metrics-line");
         await line.waitFor({ timeout: 240_000 });
         const text = (await line.textContent()) ?? "";
@@ -357,6 +364,74 @@ describe("CNN Interpret in code-server", { timeout: 15 * 60_000 }, () => {
         covered.push(`sanity check: ${(await verdict.textContent()) ?? ""}`);
         await scrollSteady(panel.locator("#sanity"));
         await shot("07-sanity-check");
+    });
+
+    /**
+     * A registry method through the panel's generic path: picked in its group's tab, its form filled from `values` (by
+     * option name), the map drawn and scored, exported as .npy [H,W]. Returns the view's caption.
+     */
+    const runMethod = async (tab: string, method: string, values: Record<string, string> = {}, shotName = `10-${method}`) => {
+        await panel.getByRole("tab", { name: tab, exact: true }).click();
+        await panel.locator("#method").selectOption(method);
+        for (const [name, value] of Object.entries(values)) {
+            const field = panel.locator(`#method-form #mopt-${name}`);
+            if ((await field.evaluate((el) => el.tagName)) === "SELECT") await field.selectOption(value);
+            else {
+                await field.fill(value);
+                await field.dispatchEvent("change");
+            }
+        }
+        const label = (await panel.locator(`#method option[value="${method}"]`).textContent())!.trim();
+        const caption = panel.locator('#view[data-state="ready"] #caption', { hasText: `${label} of ` });
+        await caption.waitFor({ timeout: 240_000 });
+        const text = (await caption.textContent()) ?? "";
+        for (const value of Object.values(values)) assert.ok(text.includes(value), `the caption shows the options in use: ${text}`);
+        const img = panel.locator('#view[data-state="ready"] #view-img');
+        await assertNotBlank(img, `${label}'s map`);
+        assert.ok(((await panel.locator("#method-paper").textContent()) ?? "").length > 10, "the method's paper is cited");
+        await panel.locator("#show-heatmap").click();
+        await assertNotBlank(panel.locator('#view[data-state="ready"] #view-img'), `${label}'s heatmap`);
+        await panel.locator("#show-overlay").click();
+        // The faithfulness score: at once for a quick method, on a click for a sampling one.
+        if ((await panel.locator("#metrics-line").count()) === 0) {
+            const compute = panel.getByRole("button", { name: "Compute faithfulness" });
+            if (await compute.count()) await compute.click();
+        }
+        const line = panel.locator("#metrics-line");
+        await line.waitFor({ timeout: 240_000 });
+        assert.match((await line.textContent()) ?? "", /^Deletion AUC [\d.]+ vs random [\d.]+ · Insertion AUC/);
+        await scrollSteady(panel.locator("#view"));
+        await shot(shotName);
+
+        await panel.getByRole("button", { name: "Export the view as a NumPy .npy file", exact: true }).click();
+        const input = page.locator(".quick-input-widget input");
+        await input.waitFor({ timeout: 30_000 });
+        const file = `ankle-boot-0-${method}`;
+        await until("the dialog to offer the method's file", 30_000, async () => ((await input.inputValue()).includes(`/workspace/${file}`) ? true : undefined));
+        await input.press("Enter");
+        const exported = await until(`the exported ${file}*.npy`, 30_000, () => fs.readdirSync(workspace).find((f) => f.startsWith(file) && f.endsWith(".npy")));
+        const npy = fs.readFileSync(path.join(workspace, exported));
+        const header = npy.subarray(10, 10 + npy.readUInt16LE(8)).toString("latin1");
+        assert.match(header, /'descr': '<f4'.*'shape': \(28, 28\)/, `${exported}: the map [H,W] at the input's resolution`);
+        covered.push(`${label} (${tab} tab): ${text} → ${exported}`);
+        return text;
+    };
+
+    step("runs a registry method other than Grad-CAM through the generic path: picker, map, score, .npy", async () => {
+        await runMethod("CAM", "grad-cam++");
+        // Once the gradient methods are in the daemon, a method with a form: integrated gradients at 16 steps.
+        const gradients = panel.getByRole("tab", { name: "Gradients", exact: true });
+        if (await gradients.count()) {
+            await gradients.click();
+            if ((await panel.locator('#method option[value="integrated-gradients"]').count()) > 0) {
+                await runMethod("Gradients", "integrated-gradients", { steps: "16" }, "11-integrated-gradients");
+                const figures = (await panel.locator("#figures").textContent()) ?? "";
+                assert.match(figures, /Completeness error/i, `figures: ${figures}`);
+            }
+        }
+        await panel.getByRole("tab", { name: "CAM", exact: true }).click();
+        await panel.locator("#method").selectOption("grad-cam");
+        await panel.locator('#view[data-tab="cam"][data-state="ready"] #caption', { hasText: "Grad-CAM of " }).waitFor({ timeout: 120_000 });
     });
 
     step("compares two views side by side with one zoom for both", async () => {
