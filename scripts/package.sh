@@ -69,6 +69,10 @@ fi
   node24 esbuild.mjs >&2 # out/scripts/natives.js
 )
 version="$(node24 -p 'require(process.argv[1]).version' "$ext/package.json")"
+# The README's relative links and images, as the Marketplace will show them: in the repository's extension/
+# folder (vsce ignores repository.directory).
+repo_url="$(node24 -p 'const r = require(process.argv[1]).repository; (r.url || r).replace(/\.git$/, "")' "$ext/package.json")"
+links=(--baseContentUrl "$repo_url/blob/HEAD/extension" --baseImagesUrl "$repo_url/raw/HEAD/extension")
 
 # Native libraries libLibTorchSharp never loads (ldd, objdump -p, the Mach-O load commands: it needs libtorch,
 # libc10, libtorch_cpu and their OpenMP), and SkiaSharp's (TorchSharp's image helpers; the daemon decodes images
@@ -118,7 +122,7 @@ package_one() {
   rm -rf "$ext/daemon" "$vsix"
   mv "$daemon" "$ext/daemon"
   local packed=0
-  (cd "$ext" && node24 node_modules/@vscode/vsce/vsce package --no-dependencies --target "$target" --out "$vsix" >&2) || packed=$?
+  (cd "$ext" && node24 node_modules/@vscode/vsce/vsce package --no-dependencies --target "$target" "${links[@]}" --out "$vsix" >&2) || packed=$?
   mv "$ext/daemon" "$daemon" # the next target's daemon goes there; nothing else may see this one
   [[ $packed -eq 0 ]] || return "$packed"
   local bytes; bytes=$(stat -c %s "$vsix")

@@ -335,7 +335,14 @@ export class DaemonClient {
 
     private async handshake(instance: Instance): Promise<DaemonInfoResult> {
         const where = describe(instance.launch.location);
-        const answered = instance.connection.sendRequest<DaemonInfoResult>(Methods.daemonInfo);
+        // daemon/info is the first call into libtorch (the device): a library that cannot load fails it, not the start.
+        const answered = instance.connection.sendRequest<DaemonInfoResult>(Methods.daemonInfo).catch(async (e: unknown) => {
+            if (!(e instanceof rpc.ResponseError)) throw e;
+            await new Promise((r) => setTimeout(r, 300)); // its log lines on stderr may arrive after the answer
+            const tail = instance.stderrTail.length ? ` Its last messages: ${instance.stderrTail.slice(-5).join(" | ")}` : "";
+            const hint = startFailureHint(`daemon/info failed: ${e.message}`, instance.launch.command, instance.stderrTail, this.options.platform);
+            throw new DaemonUnavailableError(`The daemon ${where} started but could not answer daemon/info (${e.message}).${hint}${tail}`);
+        });
         const exitedEarly = instance.exited.then((why) => {
             const tail = instance.stderrTail.length ? ` Its last messages: ${instance.stderrTail.slice(-5).join(" | ")}` : "";
             const hint = startFailureHint(why, instance.launch.command, instance.stderrTail, this.options.platform);

@@ -312,6 +312,39 @@ describe("the client with a daemon that cannot run", () => {
     });
 });
 
+describe("a daemon whose libtorch cannot load (Windows without the Visual C++ runtime)", () => {
+    it("fails daemon/info; the state says to install the redistributable, with the daemon's own words", async () => {
+        // A stand-in daemon: logs what TorchSharp says on such a machine, answers daemon/info with an internal error.
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cnn-interpret-fake-"));
+        const script = path.join(dir, "fake daemon.js");
+        fs.writeFileSync(
+            script,
+            `let buf = "";
+process.stdin.on("data", (d) => {
+  buf += d;
+  const m = /Content-Length: (\\d+)\\r\\n\\r\\n/.exec(buf);
+  if (!m || buf.length < m.index + m[0].length + Number(m[1])) return;
+  const request = JSON.parse(buf.slice(m.index + m[0].length, m.index + m[0].length + Number(m[1])));
+  process.stderr.write("fail: System.DllNotFoundException: Unable to load DLL 'LibTorchSharp' or one of its dependencies: The specified module could not be found. (0x8007007E)\\n");
+  const body = JSON.stringify({ jsonrpc: "2.0", id: request.id, error: { code: 1099, message: "Internal error: see the daemon's log." } });
+  process.stdout.write("Content-Length: " + Buffer.byteLength(body) + "\\r\\n\\r\\n" + body);
+});
+`,
+        );
+        const location: DaemonLocation = { source: "bundled", path: script };
+        const client = new DaemonClient({ resolveLaunch: () => ({ command: process.execPath, args: [script], location }), log: memoryLog(), platform: "win32" });
+        try {
+            await assert.rejects(client.start(), /could not answer daemon\/info/);
+            assert.equal(client.state.state, "failed");
+            assert.match(client.state.error ?? "", /Visual C\+\+ Redistributable/);
+            assert.match(client.state.error ?? "", /Unable to load DLL 'LibTorchSharp'/);
+        } finally {
+            await client.dispose();
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    });
+});
+
 describe("a daemon path with spaces, for real", { skip: process.platform === "win32" ? "POSIX shell script" : false }, () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cnn interpret with spaces "));
     after(() => fs.rmSync(dir, { recursive: true, force: true }));

@@ -81,6 +81,17 @@ describe("platform .vsix files", () => {
                 assert.deepEqual(natives.filter((n) => foreign.test(n)), [], "native libraries named for another system");
             });
 
+            it("shows README images that exist in the repository's extension/ folder", () => {
+                const readme = text("extension/readme.md");
+                const images = [...readme.matchAll(/!\[[^\]]*\]\(([^)]+)\)/g)].map((m) => m[1]!);
+                assert.ok(images.length >= 6, `${images.length} images`);
+                for (const url of images) {
+                    const m = /\/raw\/HEAD\/extension\/(.+)$/.exec(url);
+                    assert.ok(m, `${url} is not an image in the repository's extension/ folder`);
+                    assert.ok(fs.existsSync(path.join(ext, m[1]!)), `${m[1]} does not exist`);
+                }
+            });
+
             it("has models/ inside: the manifest, the default model's weights, samples and resnet18-imagenet's ONNX", () => {
                 for (const f of ["models.json", "fashion-vgg.safetensors", "samples/ankle-boot-0.png", "onnx/ResNet18.onnx", "onnx/ResNetPreprocess.onnx"]) {
                     assert.ok(byName.has(`extension/daemon/models/${f}`), `daemon/models/${f} is missing`);
