@@ -93,7 +93,7 @@ package_one() {
   local mode=(--self-contained true -p:PublishTrimmed=true)
   [[ "$target" != win32-arm64 ]] || mode=(--self-contained false -p:UseAppHost=false)
   dotnet publish "$root/src/CnnInterpret.Daemon/CnnInterpret.Daemon.csproj" -c Release -r "$rid" "${mode[@]}" \
-    --artifacts-path "$stage/artifacts" -o "$daemon" -p:DebugType=none -p:DebugSymbols=false \
+    --artifacts-path "$stage/artifacts" -o "$daemon" -p:DebugType=none -p:DebugSymbols=false -p:DisableTransitiveFrameworkReferenceDownloads=true \
     --nologo -v q -clp:ErrorsOnly 1>&2
   echo "[time] $target: publish $((SECONDS - start)) s" >&2
 

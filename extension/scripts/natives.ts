@@ -254,6 +254,7 @@ export function checkDaemon(files: DaemonFile[], targetName: string): DaemonRepo
     }
     if (!files.some((f) => f.name === "models/models.json")) problem("no models/models.json (the built-in models)");
     if (!files.some((f) => f.name === "models/fashion-vgg.safetensors")) problem("no models/fashion-vgg.safetensors (the default model's weights)");
+    if (!files.some((f) => f.name === "models/onnx/ResNet18.onnx")) problem("no models/onnx/ResNet18.onnx (the network of resnet18-imagenet)");
 
     for (const file of files) {
         if (file.name.startsWith("models/") || file.size < 64) continue;

@@ -93,6 +93,7 @@ describe("Mach-O signatures and the libomp relink", () => {
             asFile("libtorch_cpu.so", Buffer.concat([Buffer.from([0x7f, 0x45, 0x4c, 0x46, 2, 1]), Buffer.alloc(200)])),
             asFile("models/models.json", Buffer.from("{}")),
             asFile("models/fashion-vgg.safetensors", Buffer.alloc(8)),
+            asFile("models/onnx/ResNet18.onnx", Buffer.alloc(8)),
             asFile("cnn-interpret-daemon.runtimeconfig.json", Buffer.from('{"runtimeOptions":{"includedFrameworks":[]}}')),
         ];
         const unsigned = signedDylib([]).subarray(0, 8192);
