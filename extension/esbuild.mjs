@@ -1,5 +1,6 @@
-// Bundles the extension (src/extension.ts → dist/extension.js, vscode external) and, with --tests, the
-// unit and end-to-end tests (test/**/*.test.ts → out/test/**, for node --test).
+// Bundles the extension (src/extension.ts → dist/extension.js, vscode external), the packaging helper
+// (scripts/natives-cli.ts → out/scripts/natives.js, run by scripts/package.sh) and, with --tests, the unit,
+// .vsix and end-to-end tests (test/**/*.test.ts → out/test/**, for node --test).
 import * as esbuild from "esbuild";
 import { readdirSync } from "node:fs";
 
@@ -11,9 +12,10 @@ const common = { bundle: true, platform: "node", target: "node20", format: "cjs"
 
 const builds = [
     { ...common, entryPoints: ["src/extension.ts"], outfile: "dist/extension.js", external: ["vscode"], minify: production, sourcesContent: false },
+    { ...common, entryPoints: ["scripts/natives-cli.ts"], outfile: "out/scripts/natives.js" },
 ];
 if (tests) {
-    for (const kind of ["unit", "e2e"]) {
+    for (const kind of ["unit", "vsix", "e2e"]) {
         const entryPoints = readdirSync(`test/${kind}`).filter((f) => f.endsWith(".test.ts")).map((f) => `test/${kind}/${f}`);
         builds.push({ ...common, entryPoints, outdir: `out/test/${kind}`, external: ["vscode", "playwright-core"] });
     }

@@ -2,7 +2,7 @@
 // Layers tree and the active model. Commands get it; nothing else holds a daemon connection.
 import * as fs from "node:fs";
 import * as vscode from "vscode";
-import { DaemonNotFoundError, launchFor, locateDaemon, type DaemonLaunch } from "./bootstrap";
+import { checkDaemon, DaemonNotFoundError, fileProbe, launchFor, locateDaemon, SETTING, type DaemonLaunch } from "./bootstrap";
 import { DaemonClient, DaemonRequestError, DaemonUnavailableError, type StateChange } from "./daemon";
 import type { TreeNode } from "./layerModel";
 import { LayersProvider } from "./layersView";
@@ -75,8 +75,8 @@ export class Ctx implements vscode.Disposable {
             const run = factory.run(this);
             this.disposables.push(
                 vscode.commands.registerCommand(`cnnInterpret.${name}`, async (...args: unknown[]) => {
-                    const { state, error } = this.client.state;
-                    if (factory.needsDaemon && state === "failed") return this.showError(`The daemon is not running: ${error}`);
+                    const { state, error, cause } = this.client.state;
+                    if (factory.needsDaemon && state === "failed") return this.showError(`The daemon is not running: ${error}`, cause instanceof DaemonNotFoundError);
                     if (factory.needsDaemon && state === "stopped") void this.start();
                     try {
                         return await run(...args);
@@ -128,13 +128,17 @@ export class Ctx implements vscode.Disposable {
         if (node && this.treeView.visible) await this.treeView.reveal(node, { select: true, focus: false });
     }
 
-    /** An error notification with "Show Logs" (and "Restart Daemon" when the daemon is down). */
-    async showError(text: string): Promise<void> {
+    /**
+     * An error notification with "Show Logs" (and "Restart Daemon" when the daemon is down; "Open Settings"
+     * when the fix is the daemon's path).
+     */
+    async showError(text: string, settings = false): Promise<void> {
         const down = this.client.state.state === "failed";
-        const actions = down ? ["Restart Daemon", "Show Logs"] : ["Show Logs"];
+        const actions = [...(settings ? ["Open Settings"] : []), ...(down ? ["Restart Daemon"] : []), "Show Logs"];
         const choice = await vscode.window.showErrorMessage(`CNN Interpret: ${text}`, ...actions);
         if (choice === "Show Logs") this.log.show();
         if (choice === "Restart Daemon") await vscode.commands.executeCommand("cnnInterpret.restartDaemon");
+        if (choice === "Open Settings") await vscode.commands.executeCommand("workbench.action.openSettings", SETTING);
     }
 
     private resolveLaunch(): DaemonLaunch {
@@ -153,7 +157,9 @@ export class Ctx implements vscode.Disposable {
                 }
             },
         });
-        if (location.source === "bundled") ensureExecutable(location.path);
+        if (location.source === "bundled" && process.platform !== "win32" && !location.path.endsWith(".dll")) ensureExecutable(location.path);
+        // A program for another platform, not executable, a batch file: said now, with what to do, not as a failed spawn.
+        checkDaemon(location, { os: process.platform, arch: process.arch }, fileProbe, String(this.extension.extension.packageJSON["version"] ?? ""));
         const cache = config.get<string>("cacheFolder")?.trim();
         const maxPixels = config.get<number>("maxImagePixels");
         // No diagnostics pipes in /tmp: the daemon writes only in its cache folder.
@@ -176,7 +182,7 @@ export class Ctx implements vscode.Disposable {
         }
         if (change.state === "failed" && change.error && change.error !== this.lastFailure) {
             this.lastFailure = change.error;
-            void this.showError(`The daemon is not running: ${change.error}`);
+            void this.showError(`The daemon is not running: ${change.error}`, change.cause instanceof DaemonNotFoundError);
         }
         if (change.state === "restarting") this.lastFailure ??= change.error ?? "restarting";
     }

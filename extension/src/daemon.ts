@@ -16,6 +16,8 @@ export interface StateChange {
     info?: DaemonInfoResult;
     /** What went wrong (states "restarting" and "failed"), in words for the user. */
     error?: string;
+    /** The error behind a failed start (a DaemonNotFoundError: the daemon's path or platform is wrong). */
+    cause?: unknown;
 }
 
 export interface Logger {
@@ -45,6 +47,8 @@ export interface DaemonClientOptions {
     crashWindowMs?: number;
     /** How long the daemon may take to answer its first daemon/info. */
     startTimeoutMs?: number;
+    /** For the hints after a failed start (process.platform; the tests pass another). */
+    platform?: NodeJS.Platform;
 }
 
 /** The daemon answered with a JSON-RPC error: `code` is one of {@link ErrorCodes}, `message` says what to do. */
@@ -112,6 +116,7 @@ export class DaemonClient {
             maxCrashes: 5,
             crashWindowMs: 3 * 60_000,
             startTimeoutMs: 60_000,
+            platform: process.platform,
             ...options,
         };
     }
@@ -283,7 +288,7 @@ export class DaemonClient {
             }
             this.options.log.error(message);
             if (state === "restarting" && !(e instanceof DaemonNotFoundError)) this.onCrash(message);
-            else this.setState({ state: "failed", error: message });
+            else this.setState({ state: "failed", error: message, cause: e });
             throw e instanceof Error ? e : new Error(message);
         }
     }
@@ -330,16 +335,17 @@ export class DaemonClient {
 
     private async handshake(instance: Instance): Promise<DaemonInfoResult> {
         const where = describe(instance.launch.location);
-        const answered = instance.connection.sendRequest<DaemonInfoResult>(Methods.daemonInfo);
+        // daemon/info is the first call into libtorch (the device): a library that cannot load fails it, not the start.
+        const answered = instance.connection.sendRequest<DaemonInfoResult>(Methods.daemonInfo).catch(async (e: unknown) => {
+            if (!(e instanceof rpc.ResponseError)) throw e;
+            await new Promise((r) => setTimeout(r, 300)); // its log lines on stderr may arrive after the answer
+            const tail = instance.stderrTail.length ? ` Its last messages: ${instance.stderrTail.slice(-5).join(" | ")}` : "";
+            const hint = startFailureHint(`daemon/info failed: ${e.message}`, instance.launch.command, instance.stderrTail, this.options.platform);
+            throw new DaemonUnavailableError(`The daemon ${where} started but could not answer daemon/info (${e.message}).${hint}${tail}`);
+        });
         const exitedEarly = instance.exited.then((why) => {
             const tail = instance.stderrTail.length ? ` Its last messages: ${instance.stderrTail.slice(-5).join(" | ")}` : "";
-            const hint = /ENOENT/.test(why)
-                ? instance.launch.command === "dotnet"
-                    ? " Install the .NET 10 runtime, or use the self-contained daemon bundled with the extension."
-                    : " Check the path."
-                : /EACCES/.test(why)
-                  ? notExecutableHint(instance.launch.command)
-                  : "";
+            const hint = startFailureHint(why, instance.launch.command, instance.stderrTail, this.options.platform);
             throw new DaemonUnavailableError(`The daemon ${where} stopped during start-up (${why}).${hint}${tail}`);
         });
         let timer: NodeJS.Timeout | undefined;
@@ -416,6 +422,41 @@ export function logDaemonLine(log: Logger, line: string): void {
         default:
             return log.info(text);
     }
+}
+
+/**
+ * What to do after a daemon stopped during start-up (`why`: "exit code 1", "it could not be started: spawn …
+ * ENOENT", "killed by SIGKILL"), from the reason and its last messages on stderr. Empty when there is nothing to add.
+ */
+export function startFailureHint(why: string, command: string, stderrTail: readonly string[], platform: NodeJS.Platform): string {
+    const tail = stderrTail.join("\n");
+    if (/ENOENT/.test(why)) {
+        if (command === "dotnet") {
+            return (
+                " This daemon runs on .NET: install the .NET 10 Runtime for this machine's architecture (on Windows on Arm, the Arm64 one)" +
+                " so that 'dotnet' is on the PATH, then restart the daemon."
+            );
+        }
+        // The file is there but cannot be started: on Linux, its loader (glibc's ld-linux) is missing.
+        if (platform === "linux" && fs.existsSync(command)) {
+            return " The file exists, so the system lacks its loader: the daemon is built for Linux with glibc (Debian, Ubuntu, Fedora, …), not musl (Alpine).";
+        }
+        return " Check the path.";
+    }
+    if (/EACCES/.test(why)) return notExecutableHint(command);
+    if (platform === "win32" && /LibTorchSharp|torch_cpu|DllNotFound|0x8007007E|specified module could not be found/i.test(tail)) {
+        return (
+            " It could not load libtorch, which needs the Microsoft Visual C++ Redistributable (2015–2022, x64 or ARM64):" +
+            " install it (search for 'vc_redist' on Microsoft's site), then restart the daemon."
+        );
+    }
+    if (platform === "darwin" && (/SIGKILL/.test(why) || /Library not loaded|code signature|not valid for use in process/i.test(tail))) {
+        return (
+            " macOS refused to load it (a code signature or a missing library): reinstall the extension, and if it still fails," +
+            " run xattr -dr com.apple.quarantine on the extension's daemon folder and restart the daemon."
+        );
+    }
+    return "";
 }
 
 /** Why a spawn met EACCES, in words that say what to do. */

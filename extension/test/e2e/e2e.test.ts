@@ -18,7 +18,7 @@ const repoRoot = (() => {
 })();
 const artifacts = path.join(repoRoot, "out", "e2e");
 const version = (JSON.parse(fs.readFileSync(path.join(repoRoot, "extension", "package.json"), "utf8")) as { version: string }).version;
-const vsix = process.env["CNN_INTERPRET_VSIX"] || path.join(repoRoot, "extension", `cnn-interpret-${version}.vsix`);
+const vsix = process.env["CNN_INTERPRET_VSIX"] || path.join(repoRoot, "extension", `cnn-interpret-linux-x64-${version}.vsix`);
 const IMAGE = "ankle-boot-0.png";
 /** A model file in the workspace, opened "while coding": the embedded model's own weights. */
 const MODEL_FILE = "fashion-vgg.safetensors";

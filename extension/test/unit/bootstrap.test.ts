@@ -30,7 +30,7 @@ describe("locateDaemon: setting → environment → bundled → error", () => {
 
     it("falls back to the bundled daemon", () => {
         assert.deepEqual(locateDaemon(inputs([bundled])), { source: "bundled", path: bundled });
-        assert.equal(bundledDaemonPath(ext, "win32"), path.join(ext, "daemon", "cnn-interpret-daemon.exe"));
+        assert.equal(bundledDaemonPath("C:\\ext", "win32"), "C:\\ext\\daemon\\cnn-interpret-daemon.exe");
     });
 
     it("says which setting points nowhere instead of silently falling back", () => {
