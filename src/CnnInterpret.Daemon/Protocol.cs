@@ -383,6 +383,7 @@ public sealed record MetricsResultDto(
 public sealed record CurveDto(double[] Values, double Auc);
 
 /// <param name="Stages">How many layers to randomise, from the top (default: all with parameters).</param>
+/// <param name="Segments">For LIME and KernelSHAP: their superpixel count, as for explain/lime (default: the method's own).</param>
 public sealed record SanityParams(
     string? Model,
     string Image,
@@ -393,7 +394,8 @@ public sealed record SanityParams(
     System.Text.Json.JsonElement? Samples,
     int? Seed,
     System.Text.Json.JsonElement? WorkDoneToken,
-    IReadOnlyDictionary<string, System.Text.Json.JsonElement>? Options = null);
+    IReadOnlyDictionary<string, System.Text.Json.JsonElement>? Options = null,
+    int? Segments = null);
 
 /// <param name="Layer">The layer randomised last in this stage (null: the original model).</param>
 /// <param name="RankCorrelation">Spearman's ρ with the original map (null when the map went flat).</param>
