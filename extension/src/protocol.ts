@@ -31,6 +31,8 @@ export const ErrorCodes = {
     invalidArgument: 1004,
     outOfMemory: 1005,
     badModelFile: 1006,
+    network: 1007,
+    weightsMissing: 1008,
     internal: 1099,
     requestCancelled: -32800,
     parseError: -32700,
@@ -131,6 +133,8 @@ export interface LayerInfo {
     /** One image's output shape, without the batch dimension. */
     outputShape: number[];
     parameterCount: number;
+    /** The output is a [C,H,W] map (what feature maps and the CAMs need). */
+    isSpatial: boolean;
 }
 
 export interface ModelDetails {
@@ -467,6 +471,8 @@ export interface SanityParams {
     workDoneToken?: string | number;
     /** A registry method's options, as for explain/attribution. */
     options?: MethodOptionValues;
+    /** For LIME and KernelSHAP: their superpixel count, as for explain/lime (default: the method's own). */
+    segments?: number;
 }
 
 export interface SanityStage {
