@@ -120,7 +120,7 @@ public sealed partial class Engine
         };
     }
 
-    /// <summary><paramref name="target"/>'s map of a SHAP explanation at the input's resolution (GradientSHAP at a layer is upsampled as a CAM is).</summary>
+    /// <summary><paramref name="target"/>'s map of a SHAP explanation at the input's resolution (GradientSHAP at a layer: upsampled bilinearly, as its picture draws it).</summary>
     private float[] ShapMap(ShapExplanation explanation, Target target)
     {
         var map = explanation.Targets.First(t => t.Target.Equals(target)).Map;
