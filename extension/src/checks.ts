@@ -45,7 +45,7 @@ export function checkRequest(message: CheckMessage, image: string, model: string
             return { method: "explain/metrics", params: params as unknown as Record<string, unknown> };
         }
         case "sanity": {
-            const params: SanityParams = { model, image, method, ...layer, ...target, ...samples, ...seed };
+            const params: SanityParams = { model, image, method, ...layer, ...target, ...samples, ...seed, ...segments };
             return { method: "explain/sanity", params: params as unknown as Record<string, unknown> };
         }
         case "layerSweep": {

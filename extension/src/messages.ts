@@ -1,7 +1,22 @@
 // The messages between the panel's webview (media/panel.js) and the extension, and their validation.
 // A webview is untrusted input: every message is checked here before anything reaches the daemon.
 // No `vscode` import, so the unit tests cover it in plain Node.
-import type { ClassScore, LayerInfo, FitDto, MethodInfo, MethodOptionValues } from "./protocol";
+import type {
+    AttributionParams,
+    ClassScore,
+    DaemonInfoResult,
+    FeatureMapsParams,
+    FilterPatternsParams,
+    Fit,
+    GradCamParams,
+    LayerInfo,
+    LimeParams,
+    MethodInfo,
+    MethodOptionValues,
+    ModelDetails,
+    ShapParams,
+    WorkDoneProgress,
+} from "./protocol";
 import type { CheckView } from "./checks";
 import type { ViewImage } from "./explainRequests";
 import { OptionError, requestOptions, type PanelMethod, type PanelTab } from "./methods";
@@ -22,17 +37,20 @@ export const CHECKS = ["metrics", "sanity", "layerSweep"] as const;
 /** The fixed views a check applies to: metrics and sanity for every attribution, the layer sweep for Grad-CAM (a registry method's view: see PanelMethod's trust and sweep). */
 export const CHECK_TABS = { metrics: ["gradCam", "lime", "shap"], sanity: ["gradCam", "lime", "shap"], layerSweep: ["gradCam"] } as const;
 
-/** Method options the panel lets the user set; which apply depends on the tab (see explainRequest). */
+/**
+ * Method options the panel lets the user set; which apply depends on the tab (see explainRequest). Each is the
+ * same-named field of its tab's request (the generated protocol types), narrowed to the values the panel offers.
+ */
 export interface ExplainOptions {
-    colormap?: (typeof COLORMAPS)[number];
-    scaling?: (typeof SCALINGS)[number];
+    colormap?: (typeof COLORMAPS)[number] & FeatureMapsParams["colormap"] & GradCamParams["colormap"];
+    scaling?: (typeof SCALINGS)[number] & FeatureMapsParams["scaling"];
     /** Grad-CAM: grad-cam or grad-cam++; SHAP: kernel or gradient. */
-    method?: (typeof METHODS)[number];
-    preset?: (typeof PRESETS)[number];
-    samples?: number;
-    segments?: number;
-    seed?: number;
-    opacity?: number;
+    method?: (typeof METHODS)[number] & (GradCamParams["method"] | ShapParams["method"]);
+    preset?: (typeof PRESETS)[number] & FilterPatternsParams["preset"];
+    samples?: number & LimeParams["samples"] & ShapParams["samples"];
+    segments?: number & LimeParams["segments"] & ShapParams["segments"];
+    seed?: number & LimeParams["seed"] & ShapParams["seed"] & FilterPatternsParams["seed"];
+    opacity?: number & GradCamParams["opacity"];
 }
 
 // ---- webview → extension ---------------------------------------------------------------------------
@@ -62,8 +80,8 @@ export interface AttributeMessage {
     layer?: string;
     target?: number;
     options: MethodOptionValues;
-    colormap?: (typeof COLORMAPS)[number];
-    opacity?: number;
+    colormap?: (typeof COLORMAPS)[number] & AttributionParams["colormap"];
+    opacity?: number & AttributionParams["opacity"];
 }
 
 /** A registry method as the messages check it: what the daemon declared, and how the panel shows it. */
@@ -243,20 +261,18 @@ export function parseWebviewMessage(raw: unknown, context: ValidationContext): W
 
 // ---- extension → webview ---------------------------------------------------------------------------
 
-export interface PanelLayer {
-    name: string;
-    displayName: string;
-    kind: string;
-    group: string;
+/** A layer as the webview lists it: the daemon's LayerInfo, its shape in words. */
+export interface PanelLayer extends Pick<LayerInfo, "name" | "displayName" | "kind" | "group"> {
+    /** `16×28×28` */
     shape: string;
-    spatial: boolean;
+    spatial: LayerInfo["isSpatial"];
 }
 
 export type ExtensionMessage =
     | {
           type: "session";
           image: { name: string; path: string; src?: string };
-          model: { id: string; displayName: string; classes: string[]; layers: PanelLayer[] };
+          model: Pick<ModelDetails, "id" | "displayName" | "classes"> & { layers: PanelLayer[] };
           tabs: PanelTab[];
           /** The registry's methods, each with its form (none from an older daemon). */
           methods: PanelMethod[];
@@ -265,11 +281,12 @@ export type ExtensionMessage =
           /** The layer each layer-taking view starts with. */
           layers: Record<string, string>;
           defaults: Record<string, ExplainOptions>;
-          daemon: { version: string; device: string };
+          daemon: Pick<DaemonInfoResult, "version" | "device">;
       }
-    | { type: "prediction"; top: ClassScore[]; fit?: FitDto | undefined; offers?: FitOffers }
+    | { type: "prediction"; top: ClassScore[]; fit?: Fit | undefined; offers?: FitOffers }
     | { type: "predictionError"; message: string }
-    | { type: "progress"; id: number; message?: string; percentage?: number; partialPng?: string }
+    /** A `$/progress` of the view's request; `partialPng`: its partial result's picture (LIME, SHAP). */
+    | ({ type: "progress"; id: number; partialPng?: string } & Partial<Pick<WorkDoneProgress, "message" | "percentage">>)
     | {
           type: "result";
           id: number;
@@ -290,5 +307,5 @@ export type ExtensionMessage =
     | { type: "checkError"; id: number; check: (typeof CHECKS)[number]; message: string; unavailable: boolean; cancelled: boolean };
 
 export function panelLayer(l: LayerInfo): PanelLayer {
-    return { name: l.name, displayName: l.displayName, kind: l.kind, group: l.group, shape: l.outputShape.join("×"), spatial: l.outputShape.length === 3 };
+    return { name: l.name, displayName: l.displayName, kind: l.kind, group: l.group, shape: l.outputShape.join("×"), spatial: l.isSpatial };
 }

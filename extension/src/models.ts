@@ -1,5 +1,5 @@
 // Which built-in models to offer the user, and where their weights come from. No `vscode` import (unit-tested).
-import type { FitDto, ModelSummary } from "./protocol";
+import type { Fit, ModelSummary } from "./protocol";
 
 export interface ModelOffer {
     id: string;
@@ -14,7 +14,7 @@ export interface FitOffers {
 }
 
 /** What the "does not suit the model" banner offers, from the daemon's verdict and its list of models. */
-export function fitOffers(fit: FitDto, models: readonly ModelSummary[]): FitOffers {
+export function fitOffers(fit: Fit, models: readonly ModelSummary[]): FitOffers {
     const name = (id: string) => models.find((m) => m.id === id)?.displayName ?? id;
     return {
         use: fit.suggestions.map((id) => ({ id, displayName: name(id) })),

@@ -270,7 +270,7 @@ export class ExplainPanel implements vscode.Disposable {
                         id: msg.id,
                         ...(p.message ? { message: p.message } : {}),
                         ...(p.percentage !== undefined ? { percentage: p.percentage } : {}),
-                        ...(partialPng(p.partial) ? { partialPng: partialPng(p.partial)! } : {}),
+                        ...(p.partial?.png ? { partialPng: p.partial.png } : {}),
                     }),
             });
             if (typeof result.png !== "string") throw new Error(`The daemon's answer to ${method} has no image.`);
@@ -445,9 +445,4 @@ function stack(arrays: (RawArray | undefined)[]): RawArray | undefined {
     if (!first || arrays.some((a) => !a || a.shape.join() !== first.shape.join())) return undefined;
     const data = Buffer.concat(arrays.map((a) => Buffer.from(a!.data, "base64"))).toString("base64");
     return { shape: [arrays.length, ...first.shape], data };
-}
-
-function partialPng(partial: unknown): string | undefined {
-    if (typeof partial === "object" && partial !== null && typeof (partial as { png?: unknown }).png === "string") return (partial as { png: string }).png;
-    return undefined;
 }

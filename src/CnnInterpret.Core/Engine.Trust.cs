@@ -36,8 +36,9 @@ public sealed partial class Engine
     {
         var model = GetModel(modelId);
         var target = Target.Resolve(request.Target, model, Activations(model, imagePath, cancellation).Logits);
-        progress?.Report(new ExplainProgress(0, 3, $"computing the {request.Method} map"));
-        var map = ExplanationMap(model.Id, imagePath, request with { Target = target }, cancellation);
+        // A sampling method's own progress fills the first third: its counts, or that the view's result is reused.
+        if (!SamplingViews.Contains(request.Method)) progress?.Report(new ExplainProgress(0, 3, $"computing the {request.Method} map"));
+        var map = ExplanationMap(model.Id, imagePath, request, target, progress is null ? null : new FirstThird(progress), cancellation);
         return ScoreMap(model, imagePath, request.Method, map, target, null, steps, request.Seed, progress, cancellation);
     }
 
@@ -79,7 +80,8 @@ public sealed partial class Engine
         using (lease)
         {
             copy.MarkModified("private-copy");
-            var result = SanityCheck.Run(copy, m => ExplanationMap(m.Id, imagePath, request with { Target = target }, cancellation),
+            // Every stage explains the original's target: a randomised model's top classes are not the image's.
+            var result = SanityCheck.Run(copy, m => ExplanationMap(m.Id, imagePath, request with { Target = target }, target, null, cancellation),
                 request.Seed, maxStages, progress, cancellation);
             using var display = PrepareInput(model, imagePath);
             var strip = MapStrip.Render(display.Display, result.Stages.Select(s =>
@@ -98,19 +100,39 @@ public sealed partial class Engine
         return new LayerSweepResult(resolved, resolved.Describe(model), score, maps, strip);
     }
 
-    /// <summary>The [H,W] map a method gives for the request's (resolved) target.</summary>
-    private float[] ExplanationMap(string modelId, string imagePath, TrustRequest request, CancellationToken cancellation)
+    /// <summary>
+    /// The [H,W] map a method gives for <paramref name="target"/> (the request's target, resolved), asked as its view
+    /// asked for it, so that scoring the map a view shows finds that view's result among the recent ones: a SHAP view
+    /// with no target explains the two top classes, and its map of the top one is the map scored.
+    /// </summary>
+    private float[] ExplanationMap(string modelId, string imagePath, TrustRequest request, Target target, IProgress<ExplainProgress>? progress,
+        CancellationToken cancellation)
     {
         var sampling = new SamplingRequest(request.Target, request.Samples, request.Segments, Seed: request.Seed);
         return request.Method switch
         {
-            "lime" => Lime(modelId, imagePath, sampling, cancellation: cancellation).Map,
-            "kernel-shap" => KernelShap(modelId, imagePath, sampling, cancellation: cancellation).Targets[0].Map,
-            "gradient-shap" => GradientShap(modelId, imagePath, sampling, cancellation: cancellation).Targets[0].Map,
+            "lime" => Lime(modelId, imagePath, sampling, progress, cancellation).Map,
+            "kernel-shap" => ShapMap(KernelShap(modelId, imagePath, sampling, progress, cancellation), target),
+            "gradient-shap" => ShapMap(GradientShap(modelId, imagePath, sampling with { Layer = request.Layer }, progress, cancellation), target),
             _ when Methods.Find(request.Method) is not null => Attribute(modelId, imagePath,
-                new AttributionRequest(request.Method, request.Layer, request.Target, request.Options), cancellation: cancellation, render: false).Attribution.Map,
+                new AttributionRequest(request.Method, request.Layer, target, request.Options), cancellation: cancellation, render: false).Attribution.Map,
             _ => throw new CnnInterpretException(ErrorKind.InvalidArgument, $"Unknown method '{request.Method}'. Use one of: {string.Join(", ", TrustMethods)}."),
         };
+    }
+
+    /// <summary><paramref name="target"/>'s map of a SHAP explanation at the input's resolution (GradientSHAP at a layer: upsampled bilinearly, as its picture draws it).</summary>
+    private float[] ShapMap(ShapExplanation explanation, Target target)
+    {
+        var map = explanation.Targets.First(t => t.Target.Equals(target)).Map;
+        var input = GetModel(explanation.Model).Input;
+        return explanation.MapHeight == input.Height && explanation.MapWidth == input.Width ? map
+            : AttributionMap.Upsample(map, explanation.MapHeight, explanation.MapWidth, input.Height, input.Width);
+    }
+
+    /// <summary>A map's progress (its partial pictures left out) as the first third of a metrics request's.</summary>
+    private sealed class FirstThird(IProgress<ExplainProgress> outer) : IProgress<ExplainProgress>
+    {
+        public void Report(ExplainProgress p) => outer.Report(new ExplainProgress(Math.Min(p.Done, p.Total), 3 * Math.Max(p.Total, 1), p.Message));
     }
 
     /// <summary>The last conv layer: where Grad-CAM is usually taken (the most class-specific spatial map).</summary>

@@ -25,8 +25,8 @@ public sealed partial class ExplainHandler
     public Task<SanityResultDto> SanityAsync(SanityParams request, CancellationToken cancellation) => runner.Run(() =>
     {
         RequestRunner.RequireParams(request, "image, method");
-        var trust = new TrustRequest(request.Method, request.Layer, ParseTarget(request.Target), ParseSamples(request.Samples), Seed: request.Seed ?? 0,
-            Options: OptionTexts(request.Options));
+        var trust = new TrustRequest(request.Method, request.Layer, ParseTarget(request.Target), ParseSamples(request.Samples), request.Segments, request.Seed ?? 0,
+            OptionTexts(request.Options));
         var model = engine.GetModel(request.Model);
         var result = engine.Sanity(model.Id, request.Image, trust, request.Stages, Progress.For(request.WorkDoneToken), cancellation);
         return new SanityResultDto(model.Id, result.Method, result.Target.ToString()!, result.TargetLabel,

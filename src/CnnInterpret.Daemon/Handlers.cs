@@ -18,7 +18,7 @@ public sealed class DaemonHandler(Engine engine, RequestRunner runner)
     /// <summary>The explainer registry's methods with their options, so a client needs no change for a new method.</summary>
     [JsonRpcMethod(Methods.DaemonMethods)]
     public Task<DaemonMethodsResult> MethodsAsync(CancellationToken cancellation) => runner.Run(() => new DaemonMethodsResult(
-        engine.Methods.All.Select(e => MethodDto.From(e.Info)).ToList(), Engine.TrustMethods), cancellation);
+        engine.Methods.All.Select(e => MethodInfoDto.From(e.Info)).ToList(), Engine.TrustMethods), cancellation);
 }
 
 /// <summary>models/* methods.</summary>

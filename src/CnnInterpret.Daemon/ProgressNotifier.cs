@@ -38,11 +38,8 @@ public sealed class ProgressNotifier
                 _sinceLast.Restart();
                 var kind = !_begun ? "begin" : last ? "end" : "report";
                 _begun = true;
-                var notification = new
-                {
-                    token,
-                    value = new { kind, title = kind == "begin" ? value.Message : null, message = value.Message, percentage = (int)Math.Round(100 * value.Fraction), partial = value.Partial },
-                };
+                var notification = new ProgressParams(token, new WorkDoneProgress(kind, kind == "begin" ? value.Message : null, value.Message,
+                    (int)Math.Round(100 * value.Fraction), value.Partial as SamplingPartialDto));
                 _sent = _sent.ContinueWith(_ => rpc.NotifyWithParameterObjectAsync("$/progress", notification), TaskScheduler.Default).Unwrap();
                 // The last report must reach the client before the request's answer does: wait for it to be written.
                 if (kind == "end")

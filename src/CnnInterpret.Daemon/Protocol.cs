@@ -1,5 +1,8 @@
-// The daemon's JSON-RPC protocol: every method's parameters and result, defined once here and mirrored
-// once in TypeScript (extension/src/protocol.ts). Names are a contract: add optional members, never rename.
+// The daemon's JSON-RPC protocol: every method's parameters and result, defined once here. The extension's
+// TypeScript types (extension/src/protocol.generated.ts) are generated from these records, the handlers' methods,
+// ErrorKind and the $/progress records below: after a change here, run `npm run protocol` (a .NET test fails
+// until the generated file matches). Names are a contract: add optional members, never rename.
+using System.Text.Json;
 using CnnInterpret.Core.Explainers;
 using CnnInterpret.Core.Models;
 
@@ -25,12 +28,64 @@ public static class Methods
     public const string ExplainAttribution = "explain/attribution";
 }
 
-/// <summary>JSON-RPC error codes: the numeric values of <see cref="CnnInterpret.Core.ErrorKind"/>, plus cancellation.</summary>
+/// <summary>JSON-RPC error codes: the numeric values of <see cref="CnnInterpret.Core.ErrorKind"/>, plus these.</summary>
 public static class ErrorCodes
 {
     /// <summary>The request was cancelled ($/cancelRequest), as in LSP.</summary>
     public const int RequestCancelled = -32800;
+
+    /// <summary>A message that is not JSON-RPC (a malformed header, a body that is not JSON, one over the size limit).</summary>
+    public const int ParseError = (int)StreamJsonRpc.Protocol.JsonRpcErrorCode.ParseError;
+
+    /// <summary>No such method: an older daemon, or a misspelt name.</summary>
+    public const int MethodNotFound = (int)StreamJsonRpc.Protocol.JsonRpcErrorCode.MethodNotFound;
+
+    /// <summary>The parameters do not bind to the method's record (a field of the wrong type).</summary>
+    public const int InvalidParams = (int)StreamJsonRpc.Protocol.JsonRpcErrorCode.InvalidParams;
 }
+
+/// <summary>The <c>data</c> of an application error.</summary>
+/// <param name="Kind">The <see cref="CnnInterpret.Core.ErrorKind"/>'s name, e.g. "UnknownLayer".</param>
+/// <param name="Details">Structured extras, e.g. <c>{layers: [...]}</c> (the valid layer names) or <c>{models: [...]}</c>.</param>
+public sealed record ErrorData(string Kind, object? Details);
+
+/// <summary>
+/// The JSON a member typed <see cref="JsonElement"/> or <see cref="object"/> holds, by name: what C#'s types cannot
+/// say ("a number or a string"). The generated TypeScript declares each of these as a type and uses it where a
+/// member carries <see cref="JsonValueAttribute"/>.
+/// </summary>
+public static class JsonValues
+{
+    /// <summary>A class index (number or "7"), or "LAYER:CHANNEL" (e.g. "features.12:5").</summary>
+    public const string Target = "number | string";
+
+    /// <summary>A sample count, or "auto": sample until the result is stable.</summary>
+    public const string Samples = "number | \"auto\"";
+
+    /// <summary>A work-done progress token, as in LSP.</summary>
+    public const string ProgressToken = "string | number";
+
+    /// <summary>A value of a method's option: "integer" and "number" options take numbers, "choice" strings, "boolean" booleans.</summary>
+    public const string MethodOptionValue = "number | string | boolean";
+}
+
+/// <summary>Names the <see cref="JsonValues"/> entry the <see cref="JsonElement"/> or <see cref="object"/> in this member holds (in a list or dictionary: each value).</summary>
+[AttributeUsage(AttributeTargets.Property)]
+public sealed class JsonValueAttribute(string name) : Attribute
+{
+    public string Name { get; } = name;
+}
+
+/// <summary>The params of a <c>$/progress</c> notification, sent for a request whose params carry a <c>workDoneToken</c>.</summary>
+/// <param name="Token">The request's workDoneToken.</param>
+public sealed record ProgressParams([property: JsonValue(nameof(JsonValues.ProgressToken))] JsonElement Token, WorkDoneProgress Value);
+
+/// <summary>LSP's work-done progress: one "begin", "report"s at most every 100 ms, one "end" sent before the request's answer.</summary>
+/// <param name="Kind">"begin", "report" or "end".</param>
+/// <param name="Title">The first message (with "begin" only).</param>
+/// <param name="Percentage">0–100.</param>
+/// <param name="Partial">LIME and SHAP: the result so far, so a view can converge on screen.</param>
+public sealed record WorkDoneProgress(string Kind, string? Title, string? Message, int Percentage, SamplingPartialDto? Partial);
 
 public sealed record DaemonInfoResult(string Version, string TorchSharpVersion, string LibTorchVersion, string Device, int ProcessId, IReadOnlyList<ModelSummary> Models);
 
@@ -47,7 +102,7 @@ public sealed record ModelParams(string? Model, string? Weights = null, string? 
 
 /// <param name="Url">A mirror to download from instead of the published address.</param>
 /// <param name="Sha256">The full sha256 to check (the file name's prefix is always checked).</param>
-public sealed record ModelsFetchParams(string Model, string? Url = null, string? Sha256 = null, System.Text.Json.JsonElement? WorkDoneToken = null);
+public sealed record ModelsFetchParams(string Model, string? Url = null, string? Sha256 = null, [property: JsonValue(nameof(JsonValues.ProgressToken))] JsonElement? WorkDoneToken = null);
 
 public sealed record ModelsFetchResult(string Model, string Path, long Bytes);
 
@@ -116,7 +171,7 @@ public sealed record GradCamParams(
     string? Model,
     string Image,
     string Layer,
-    System.Text.Json.JsonElement? Target,
+    [property: JsonValue(nameof(JsonValues.Target))] JsonElement? Target,
     string? Method,
     bool? Raw,
     string? Colormap,
@@ -166,7 +221,7 @@ public sealed record FilterPatternsParams(
     bool? Raw,
     int? Page,
     int? Size,
-    System.Text.Json.JsonElement? WorkDoneToken);
+    [property: JsonValue(nameof(JsonValues.ProgressToken))] JsonElement? WorkDoneToken);
 
 /// <param name="PatternShape">One pattern's shape [C,H,W].</param>
 /// <param name="Patterns">Per channel, in grid order: its mean activation before and after, and whether it came from the disk cache.</param>
@@ -198,8 +253,8 @@ public sealed record RawIntArray(int[] Shape, string Data, string Dtype = "int32
 /// <summary>The sampling options explain/lime and explain/shap share (their JSON names are the contract; this names them once).</summary>
 public interface ISamplingParams
 {
-    System.Text.Json.JsonElement? Target { get; }
-    System.Text.Json.JsonElement? Samples { get; }
+    JsonElement? Target { get; }
+    JsonElement? Samples { get; }
     int? Segments { get; }
     int? Seed { get; }
     double? Compactness { get; }
@@ -221,8 +276,8 @@ public interface ISamplingParams
 public sealed record LimeParams(
     string? Model,
     string Image,
-    System.Text.Json.JsonElement? Target,
-    System.Text.Json.JsonElement? Samples,
+    [property: JsonValue(nameof(JsonValues.Target))] JsonElement? Target,
+    [property: JsonValue(nameof(JsonValues.Samples))] JsonElement? Samples,
     int? Segments,
     int? Seed,
     bool? Raw,
@@ -230,7 +285,7 @@ public sealed record LimeParams(
     string? Baseline,
     string? Score,
     int? MemoryBudgetMiB,
-    System.Text.Json.JsonElement? WorkDoneToken) : ISamplingParams;
+    [property: JsonValue(nameof(JsonValues.ProgressToken))] JsonElement? WorkDoneToken) : ISamplingParams;
 
 /// <summary>A partial LIME/SHAP result: the numbers so far and the map rendered from them.</summary>
 /// <param name="Values">Per target: the weight of each segment so far (null for GradientSHAP, whose maps are large).</param>
@@ -285,10 +340,10 @@ public sealed record LimeResultDto(
 public sealed record ShapParams(
     string? Model,
     string Image,
-    System.Text.Json.JsonElement? Target,
+    [property: JsonValue(nameof(JsonValues.Target))] JsonElement? Target,
     string? Method,
     string? Layer,
-    System.Text.Json.JsonElement? Samples,
+    [property: JsonValue(nameof(JsonValues.Samples))] JsonElement? Samples,
     int? Segments,
     int? Seed,
     bool? Raw,
@@ -296,7 +351,7 @@ public sealed record ShapParams(
     string? Baseline,
     string? Score,
     int? MemoryBudgetMiB,
-    System.Text.Json.JsonElement? WorkDoneToken) : ISamplingParams;
+    [property: JsonValue(nameof(JsonValues.ProgressToken))] JsonElement? WorkDoneToken) : ISamplingParams;
 
 /// <param name="Values">KernelSHAP: the value of each segment [S]; GradientSHAP: null (see raw).</param>
 /// <param name="Fx">f(image).</param>
@@ -356,13 +411,13 @@ public sealed record MetricsParams(
     string Image,
     string Method,
     string? Layer,
-    System.Text.Json.JsonElement? Target,
+    [property: JsonValue(nameof(JsonValues.Target))] JsonElement? Target,
     int? Steps,
-    System.Text.Json.JsonElement? Samples,
+    [property: JsonValue(nameof(JsonValues.Samples))] JsonElement? Samples,
     int? Segments,
     int? Seed,
-    System.Text.Json.JsonElement? WorkDoneToken,
-    IReadOnlyDictionary<string, System.Text.Json.JsonElement>? Options = null);
+    [property: JsonValue(nameof(JsonValues.ProgressToken))] JsonElement? WorkDoneToken,
+    [property: JsonValue(nameof(JsonValues.MethodOptionValue))] IReadOnlyDictionary<string, JsonElement>? Options = null);
 
 /// <param name="Score">"probability" (class targets) or "activation" (channel targets).</param>
 /// <param name="Fractions">The fraction of pixels removed (deletion) or revealed (insertion) at each point.</param>
@@ -383,17 +438,19 @@ public sealed record MetricsResultDto(
 public sealed record CurveDto(double[] Values, double Auc);
 
 /// <param name="Stages">How many layers to randomise, from the top (default: all with parameters).</param>
+/// <param name="Segments">For LIME and KernelSHAP: their superpixel count, as for explain/lime (default: the method's own).</param>
 public sealed record SanityParams(
     string? Model,
     string Image,
     string Method,
     string? Layer,
-    System.Text.Json.JsonElement? Target,
+    [property: JsonValue(nameof(JsonValues.Target))] JsonElement? Target,
     int? Stages,
-    System.Text.Json.JsonElement? Samples,
+    [property: JsonValue(nameof(JsonValues.Samples))] JsonElement? Samples,
     int? Seed,
-    System.Text.Json.JsonElement? WorkDoneToken,
-    IReadOnlyDictionary<string, System.Text.Json.JsonElement>? Options = null);
+    [property: JsonValue(nameof(JsonValues.ProgressToken))] JsonElement? WorkDoneToken,
+    [property: JsonValue(nameof(JsonValues.MethodOptionValue))] IReadOnlyDictionary<string, JsonElement>? Options = null,
+    int? Segments = null);
 
 /// <param name="Layer">The layer randomised last in this stage (null: the original model).</param>
 /// <param name="RankCorrelation">Spearman's ρ with the original map (null when the map went flat).</param>
@@ -404,7 +461,7 @@ public sealed record SanityStageDto(string? Layer, string Label, double? RankCor
 public sealed record SanityResultDto(string Model, string Method, string Target, string TargetLabel, IReadOnlyList<SanityStageDto> Stages,
     bool Flagged, string Verdict, string Png);
 
-public sealed record LayerSweepParams(string? Model, string Image, System.Text.Json.JsonElement? Target, string? Method, bool? Raw);
+public sealed record LayerSweepParams(string? Model, string Image, [property: JsonValue(nameof(JsonValues.Target))] JsonElement? Target, string? Method, bool? Raw);
 
 public sealed record LayerSweepMapDto(LayerInfo Layer, int[] LowResShape, RawArray? Raw);
 
@@ -416,7 +473,7 @@ public sealed record LayerSweepResultDto(string Model, string Target, string Tar
 /// <param name="Type">"integer", "number", "choice" or "boolean".</param>
 /// <param name="Default">The value used when the option is left out.</param>
 /// <param name="Choices">For "choice": the allowed values.</param>
-public sealed record MethodOptionDto(string Name, string Type, object Default, string Description, IReadOnlyList<string>? Choices,
+public sealed record MethodOptionDto(string Name, string Type, [property: JsonValue(nameof(JsonValues.MethodOptionValue))] object Default, string Description, IReadOnlyList<string>? Choices,
     double? Minimum, double? Maximum);
 
 /// <param name="Name">What explain/attribution's <c>method</c> takes (and the CLI's <c>explain --method</c>).</param>
@@ -424,17 +481,17 @@ public sealed record MethodOptionDto(string Name, string Type, object Default, s
 /// <param name="Kind">"pixel" (attributions of the input), "layer" (a map at a spatial layer: takes <c>layer</c>) or "superpixel".</param>
 /// <param name="Signed">The map has a sign: positive raises the target's score, negative lowers it.</param>
 /// <param name="Sampling">Many forward passes: queued behind other long requests, with progress and cancellation.</param>
-public sealed record MethodDto(string Name, string DisplayName, string Group, string Kind, bool Signed, bool Sampling, bool NeedsLayer,
+public sealed record MethodInfoDto(string Name, string DisplayName, string Group, string Kind, bool Signed, bool Sampling, bool NeedsLayer,
     string Paper, IReadOnlyList<MethodOptionDto> Options)
 {
-    public static MethodDto From(ExplainerInfo info) => new(info.Name, info.DisplayName, info.Group, info.Kind.ToString().ToLowerInvariant(),
+    public static MethodInfoDto From(ExplainerInfo info) => new(info.Name, info.DisplayName, info.Group, info.Kind.ToString().ToLowerInvariant(),
         info.Signed, info.Sampling, info.NeedsLayer, info.Paper,
         info.Options.Select(o => new MethodOptionDto(o.Name, o.Type.ToString().ToLowerInvariant(), o.Default, o.Description, o.Choices, o.Minimum, o.Maximum)).ToList());
 }
 
 /// <param name="Methods">Every method explain/attribution runs, in the order the panel lists them.</param>
 /// <param name="TrustMethods">Every method explain/metrics and explain/sanity score (the registry's, LIME and SHAP).</param>
-public sealed record DaemonMethodsResult(IReadOnlyList<MethodDto> Methods, IReadOnlyList<string> TrustMethods);
+public sealed record DaemonMethodsResult(IReadOnlyList<MethodInfoDto> Methods, IReadOnlyList<string> TrustMethods);
 
 /// <param name="Method">A name from daemon/methods.</param>
 /// <param name="Layer">For layer methods: a layer with a spatial output, or a block (default: the last conv layer). Pixel methods take none.</param>
@@ -449,12 +506,12 @@ public sealed record AttributionParams(
     string Image,
     string Method,
     string? Layer,
-    System.Text.Json.JsonElement? Target,
-    IReadOnlyDictionary<string, System.Text.Json.JsonElement>? Options,
+    [property: JsonValue(nameof(JsonValues.Target))] JsonElement? Target,
+    [property: JsonValue(nameof(JsonValues.MethodOptionValue))] IReadOnlyDictionary<string, JsonElement>? Options,
     bool? Raw,
     string? Colormap,
     double? Opacity,
-    System.Text.Json.JsonElement? WorkDoneToken);
+    [property: JsonValue(nameof(JsonValues.ProgressToken))] JsonElement? WorkDoneToken);
 
 /// <param name="Options">The options in use, defaults included.</param>
 /// <param name="Figures">What the method reports about its answer, e.g. integrated gradients' completenessError.</param>
@@ -472,7 +529,7 @@ public sealed record AttributionResultDto(
     string TargetLabel,
     float Score,
     int[] Shape,
-    IReadOnlyDictionary<string, object> Options,
+    [property: JsonValue(nameof(JsonValues.MethodOptionValue))] IReadOnlyDictionary<string, object> Options,
     IReadOnlyDictionary<string, double> Figures,
     string? Note,
     string Png,

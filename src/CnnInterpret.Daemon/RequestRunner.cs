@@ -98,6 +98,4 @@ public sealed class RequestRunner(ILogger<RequestRunner> logger)
 
     private static LocalRpcException Error(ErrorKind kind, string message, object? details = null) =>
         new(message) { ErrorCode = (int)kind, ErrorData = new ErrorData(kind.ToString(), details) };
-
-    public sealed record ErrorData(string Kind, object? Details);
 }

@@ -74,10 +74,17 @@ describe("checkRequest", () => {
             method: "explain/layerSweep",
             params: { model: "m", image: "/i.png", method: "grad-cam++", target: 5 },
         });
-        // LIME's and SHAP's sanity check re-runs the method with the view's samples and seed at each stage.
+        // LIME's and SHAP's sanity check re-runs the method with the view's samples, seed and segments at each stage.
         assert.deepEqual(checkRequest(msg({ check: "sanity", tab: "lime", options: { samples: 300, seed: 2, segments: 12 } }), "/i.png", "m"), {
             method: "explain/sanity",
-            params: { model: "m", image: "/i.png", method: "lime", samples: 300, seed: 2 },
+            params: { model: "m", image: "/i.png", method: "lime", samples: 300, seed: 2, segments: 12 },
+        });
+        assert.deepEqual(checkRequest(msg({ check: "sanity", tab: "shap", layer: "features.3", options: { method: "gradient", samples: 100, segments: 9 } }), "/i.png", "m").params, {
+            model: "m",
+            image: "/i.png",
+            method: "gradient-shap",
+            layer: "features.3",
+            samples: 100,
         });
         assert.equal(checkRequest(msg({ check: "sanity", tab: "shap", options: { method: "kernel" } }), "/i.png", "m").params["method"], "kernel-shap");
     });

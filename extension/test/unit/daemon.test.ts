@@ -136,6 +136,36 @@ describe("DaemonClient with the real daemon", () => {
         assert.equal((await client.request("daemon/info", undefined)).processId, client.pid);
     });
 
+    it("names every error code the daemon sends: weights missing (1008) and network (1007) too", async () => {
+        const cache = fs.mkdtempSync(path.join(os.tmpdir(), "cnn-interpret-cache-")); // no fetched weights
+        const { client: fresh } = newClient({ env: { ...process.env, CNN_INTERPRET_CACHE: cache } });
+        try {
+            await fresh.start();
+            await assert.rejects(fresh.request("models/load", { model: "vgg16" }), (e: unknown) => {
+                assert.ok(e instanceof DaemonRequestError);
+                assert.equal(e.code, ErrorCodes.weightsMissing);
+                assert.equal(e.data?.kind, "WeightsMissing");
+                return true;
+            });
+            // Port 9 (discard) has no listener here: the download fails before any byte arrives.
+            await assert.rejects(fresh.request("models/fetch", { model: "vgg16", url: "http://127.0.0.1:9/vgg16-397923af.pth" }), (e: unknown) => {
+                assert.ok(e instanceof DaemonRequestError);
+                assert.equal(e.code, ErrorCodes.network, e.message);
+                assert.equal(e.data?.kind, "Network");
+                return true;
+            });
+        } finally {
+            await fresh.dispose();
+            fs.rmSync(cache, { recursive: true, force: true });
+        }
+    });
+
+    it("sends each layer's isSpatial, as typed", async () => {
+        const model = await client.request("models/load", { model: "fashion-vgg" });
+        for (const layer of model.layers) assert.equal(layer.isSpatial, layer.outputShape.length === 3, layer.name);
+        assert.ok(model.layers.some((l) => l.isSpatial) && model.layers.some((l) => !l.isSpatial));
+    });
+
     it("does not send a request whose token is already cancelled", async () => {
         const token = { isCancellationRequested: true, onCancellationRequested: () => ({ dispose() {} }) };
         await assert.rejects(client.request("daemon/info", undefined, { token }), (e: unknown) => e instanceof DaemonRequestError && e.cancelled);

@@ -21,6 +21,7 @@ const layer = (name: string, displayName: string, kind: string, group: string, o
     group,
     outputShape,
     parameterCount,
+    isSpatial: outputShape.length === 3,
 });
 
 /** A small VGG: two blocks, then a classifier whose groups are not contiguous with the blocks' names. */

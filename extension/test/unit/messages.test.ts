@@ -142,7 +142,7 @@ describe("explainRequest", () => {
 });
 
 describe("defaultLayers", () => {
-    const l = (name: string, kind: string, outputShape: number[]) => ({ name, displayName: name, kind, group: "g", outputShape, parameterCount: 0 });
+    const l = (name: string, kind: string, outputShape: number[]) => ({ name, displayName: name, kind, group: "g", outputShape, parameterCount: 0, isSpatial: outputShape.length === 3 });
     const model = (...layers: ReturnType<typeof l>[]) => ({ id: "m", displayName: "m", inputShape: [1, 8, 8], classes: ["a"], parameterCount: 0, weightsSha256: "", layers });
 
     it("starts maps and patterns at the first convolution, Grad-CAM and GradientSHAP at the last convolution's ReLU", () => {

@@ -316,7 +316,7 @@ describe("a registry method's view: messages and requests", () => {
             { label: "Completeness error", value: "0.001235" },
             { label: "Gradient calls", value: "64" },
         ]);
-        const layer: LayerInfo = { name: "features.12", displayName: "block3_conv3_relu", kind: "ReLU", group: "block3", outputShape: [8, 7, 7], parameterCount: 0 };
+        const layer: LayerInfo = { name: "features.12", displayName: "block3_conv3_relu", kind: "ReLU", group: "block3", outputShape: [8, 7, 7], parameterCount: 0, isSpatial: true };
         assert.equal(
             attributionCaption({ ...result, displayName: "Grad-CAM", signed: false, layer, options: {}, figures: {} }),
             "Grad-CAM of Ankle boot (9) at block3_conv3_relu (features.12) · score 7.12",
@@ -326,7 +326,7 @@ describe("a registry method's view: messages and requests", () => {
 });
 
 describe("the layer a layer method starts at", () => {
-    const l = (name: string, kind: string, outputShape: number[]): LayerInfo => ({ name, displayName: name, kind, group: "", outputShape, parameterCount: 0 });
+    const l = (name: string, kind: string, outputShape: number[]): LayerInfo => ({ name, displayName: name, kind, group: "", outputShape, parameterCount: 0, isSpatial: outputShape.length === 3 });
     it("is the daemon's: the last conv layer, after its batch norm and activation", () => {
         const vgg = [l("features.0", "Conv2d", [16, 28, 28]), l("features.1", "ReLU", [16, 28, 28]), l("features.2", "Conv2d", [32, 14, 14]), l("features.3", "ReLU", [32, 14, 14]),
             l("features.4", "MaxPool2d", [32, 7, 7]), l("classifier.0", "Linear", [10])];

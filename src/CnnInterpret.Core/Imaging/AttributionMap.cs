@@ -82,6 +82,15 @@ public static class AttributionMap
     private static Rgb24 Blend(Rgb24 a, Rgb24 b, double alpha) => new(
         (byte)Math.Round(a.R + (b.R - a.R) * alpha), (byte)Math.Round(a.G + (b.G - a.G) * alpha), (byte)Math.Round(a.B + (b.B - a.B) * alpha));
 
+    /// <summary>An [h,w] map at <paramref name="height"/>×<paramref name="width"/>, sampled as <see cref="Render"/> draws it.</summary>
+    public static float[] Upsample(float[] map, int h, int w, int height, int width)
+    {
+        var upsampled = new float[height * width];
+        for (var y = 0; y < height; y++)
+            for (var x = 0; x < width; x++) upsampled[y * width + x] = Sample(map, h, w, (y + 0.5) / height, (x + 0.5) / width);
+        return upsampled;
+    }
+
     /// <summary>Bilinear sample of an [h,w] map at (v, u) in [0,1]² (pixel centres, edges clamped).</summary>
     private static float Sample(float[] map, int h, int w, double v, double u)
     {

@@ -74,11 +74,6 @@ public sealed class CnnModel : IDisposable
         _graph.Run(batch, new HashSet<string>(), new Dictionary<string, Tensor>(), stopAfter: GetLayer(layer).Name);
 
     /// <summary>
-    /// Runs the network with <paramref name="activation"/> as the output of <paramref name="layer"/>
-    /// (attributions at an inner layer) and returns the logits and the captures of later layers. Graphs with
-    /// skip connections around the layer also need the <paramref name="input"/> batch.
-    /// </summary>
-    /// <summary>
     /// Like <see cref="ForwardFrom"/> without the input: null (and nothing computed) when a connection around the
     /// layer makes the input necessary.
     /// </summary>
@@ -89,6 +84,11 @@ public sealed class CnnModel : IDisposable
         return logits is null ? null : (logits, captured);
     }
 
+    /// <summary>
+    /// Runs the network with <paramref name="activation"/> as the output of <paramref name="layer"/>
+    /// (attributions at an inner layer) and returns the logits and the captures of later layers. Graphs with
+    /// skip connections around the layer also need the <paramref name="input"/> batch.
+    /// </summary>
     public (Tensor Logits, Dictionary<string, Tensor> Captured) ForwardFrom(string layer, Tensor activation,
         IReadOnlySet<string>? capture = null, Tensor? input = null)
     {

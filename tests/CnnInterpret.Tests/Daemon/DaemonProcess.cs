@@ -85,6 +85,32 @@ public sealed class DaemonProcess : IAsyncDisposable
         return response;
     }
 
+    /// <summary>
+    /// Sends a request with a workDoneToken and returns its result with the <c>$/progress</c> values that came for it,
+    /// in order (the daemon sends the last before the answer).
+    /// </summary>
+    public async Task<(JsonElement Result, List<JsonElement> Progress)> ResultWithProgressAsync(string method, object parameters)
+    {
+        var token = $"progress-{Interlocked.Increment(ref _nextId)}";
+        var body = JsonSerializer.SerializeToNode(parameters)!.AsObject();
+        body["workDoneToken"] = token;
+        var id = await SendAsync(method, body);
+        var progress = new List<JsonElement>();
+        while (true)
+        {
+            var message = await ReadAsync();
+            if (message.TryGetProperty("method", out var name) && name.GetString() == "$/progress")
+            {
+                var p = message.GetProperty("params");
+                if (p.GetProperty("token").GetString() == token) progress.Add(p.GetProperty("value"));
+                continue;
+            }
+            Assert.Equal(id, message.GetProperty("id").GetInt32());
+            Assert.False(message.TryGetProperty("error", out var error), $"{method} failed: {error}");
+            return (message.GetProperty("result"), progress);
+        }
+    }
+
     public async Task<JsonElement> ResultAsync(string method, object? parameters = null)
     {
         var response = await CallAsync(method, parameters);
