@@ -50,7 +50,7 @@ public sealed class IntegratedGradients : IExplainer
         var scores = InputGradients.Scores(context, x, baseline);
         return InputGradients.Pixel(context, attributions) with
         {
-            Figures = Completeness(attributions, scores[0], scores[1], out var note),
+            Figures = Completeness(attributions, scores[0], scores[1], alphas.Length, out var note),
             Note = note,
         };
     }
@@ -95,7 +95,7 @@ public sealed class IntegratedGradients : IExplainer
             return (nodes.Select(t => 0.5 * (1 + t)).ToArray(), weights.Select(w => 0.5 * w).ToArray());
         }
         double n = steps;
-        // Captum takes these from torch.linspace in float32: the same values rounded to float.
+        // Captum takes these from torch.linspace in float32.
         var alphas = rule switch
         {
             "riemann_trapezoid" => Linspace(0, 1, steps),
@@ -151,6 +151,11 @@ public sealed class IntegratedGradients : IExplainer
         return (value, n * (t * value - previous) / (t * t - 1));
     }
 
+    /// <summary>
+    /// The points of torch.linspace, rounded to float as Captum's are. torch computes them in float32 (vectorised, by
+    /// two formulas), so a few can differ from ours in the last bit, and a ReLU network's gradient can jump between
+    /// inputs one float apart; with count − 1 a power of two (17, 33, 65 steps) every point is exact on both sides.
+    /// </summary>
     private static double[] Linspace(double start, double end, int count) =>
         Enumerable.Range(0, count).Select(k => (double)(float)(start + (end - start) * k / (count - 1))).ToArray();
 
@@ -171,20 +176,29 @@ public sealed class IntegratedGradients : IExplainer
         integral.Select((g, i) => (float)g * (x[i] - baseline[i])).ToArray();
 
     /// <summary>
-    /// score, baselineScore, attributionSum and completenessError = |Σ attributions − (y(x) − y(b))| ÷ |y(x) − y(b)|;
-    /// when the baseline scores like the image the ratio means nothing, so it is left out and <paramref name="note"/> says why.
+    /// score, baselineScore, attributionSum and completenessError = |Σ attributions − (y(x) − y(b))| ÷ |y(x) − y(b)|.
+    /// When the baseline scores like the image the ratio means nothing, so it is left out and <paramref name="note"/>
+    /// says why; when it is over 5% (the paper's bar: "within 5%") the note says to take more steps. A ReLU network is
+    /// piecewise linear, so along the path the gradient jumps wherever a unit switches, and a quadrature of a few dozen
+    /// points can miss by several percent (Captum's answer on fashion-vgg's samples: up to 15% at 64 steps, under 1% at 1024).
     /// </summary>
-    public static Dictionary<string, double> Completeness(float[] attributions, double score, double baselineScore, out string? note)
+    public static Dictionary<string, double> Completeness(float[] attributions, double score, double baselineScore, int steps, out string? note)
     {
         var sum = attributions.Sum(v => (double)v);
         var difference = score - baselineScore;
         var figures = new Dictionary<string, double> { ["score"] = score, ["baselineScore"] = baselineScore, ["attributionSum"] = sum };
         note = null;
         if (Math.Abs(difference) <= 1e-3 * Math.Max(1, Math.Max(Math.Abs(score), Math.Abs(baselineScore))))
+        {
             note = string.Create(CultureInfo.InvariantCulture,
                 $"The baseline scores like the image ({baselineScore:G4} against {score:G4}), so the attributions sum to about 0 and the completeness error has nothing to compare with. Try another baseline.");
-        else
-            figures["completenessError"] = Math.Abs(sum - difference) / Math.Abs(difference);
+            return figures;
+        }
+        var error = Math.Abs(sum - difference) / Math.Abs(difference);
+        figures["completenessError"] = error;
+        if (error > 0.05)
+            note = string.Create(CultureInfo.InvariantCulture,
+                $"The attributions sum to {sum:G4}, {error:P1} away from the score's change {difference:G4}: {steps} steps do not follow the path's kinks closely enough. Take more steps (e.g. {Math.Min(4096, steps * 4)}).");
         return figures;
     }
 }
