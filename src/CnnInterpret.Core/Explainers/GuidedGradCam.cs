@@ -20,14 +20,31 @@ public sealed class GuidedGradCam : IExplainer
 
     public Attribution Explain(ExplainContext context)
     {
-        var cam = GradCam.Explain(context);
+        var (lowRes, h, w) = GradCamMap(context);
         var guided = GuidedBackprop.Gradient(context);
         using var scope = NewDisposeScope();
-        int h = cam.LowResShape![0], w = cam.LowResShape[1];
-        var upsampled = nn.functional.interpolate(tensor(cam.LowRes!, [1, 1, h, w]), [context.Height, context.Width], mode: InterpolationMode.Nearest)
+        var upsampled = nn.functional.interpolate(tensor(lowRes, [1, 1, h, w]), [context.Height, context.Width], mode: InterpolationMode.Nearest)
             .contiguous().data<float>().ToArray();
         var plane = upsampled.Length;
         var attributions = guided.Select((g, i) => g * upsampled[i % plane]).ToArray();
-        return InputGradients.Pixel(context, attributions) with { LowRes = cam.LowRes, LowResShape = cam.LowResShape };
+        return InputGradients.Pixel(context, attributions) with { LowRes = lowRes, LowResShape = [h, w] };
+    }
+
+    /// <summary>
+    /// Grad-CAM's map at the layer, ReLU(Σ_k α_k A_k) before normalisation, and its size: one forward capturing the
+    /// layer and one backward to it, as <see cref="BaseCam"/> runs them, but sized by the activations themselves (the
+    /// input may be another size than the model's default, as in the parity tests).
+    /// </summary>
+    private static (float[] LowRes, int Height, int Width) GradCamMap(ExplainContext context)
+    {
+        context.Cancellation.ThrowIfCancellationRequested();
+        using var scope = NewDisposeScope();
+        var layer = context.RequireLayer().Name;
+        var (logits, captured) = context.Model.Forward(context.InputTensor(), context.Target.Captures.Append(layer).ToHashSet());
+        var activations = captured[layer];
+        var score = context.Target.Score(logits, captured);
+        var gradients = autograd.grad([score.sum()], [activations], allow_unused: true)[0] is { IsInvalid: false } g ? g : zeros_like(activations);
+        var (_, lowRes, _) = GradCam.Compute(activations.detach(), gradients, context.Height, context.Width);
+        return (lowRes, (int)activations.shape[2], (int)activations.shape[3]);
     }
 }

@@ -119,8 +119,8 @@ public sealed class CaptumParityTests(CaptumReferences references, ITestOutputHe
     /// <summary>
     /// SmoothGrad is a Monte-Carlo mean, so ours (.NET's noise) and Captum's (torch's) differ by sampling error only:
     /// per value, (ours − theirs) ÷ √(2 s² ÷ n) with s² Captum's per-value variance of |gradient| over its copies
-    /// should be about N(0, 1), so its mean square is about 1. A wrong σ, a missing abs or a mean over the wrong axis
-    /// moves it far from 1.
+    /// should be about N(0, 1), so its mean square is about 1 (1.08 here). A missing abs or a mean over the wrong axis
+    /// moves it far from 1; σ half or twice Captum's gives 1.4 (σ itself is checked against Captum's stdevs exactly).
     /// </summary>
     [Fact]
     public void Smoothgrad_matches_captum_within_its_sampling_error()
