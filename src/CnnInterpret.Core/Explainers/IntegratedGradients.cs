@@ -7,10 +7,11 @@ namespace CnnInterpret.Core.Explainers;
 /// Integrated gradients: Sundararajan, Taly and Yan, "Axiomatic Attribution for Deep Networks", ICML 2017
 /// (arXiv:1703.01365). The attribution of input value i is (x_i − b_i) · ∫₀¹ ∂y/∂x_i (b + α(x − b)) dα, for the
 /// target's score y and a baseline b; the integral is a quadrature over <c>steps</c> points of the straight path,
-/// with Captum's rules (<c>approximation_methods.py</c>): Gauss–Legendre (its default) or a Riemann sum. By
+/// with Captum's rules (<c>approximation_methods.py</c>): Gauss–Legendre (its default) or a Riemann sum; the option
+/// is <c>rule</c>, not Captum's <c>method</c>, because <c>--method</c> names the explainer on the command line. By
 /// completeness the attributions sum to y(x) − y(b); how far they are from it (the completeness error, reported in
-/// <see cref="Attribution.Figures"/>) says whether the steps suffice. The path's points go through the network in
-/// batches, with progress and cancellation between batches.
+/// <see cref="Attribution.Figures"/>, with a note over 5%) says whether the steps suffice. The path's points go
+/// through the network in batches, with progress and cancellation between batches.
 /// Deviations: none in the arithmetic. Captum's trapezoid rule weighs its n points 1/n with the ends halved, so its
 /// weights sum to 1 − 1/n and the sum of attributions falls short by about 1/n of y(x) − y(b); we keep that for
 /// parity and say so in the option. The baselines are ours: Captum's default is zeros, which for a normalised input
