@@ -59,7 +59,8 @@ public sealed partial class Engine
 
     /// <summary>
     /// The layer a method runs at: for a layer method the one asked for (a spatial layer, or a block: its last spatial
-    /// layer) or by default the last conv layer; a pixel method takes none.
+    /// layer) or by default the last conv layer (also for a pixel method that <see cref="ExplainerInfo.UsesLayer"/>);
+    /// other pixel methods take none.
     /// </summary>
     private static LayerInfo? AttributionLayer(CnnModel model, ExplainerInfo info, string? layer)
     {

@@ -12,6 +12,12 @@ public sealed class ExplainerRegistry
     [
         new GradCam(),
         new GradCamPlusPlus(),
+        new Saliency(),
+        new GradientXInput(),
+        new IntegratedGradients(),
+        new SmoothGrad(),
+        new GuidedBackprop(),
+        new GuidedGradCam(),
     ]);
 
     private readonly IReadOnlyList<IExplainer> _explainers;

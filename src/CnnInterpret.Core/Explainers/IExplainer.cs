@@ -53,13 +53,19 @@ public sealed record ExplainerOption(string Name, OptionType Type, object Defaul
 public sealed record ExplainerInfo(string Name, string DisplayName, string Group, MapKind Kind, bool Signed, bool Sampling,
     string Paper, IReadOnlyList<ExplainerOption> Options)
 {
-    /// <summary>True when the method explains at a spatial layer (the CAM family), so a request needs one (or gets the default).</summary>
-    public bool NeedsLayer => Kind == MapKind.Layer;
+    /// <summary>
+    /// A pixel method that is also computed at a spatial layer (Guided Grad-CAM: guided backprop × the Grad-CAM of a
+    /// layer): its requests take a layer as the CAMs' do, though its map is of the input's pixels.
+    /// </summary>
+    public bool UsesLayer { get; init; }
+
+    /// <summary>True when the method explains at a spatial layer (the CAM family, and pixel methods that <see cref="UsesLayer"/>), so a request needs one (or gets the default).</summary>
+    public bool NeedsLayer => Kind == MapKind.Layer || UsesLayer;
 }
 
 /// <summary>
 /// Everything a method needs for one explanation, already checked: the target resolved against the model, the layer
-/// (for <see cref="MapKind.Layer"/> methods) a spatial one, the options validated.
+/// (for methods that <see cref="ExplainerInfo.NeedsLayer"/>) a spatial one, the options validated.
 /// </summary>
 /// <param name="inputShape">[C,H,W] of <paramref name="input"/>; default the model's input size (parity tests use others:
 /// a network with a global pool takes any size).</param>
@@ -94,9 +100,10 @@ public sealed class ExplainContext(CnnModel model, float[] input, Target target,
 
     /// <summary>
     /// How many images of the input's size go in one forward batch: enough to keep the matrix units busy, few
-    /// enough that activations stay well within memory (about 16 MiB of input per batch, 1 to 64 images).
+    /// enough that activations stay well within memory (about 16 MiB of input per batch, 1 to 64 images). Tests set
+    /// it to check that a sampling method's answer does not depend on it.
     /// </summary>
-    public int BatchSize => Math.Clamp((16 << 20) / Math.Max(1, Input.Length * sizeof(float)), 1, 64);
+    public int BatchSize { get; init; } = Math.Clamp((16 << 20) / Math.Max(1, input.Length * sizeof(float)), 1, 64);
 
     /// <summary>The target's score for each image of <paramref name="batch"/> [N,C,H,W], [N].</summary>
     public Tensor Score(Tensor batch)

@@ -62,7 +62,8 @@ public sealed class LayerSequence : Module<Tensor, Tensor>, ILayerGraph
             // An in-place layer must not overwrite a tensor someone else holds: the caller's input, or the
             // previous layer's captured output (which would then show, and take gradients as, this layer's output).
             if (_inPlace[i] && (i == start || capture.Contains(_layers[i - 1].Name))) x = x.clone();
-            x = module.forward(x);
+            // Inside a guided-backprop request a ReLU module runs as GuidedRelu (not in place: it makes a new tensor).
+            x = module is TorchSharp.Modules.ReLU && GuidedRelu.Active ? GuidedRelu.Relu(x) : module.forward(x);
             if (capture.Contains(name)) captured[name] = x;
         }
         return x;

@@ -9,6 +9,7 @@ namespace CnnInterpret.Core.Models;
 /// name. Each residual block is one layer of the sequence: the stem, the blocks, the pool and the head
 /// run one after another, so block outputs (where Grad-CAM is usually taken) can be captured.
 /// Display names follow Keras' ResNets: <c>conv2_block1</c> is the first block of the first stage.
+/// The blocks' ReLUs go through <see cref="GuidedRelu"/>, so guided backpropagation reaches them.
 /// </summary>
 public static class ResNetArchitecture
 {
@@ -74,8 +75,8 @@ public static class ResNetArchitecture
 
         public override Tensor forward(Tensor x)
         {
-            var y = bn2.forward(conv2.forward(functional.relu(bn1.forward(conv1.forward(x)))));
-            return functional.relu(y + (downsample?.forward(x) ?? x));
+            var y = bn2.forward(conv2.forward(GuidedRelu.Relu(bn1.forward(conv1.forward(x)))));
+            return GuidedRelu.Relu(y + (downsample?.forward(x) ?? x));
         }
     }
 
@@ -99,10 +100,10 @@ public static class ResNetArchitecture
 
         public override Tensor forward(Tensor x)
         {
-            var y = functional.relu(bn1.forward(conv1.forward(x)));
-            y = functional.relu(bn2.forward(conv2.forward(y)));
+            var y = GuidedRelu.Relu(bn1.forward(conv1.forward(x)));
+            y = GuidedRelu.Relu(bn2.forward(conv2.forward(y)));
             y = bn3.forward(conv3.forward(y));
-            return functional.relu(y + (downsample?.forward(x) ?? x));
+            return GuidedRelu.Relu(y + (downsample?.forward(x) ?? x));
         }
     }
 }

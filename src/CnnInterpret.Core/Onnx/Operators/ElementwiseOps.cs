@@ -1,3 +1,4 @@
+using CnnInterpret.Core.Models;
 using TorchSharp;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
@@ -30,7 +31,8 @@ internal static class ElementwiseOps
     public static Tensor Divide(Tensor a, Tensor b) =>
         a.is_floating_point() ? a / b : a.div(b, RoundingMode.trunc);
 
-    public static OnnxKernel Relu(OnnxNodeContext node) => (inputs, _) => [F.relu(node.Required(inputs, 0))];
+    /// <summary>Through <see cref="GuidedRelu"/>, so guided backpropagation reaches an imported network's ReLUs.</summary>
+    public static OnnxKernel Relu(OnnxNodeContext node) => (inputs, _) => [GuidedRelu.Relu(node.Required(inputs, 0))];
 
     public static OnnxKernel Sigmoid(OnnxNodeContext node) => (inputs, _) => [node.Required(inputs, 0).sigmoid()];
 

@@ -1,0 +1,220 @@
+using System.Text.Json;
+using CnnInterpret.Core;
+using CnnInterpret.Core.Explainers;
+using CnnInterpret.Core.Imaging;
+using CnnInterpret.Tests.TestSupport;
+using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.PixelFormats;
+using TorchSharp;
+using Xunit.Abstractions;
+using static CnnInterpret.Tests.Gradients.GradientModels;
+
+namespace CnnInterpret.Tests.Gradients;
+
+/// <summary>The gradient methods on fashion-vgg: completeness, seeds, batch sizes, progress, cancellation, bad input.</summary>
+public sealed class GradientPropertyTests(ITestOutputHelper output)
+{
+    private static string Sample(string name) => Path.Combine(Repo.Samples, name);
+
+    private static float[] Input(string image)
+    {
+        using var pixels = Image.Load<Rgb24>(Sample(image));
+        return ImagePreprocessor.Normalise(pixels, Repo.FashionVgg.Input);
+    }
+
+    /// <summary>
+    /// Completeness on every sample image: at the default 64 Gauss–Legendre steps our error is Captum's (its
+    /// IntegratedGradients on the same weights, tests/fixtures/parity/captum/references.json), which is up to 15%: the
+    /// issue's "below 1% at 64 steps" does not hold for Captum's arithmetic on this network, whose gradient jumps along
+    /// the path. Over 5% (the paper's bar) a note says to take more steps; at 1024 steps every sample is within 1%.
+    /// </summary>
+    [Fact]
+    public void Integrated_gradients_completeness_is_captums_at_64_steps_and_within_1_percent_at_1024()
+    {
+        var captum = JsonDocument.Parse(File.ReadAllText(Path.Combine(Repo.Root, "tests", "fixtures", "parity", "captum", "references.json")))
+            .RootElement.GetProperty("fashionVggCompleteness");
+        Assert.Equal(Repo.FashionVgg.WeightsHash, captum.GetProperty("weightsSha256").GetString());
+        var engine = new Engine(Repo.Registry);
+        double worst64 = 0, worst1024 = 0;
+        foreach (var image in Directory.GetFiles(Repo.Samples, "*.png").Order())
+        {
+            var name = Path.GetFileName(image);
+            var standard = engine.Attribute(null, image, new AttributionRequest("integrated-gradients"), render: false);
+            Assert.Equal(64, standard.Options["steps"]);
+            var error = standard.Attribution.Figures["completenessError"];
+            var theirs = captum.GetProperty("completenessError").GetProperty(name).GetDouble();
+            Assert.True(Math.Abs(error - theirs) <= 1e-3 + 0.01 * theirs, $"{name}: completeness error {error:P3}, Captum's {theirs:P3}");
+            Assert.Equal(error > 0.05, standard.Attribution.Note?.Contains("more steps") == true);
+            Assert.True(Math.Abs(standard.Score - standard.Attribution.Figures["score"]) < 1e-3);
+
+            var fine = engine.Attribute(null, image, new AttributionRequest("integrated-gradients", Options: Options(("steps", 1024))), render: false);
+            var fineError = fine.Attribution.Figures["completenessError"];
+            Assert.True(fineError < 0.01, $"{name}: completeness error {fineError:P3} at 1024 steps");
+            output.WriteLine($"{name,-18} 64 steps: {error,7:P2} (Captum {theirs,7:P2})   1024 steps: {fineError,6:P2}");
+            (worst64, worst1024) = (Math.Max(worst64, error), Math.Max(worst1024, fineError));
+        }
+        output.WriteLine($"worst: {worst64:P2} at 64 steps, {worst1024:P2} at 1024 steps");
+    }
+
+    /// <summary>When the baseline is the image (its mean colour, of a flat grey picture) there is nothing to attribute: a note says so.</summary>
+    [Fact]
+    public void A_baseline_that_scores_like_the_image_gets_a_note_instead_of_a_ratio()
+    {
+        var flat = Enumerable.Repeat(0.3f, 28 * 28).ToArray();
+        var result = Run(Repo.FashionVgg, flat, "integrated-gradients", new Target.Class(3), Options(("baseline", "mean")));
+        Assert.False(result.Figures.ContainsKey("completenessError"));
+        Assert.Contains("scores like the image", result.Note);
+        Assert.All(result.Map, v => Assert.Equal(0, v));
+    }
+
+    [Fact]
+    public void Smoothgrad_depends_on_its_seed_and_not_on_the_batch_size()
+    {
+        var x = Input("bag-0.png");
+        var target = new Target.Class(8);
+        foreach (var (baseName, options) in new[]
+                 {
+                     ("saliency", Options(("samples", 10), ("seed", 3))),
+                     ("integrated-gradients", Options(("base", "integrated-gradients"), ("samples", 3), ("steps", 5), ("seed", 3), ("baseline", "blur"))),
+                 })
+        {
+            var reference = Run(Repo.FashionVgg, x, "smoothgrad", target, options, batchSize: 64).Attributions!;
+            var scale = reference.Max(Math.Abs);
+            foreach (var batch in new[] { 1, 4, 7 })
+            {
+                var other = Run(Repo.FashionVgg, x, "smoothgrad", target, options, batchSize: batch).Attributions!;
+                var worst = reference.Zip(other, (a, b) => Math.Abs(a - b)).Max();
+                Assert.True(worst <= 1e-5 * scale, $"{baseName}, batches of {batch}: differs by {worst / scale:E2} of the largest value");
+            }
+            Assert.Equal(reference, Run(Repo.FashionVgg, x, "smoothgrad", target, options, batchSize: 64).Attributions);
+            var reseeded = new Dictionary<string, string?>(options) { ["seed"] = "4" };
+            Assert.NotEqual(reference, Run(Repo.FashionVgg, x, "smoothgrad", target, reseeded, batchSize: 64).Attributions);
+        }
+    }
+
+    [Fact]
+    public void Integrated_gradients_does_not_depend_on_the_batch_size()
+    {
+        var x = Input("sandal-0.png");
+        var options = Options(("steps", 20), ("rule", "riemann_trapezoid"));
+        var reference = Run(Repo.FashionVgg, x, "integrated-gradients", new Target.Class(5), options, batchSize: 64);
+        var small = Run(Repo.FashionVgg, x, "integrated-gradients", new Target.Class(5), options, batchSize: 3);
+        var scale = reference.Attributions!.Max(Math.Abs);
+        Assert.All(reference.Attributions!.Zip(small.Attributions!), p => Assert.True(Math.Abs(p.First - p.Second) <= 1e-5 * scale));
+        Assert.Equal(reference.Figures["score"], small.Figures["score"]);
+    }
+
+    [Fact]
+    public void Sampling_methods_report_each_batch_and_stop_between_batches_when_cancelled()
+    {
+        var x = Input("coat-0.png");
+        var reports = new List<ExplainProgress>();
+        Run(Repo.FashionVgg, x, "integrated-gradients", new Target.Class(4), Options(("steps", 10)), batchSize: 4, progress: new Collect(reports.Add));
+        Assert.Equal([4, 8, 10], reports.Select(r => r.Done));
+        Assert.All(reports, r => Assert.Equal(10, r.Total));
+
+        using var cancel = new CancellationTokenSource();
+        var seen = 0;
+        Assert.ThrowsAny<OperationCanceledException>(() => Run(Repo.FashionVgg, x, "smoothgrad", new Target.Class(4), Options(("samples", 50)), batchSize: 5,
+            progress: new Collect(_ =>
+            {
+                seen++;
+                cancel.Cancel();
+            }), cancellation: cancel.Token));
+        Assert.Equal(1, seen); // one batch ran, and no other
+        cancel.Dispose();
+        using var already = new CancellationTokenSource();
+        already.Cancel();
+        foreach (var method in new[] { "saliency", "gradient-x-input", "guided-backprop" })
+            Assert.ThrowsAny<OperationCanceledException>(() => Run(Repo.FashionVgg, x, method, new Target.Class(4), cancellation: already.Token));
+    }
+
+    /// <summary>Every gradient method from the engine: the map is the attributions summed over channels, at the input's size.</summary>
+    [Theory]
+    [InlineData("saliency")]
+    [InlineData("gradient-x-input")]
+    [InlineData("integrated-gradients")]
+    [InlineData("smoothgrad")]
+    [InlineData("guided-backprop")]
+    [InlineData("guided-grad-cam")]
+    public void Each_method_runs_from_the_engine_with_a_map_at_the_input_size(string method)
+    {
+        var engine = new Engine(Repo.Registry);
+        var result = engine.Attribute(null, Sample("trouser-0.png"), new AttributionRequest(method));
+        Assert.Equal(MapKind.Pixel, result.Method.Kind);
+        Assert.Equal("gradients", result.Method.Group);
+        Assert.Equal(28 * 28, result.Attribution.Map.Length);
+        Assert.Equal(result.Attribution.Map, result.Attribution.Attributions); // one channel
+        Assert.Contains(result.Attribution.Map, v => v != 0);
+        Assert.Equal(method == "guided-grad-cam", result.Layer is not null);
+        Assert.NotEmpty(result.OverlayPng);
+        if (method == "saliency") Assert.All(result.Attribution.Map, v => Assert.True(v >= 0));
+    }
+
+    [Fact]
+    public void Bad_options_and_layers_are_refused_with_what_is_allowed()
+    {
+        var engine = new Engine(Repo.Registry);
+        var image = Sample("dress-0.png");
+        CnnInterpretException Refused(AttributionRequest request)
+        {
+            var error = Assert.Throws<CnnInterpretException>(() => engine.Attribute(null, image, request, render: false));
+            Assert.Equal(ErrorKind.InvalidArgument, error.Kind);
+            return error;
+        }
+        Assert.Contains("one of black, blur, mean", Refused(new("integrated-gradients", Options: Options(("baseline", "purple")))).Message);
+        Assert.Contains("from 2 to 4096", Refused(new("integrated-gradients", Options: Options(("steps", 1)))).Message);
+        Assert.Contains("gausslegendre, riemann_trapezoid", Refused(new("integrated-gradients", Options: Options(("rule", "simpson")))).Message);
+        Assert.Contains("from 0 to 1", Refused(new("smoothgrad", Options: Options(("noise", 2)))).Message);
+        var layer = Refused(new("saliency", Layer: "features.3")).Message;
+        Assert.Contains("takes no layer", layer);
+        Assert.Contains("guided-grad-cam", layer); // a pixel method that does take one
+        Assert.Contains("Layers with a spatial output", Refused(new("guided-grad-cam", Layer: "classifier.0")).Message);
+    }
+
+    [Fact]
+    public void The_registry_lists_the_gradient_methods_for_the_panel()
+    {
+        var methods = ExplainerRegistry.Default.All.Where(e => e.Info.Group == "gradients").Select(e => e.Info).ToList();
+        Assert.Equal(["saliency", "gradient-x-input", "integrated-gradients", "smoothgrad", "guided-backprop", "guided-grad-cam"], methods.Select(m => m.Name));
+        Assert.All(methods, m => Assert.Equal(MapKind.Pixel, m.Kind));
+        Assert.Equal(["guided-grad-cam"], methods.Where(m => m.NeedsLayer).Select(m => m.Name));
+        Assert.Equal(["integrated-gradients", "smoothgrad"], methods.Where(m => m.Sampling).Select(m => m.Name));
+        Assert.Contains("mean colour", methods.Single(m => m.Name == "integrated-gradients").Options.Single(o => o.Name == "baseline").Description);
+    }
+
+    private sealed class Collect(Action<ExplainProgress> report) : IProgress<ExplainProgress>
+    {
+        public void Report(ExplainProgress value) => report(value);
+    }
+}
+
+[Collection(SerialTorch.Name)]
+public sealed class GradientMemoryTests
+{
+    [Fact]
+    public void Requests_leave_no_live_tensors_behind()
+    {
+        var engine = new Engine(Repo.Registry);
+        var image = Path.Combine(Repo.Samples, "shirt-0.png");
+        string[] methods = ["saliency", "gradient-x-input", "integrated-gradients", "smoothgrad", "guided-backprop", "guided-grad-cam"];
+        foreach (var method in methods) engine.Attribute(null, image, new AttributionRequest(method), render: false); // warm-up
+        Settle();
+        var before = torch.Tensor.TotalCount;
+        for (var round = 0; round < 3; round++)
+            foreach (var method in methods)
+            {
+                engine.Attribute(null, image, new AttributionRequest(method, Options: method == "smoothgrad" ? Options(("base", "integrated-gradients"), ("samples", 3)) : null), render: false);
+                Assert.Throws<CnnInterpretException>(() => engine.Attribute(null, image, new AttributionRequest(method, Target: new Target.Class(12)), render: false));
+            }
+        Settle();
+        Assert.Equal(before, torch.Tensor.TotalCount);
+    }
+
+    private static void Settle()
+    {
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+    }
+}
