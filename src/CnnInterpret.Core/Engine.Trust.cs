@@ -12,8 +12,9 @@ namespace CnnInterpret.Core;
 public sealed record TrustRequest(string Method, string? Layer = null, Target? Target = null, string? Samples = null, int? Segments = null, int Seed = 0,
     IReadOnlyDictionary<string, string?>? Options = null);
 
+/// <param name="Road">The map's ROAD curves (<see cref="Explainers.Road"/>): removal by noisy linear imputation, most and least relevant first.</param>
 public sealed record MetricsResult(string Method, Target Target, string TargetLabel, string Score, FaithfulnessCurves Map, FaithfulnessCurves Random,
-    float[] Heatmap, byte[] PlotPng);
+    float[] Heatmap, byte[] PlotPng, RoadCurves? Road = null);
 
 public sealed record SanityExplanation(string Method, Target Target, string TargetLabel, SanityResult Result, byte[] StripPng);
 
@@ -29,20 +30,20 @@ public sealed partial class Engine
 
     /// <summary>
     /// Deletion and insertion curves of <paramref name="request"/>'s map, and of random maps as the reference a
-    /// faithful map must beat (<see cref="Faithfulness"/>).
+    /// faithful map must beat (<see cref="Faithfulness"/>); and its ROAD curves (<see cref="Road"/>).
     /// </summary>
     public MetricsResult Metrics(string? modelId, string imagePath, TrustRequest request, int steps = Faithfulness.DefaultSteps,
         IProgress<ExplainProgress>? progress = null, CancellationToken cancellation = default)
     {
         var model = GetModel(modelId);
         var target = Target.Resolve(request.Target, model, Activations(model, imagePath, cancellation).Logits);
-        progress?.Report(new ExplainProgress(0, 3, $"computing the {request.Method} map"));
+        progress?.Report(new ExplainProgress(0, 4, $"computing the {request.Method} map"));
         var map = ExplanationMap(model.Id, imagePath, request with { Target = target }, cancellation);
         return ScoreMap(model, imagePath, request.Method, map, target, null, steps, request.Seed, progress, cancellation);
     }
 
     /// <summary>
-    /// The deletion and insertion curves of a map already computed (a report scores the maps it drew), for its
+    /// The deletion, insertion and ROAD curves of a map already computed (a report scores the maps it drew), for its
     /// resolved <paramref name="target"/>. <paramref name="random"/>: the random reference of an earlier result for the
     /// same image, target, steps and seed (it does not depend on the map), or null to compute it.
     /// </summary>
@@ -58,13 +59,15 @@ public sealed partial class Engine
         var black = new float[input.Data.Length];
         ImagePreprocessor.NormaliseInPlace(black, spec); // a removed pixel is black, as in RISE
         var blurred = GaussianBlur.Apply(input.Data, spec.ChannelCount, spec.Height, spec.Width, GaussianBlur.DefaultSigma(spec.Height, spec.Width));
-        progress?.Report(new ExplainProgress(1, 3, "deletion and insertion curves"));
+        progress?.Report(new ExplainProgress(1, 4, "deletion and insertion curves"));
         var curves = Faithfulness.Curves(model, input.Data, black, blurred, target, Faithfulness.Order(map), steps, cancellation: cancellation);
-        progress?.Report(new ExplainProgress(2, 3, "random reference"));
+        progress?.Report(new ExplainProgress(2, 4, "random reference"));
         random ??= Faithfulness.RandomReference(model, input.Data, black, blurred, target, steps, seed, cancellation: cancellation);
-        progress?.Report(new ExplainProgress(3, 3, "done"));
+        progress?.Report(new ExplainProgress(3, 4, "ROAD curves (noisy linear imputation)"));
+        var road = Road.Curves(model, input.Data, spec.InputShape, target, map, seed, cancellation: cancellation);
+        progress?.Report(new ExplainProgress(4, 4, "done"));
         return new MetricsResult(method, target, target.Describe(model), target is Target.Class ? "probability" : "activation",
-            curves, random, map, CurvePlot.Render(curves, random));
+            curves, random, map, CurvePlot.Render(curves, random), road);
     }
 
     /// <summary>The model-parameter randomisation test on a private copy of the model (<see cref="SanityCheck"/>).</summary>

@@ -12,6 +12,13 @@ public sealed class ExplainerRegistry
     [
         new GradCam(),
         new GradCamPlusPlus(),
+        new HiResCam(),
+        new XGradCam(),
+        new LayerCam(),
+        new EigenCam(),
+        new ScoreCam(),
+        new Occlusion(),
+        new Rise(),
     ]);
 
     private readonly IReadOnlyList<IExplainer> _explainers;

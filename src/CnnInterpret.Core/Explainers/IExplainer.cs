@@ -94,9 +94,10 @@ public sealed class ExplainContext(CnnModel model, float[] input, Target target,
 
     /// <summary>
     /// How many images of the input's size go in one forward batch: enough to keep the matrix units busy, few
-    /// enough that activations stay well within memory (about 16 MiB of input per batch, 1 to 64 images).
+    /// enough that activations stay well within memory (about 16 MiB of input per batch, 1 to 64 images). Tests set
+    /// it to check that a sampling method's answer does not depend on it.
     /// </summary>
-    public int BatchSize => Math.Clamp((16 << 20) / Math.Max(1, Input.Length * sizeof(float)), 1, 64);
+    public int BatchSize { get; init; } = Math.Clamp((16 << 20) / Math.Max(1, input.Length * sizeof(float)), 1, 64);
 
     /// <summary>The target's score for each image of <paramref name="batch"/> [N,C,H,W], [N].</summary>
     public Tensor Score(Tensor batch)
