@@ -20,6 +20,8 @@ public static partial class Cli
         if (layer is null) return "";
         var html = new StringBuilder("<h2>Grad-CAM</h2>\n");
         GradCamResult? cam = null;
+        // Two CAMs, not every registered one: each map in the report is also scored (deletion, insertion, ROAD), which
+        // on a 224×224 model costs about a hundred forward passes per map.
         foreach (var method in new[] { BaseCam.GradCamMethod, BaseCam.GradCamPlusPlusMethod })
         {
             var result = engine.GradCam(model, image, layer.Name, method: method);

@@ -53,11 +53,14 @@ public static partial class Cli
         if (scores.Results.Count == 0) return "";
         var html = new StringBuilder("<h2>How faithful is each map?</h2>\n<p>Deletion: remove the pixels a map ranks highest first; a faithful map makes the score " +
                                      "fall fast (low AUC). Insertion: reveal them on a blurred copy; the score should rise fast (high AUC). The grey curves and " +
-                                     $"the numbers after the slash are a random map's (mean of 3 orders). {scores.Steps} steps.</p>\n<table><tr><th>method</th><th>deletion AUC</th><th>random</th>" +
-                                     "<th>insertion AUC</th><th>random</th><th>curves</th></tr>\n");
+                                     $"the numbers after the slash are a random map's (mean of 3 orders). {scores.Steps} steps. ROAD (Rong et al. 2022): remove 10–90% of " +
+                                     "the pixels by noisy linear imputation instead of black, which leaves the model less to read from the holes; mean score, most " +
+                                     "relevant first (low is good) and least relevant first (high is good).</p>\n<table><tr><th>method</th><th>deletion AUC</th><th>random</th>" +
+                                     "<th>insertion AUC</th><th>random</th><th>ROAD most first</th><th>ROAD least first</th><th>curves</th></tr>\n");
         foreach (var r in scores.Results)
             html.Append($"<tr><td>{E(r.Method)}</td><td>{r.Map.DeletionAuc:F3}</td><td>{r.Random.DeletionAuc:F3}</td><td>{r.Map.InsertionAuc:F3}</td>" +
-                        $"<td>{r.Random.InsertionAuc:F3}</td><td><img src=\"{E(ReportScores.PlotFile(r.Method))}\" alt=\"{E(r.Method)} curves\" height=\"70\"></td></tr>\n");
+                        $"<td>{r.Random.InsertionAuc:F3}</td><td>{r.Road?.MostRelevantFirstAuc:F3}</td><td>{r.Road?.LeastRelevantFirstAuc:F3}</td>" +
+                        $"<td><img src=\"{E(ReportScores.PlotFile(r.Method))}\" alt=\"{E(r.Method)} curves\" height=\"70\"></td></tr>\n");
         html.Append($"</table><p>Target: {E(scores.Results[0].TargetLabel)}; score: {E(scores.Results[0].Score)}.</p>\n");
         return html.ToString();
     }

@@ -17,7 +17,7 @@ public static partial class Cli
         return new(method, line.Option("layer"), Target.Parse(line.Option("target")), line.Option("samples"), line.Int("segments"), line.Int("seed") ?? 0, options);
     }
 
-    /// <summary>metrics --method M IMAGE --out DIR: deletion/insertion curves and AUCs beside a random map's.</summary>
+    /// <summary>metrics --method M IMAGE --out DIR: deletion/insertion curves and AUCs beside a random map's, and the ROAD curves.</summary>
     private static int Metrics(CommandLine line, List<string> images)
     {
         var outDir = line.Require("out", "the folder to write the curves into");
@@ -33,6 +33,10 @@ public static partial class Cli
         NpyWriter.Write(Path.Combine(outDir, "insertion.npy"), result.Map.Insertion.Select(v => (float)v).ToArray(), shape);
         NpyWriter.Write(Path.Combine(outDir, "random-deletion.npy"), result.Random.Deletion.Select(v => (float)v).ToArray(), shape);
         NpyWriter.Write(Path.Combine(outDir, "random-insertion.npy"), result.Random.Insertion.Select(v => (float)v).ToArray(), shape);
+        var road = result.Road!;
+        int[] roadShape = [road.Percentages.Length];
+        NpyWriter.Write(Path.Combine(outDir, "road-most.npy"), road.MostRelevantFirst.Select(v => (float)v).ToArray(), roadShape);
+        NpyWriter.Write(Path.Combine(outDir, "road-least.npy"), road.LeastRelevantFirst.Select(v => (float)v).ToArray(), roadShape);
         File.WriteAllBytes(Path.Combine(outDir, "metrics.png"), result.PlotPng);
         Output.WriteJsonFile(Path.Combine(outDir, "result.json"), new
         {
@@ -40,17 +44,26 @@ public static partial class Cli
             score = result.Score, steps, fractions = result.Map.Fractions,
             deletionAuc = result.Map.DeletionAuc, insertionAuc = result.Map.InsertionAuc,
             random = new { deletionAuc = result.Random.DeletionAuc, insertionAuc = result.Random.InsertionAuc, repeats = 3, seed = request.Seed },
+            road = new
+            {
+                percentages = road.Percentages, original = road.Original,
+                mostRelevantFirstAuc = road.MostRelevantFirstAuc, leastRelevantFirstAuc = road.LeastRelevantFirstAuc, combined = road.Combined,
+                imputation = $"noisy linear (σ {NoisyLinearImputer.DefaultNoise} in normalised units, seed {request.Seed})",
+            },
             files = new object[]
             {
                 new { file = "deletion.npy", kind = "npy", description = $"float32 [{shape[0]}]: the target's {result.Score} as pixels are removed in the map's order (black)" },
                 new { file = "insertion.npy", kind = "npy", description = $"float32 [{shape[0]}]: the target's {result.Score} as pixels are revealed in the map's order on a blurred copy" },
                 new { file = "random-deletion.npy", kind = "npy", description = "the same for random pixel orders (mean of 3)" },
                 new { file = "random-insertion.npy", kind = "npy", description = "the same for random pixel orders (mean of 3)" },
+                new { file = "road-most.npy", kind = "npy", description = $"float32 [{roadShape[0]}]: ROAD, the target's {result.Score} after removing 10%, 20%, … 90% of the pixels, most relevant first (noisy linear imputation; low is good)" },
+                new { file = "road-least.npy", kind = "npy", description = $"float32 [{roadShape[0]}]: the same, least relevant first (high is good)" },
                 new { file = "metrics.png", kind = "png", description = "both curves over the random reference's, with their AUCs" },
             },
         });
         Console.Out.WriteLine($"{result.Method} on {Path.GetFileName(images[0])} ({result.TargetLabel}): deletion AUC {result.Map.DeletionAuc:F3} (random {result.Random.DeletionAuc:F3}), " +
-                              $"insertion AUC {result.Map.InsertionAuc:F3} (random {result.Random.InsertionAuc:F3}); files in {Path.GetFullPath(outDir)}");
+                              $"insertion AUC {result.Map.InsertionAuc:F3} (random {result.Random.InsertionAuc:F3}); ROAD most relevant first {road.MostRelevantFirstAuc:F3}, " +
+                              $"least relevant first {road.LeastRelevantFirstAuc:F3} (combined {road.Combined:F4}); files in {Path.GetFullPath(outDir)}");
         return 0;
     }
 

@@ -12,8 +12,9 @@ namespace CnnInterpret.Core;
 public sealed record TrustRequest(string Method, string? Layer = null, Target? Target = null, string? Samples = null, int? Segments = null, int Seed = 0,
     IReadOnlyDictionary<string, string?>? Options = null);
 
+/// <param name="Road">The map's ROAD curves (<see cref="Explainers.Road"/>): removal by noisy linear imputation, most and least relevant first.</param>
 public sealed record MetricsResult(string Method, Target Target, string TargetLabel, string Score, FaithfulnessCurves Map, FaithfulnessCurves Random,
-    float[] Heatmap, byte[] PlotPng);
+    float[] Heatmap, byte[] PlotPng, RoadCurves? Road = null);
 
 public sealed record SanityExplanation(string Method, Target Target, string TargetLabel, SanityResult Result, byte[] StripPng);
 
@@ -29,21 +30,21 @@ public sealed partial class Engine
 
     /// <summary>
     /// Deletion and insertion curves of <paramref name="request"/>'s map, and of random maps as the reference a
-    /// faithful map must beat (<see cref="Faithfulness"/>).
+    /// faithful map must beat (<see cref="Faithfulness"/>); and its ROAD curves (<see cref="Road"/>).
     /// </summary>
     public MetricsResult Metrics(string? modelId, string imagePath, TrustRequest request, int steps = Faithfulness.DefaultSteps,
         IProgress<ExplainProgress>? progress = null, CancellationToken cancellation = default)
     {
         var model = GetModel(modelId);
         var target = Target.Resolve(request.Target, model, Activations(model, imagePath, cancellation).Logits);
-        // A sampling method's own progress fills the first third: its counts, or that the view's result is reused.
-        if (!SamplingViews.Contains(request.Method)) progress?.Report(new ExplainProgress(0, 3, $"computing the {request.Method} map"));
-        var map = ExplanationMap(model.Id, imagePath, request, target, progress is null ? null : new FirstThird(progress), cancellation);
+        // A sampling method's own progress fills the first quarter: its counts, or that the view's result is reused.
+        if (!SamplingViews.Contains(request.Method)) progress?.Report(new ExplainProgress(0, 4, $"computing the {request.Method} map"));
+        var map = ExplanationMap(model.Id, imagePath, request, target, progress is null ? null : new FirstQuarter(progress), cancellation);
         return ScoreMap(model, imagePath, request.Method, map, target, null, steps, request.Seed, progress, cancellation);
     }
 
     /// <summary>
-    /// The deletion and insertion curves of a map already computed (a report scores the maps it drew), for its
+    /// The deletion, insertion and ROAD curves of a map already computed (a report scores the maps it drew), for its
     /// resolved <paramref name="target"/>. <paramref name="random"/>: the random reference of an earlier result for the
     /// same image, target, steps and seed (it does not depend on the map), or null to compute it.
     /// </summary>
@@ -59,13 +60,15 @@ public sealed partial class Engine
         var black = new float[input.Data.Length];
         ImagePreprocessor.NormaliseInPlace(black, spec); // a removed pixel is black, as in RISE
         var blurred = GaussianBlur.Apply(input.Data, spec.ChannelCount, spec.Height, spec.Width, GaussianBlur.DefaultSigma(spec.Height, spec.Width));
-        progress?.Report(new ExplainProgress(1, 3, "deletion and insertion curves"));
+        progress?.Report(new ExplainProgress(1, 4, "deletion and insertion curves"));
         var curves = Faithfulness.Curves(model, input.Data, black, blurred, target, Faithfulness.Order(map), steps, cancellation: cancellation);
-        progress?.Report(new ExplainProgress(2, 3, "random reference"));
+        progress?.Report(new ExplainProgress(2, 4, "random reference"));
         random ??= Faithfulness.RandomReference(model, input.Data, black, blurred, target, steps, seed, cancellation: cancellation);
-        progress?.Report(new ExplainProgress(3, 3, "done"));
+        progress?.Report(new ExplainProgress(3, 4, "ROAD curves (noisy linear imputation)"));
+        var road = Road.Curves(model, input.Data, spec.InputShape, target, map, seed, cancellation: cancellation);
+        progress?.Report(new ExplainProgress(4, 4, "done"));
         return new MetricsResult(method, target, target.Describe(model), target is Target.Class ? "probability" : "activation",
-            curves, random, map, CurvePlot.Render(curves, random));
+            curves, random, map, CurvePlot.Render(curves, random), road);
     }
 
     /// <summary>The model-parameter randomisation test on a private copy of the model (<see cref="SanityCheck"/>).</summary>
@@ -129,10 +132,10 @@ public sealed partial class Engine
             : AttributionMap.Upsample(map, explanation.MapHeight, explanation.MapWidth, input.Height, input.Width);
     }
 
-    /// <summary>A map's progress (its partial pictures left out) as the first third of a metrics request's.</summary>
-    private sealed class FirstThird(IProgress<ExplainProgress> outer) : IProgress<ExplainProgress>
+    /// <summary>A map's progress (its partial pictures left out) as the first quarter of a metrics request's.</summary>
+    private sealed class FirstQuarter(IProgress<ExplainProgress> outer) : IProgress<ExplainProgress>
     {
-        public void Report(ExplainProgress p) => outer.Report(new ExplainProgress(Math.Min(p.Done, p.Total), 3 * Math.Max(p.Total, 1), p.Message));
+        public void Report(ExplainProgress p) => outer.Report(new ExplainProgress(Math.Min(p.Done, p.Total), 4 * Math.Max(p.Total, 1), p.Message));
     }
 
     /// <summary>The last conv layer: where Grad-CAM is usually taken (the most class-specific spatial map).</summary>

@@ -18,7 +18,10 @@ public sealed partial class ExplainHandler
         return new MetricsResultDto(model.Id, result.Method, result.Target.ToString()!, result.TargetLabel, result.Score, result.Map.Fractions,
             new CurveDto(result.Map.Deletion, result.Map.DeletionAuc), new CurveDto(result.Map.Insertion, result.Map.InsertionAuc),
             new CurveDto(result.Random.Deletion, result.Random.DeletionAuc), new CurveDto(result.Random.Insertion, result.Random.InsertionAuc),
-            Convert.ToBase64String(result.PlotPng));
+            Convert.ToBase64String(result.PlotPng), result.Road?.Percentages,
+            result.Road is { } road ? new CurveDto(road.MostRelevantFirst, road.MostRelevantFirstAuc) : null,
+            result.Road is { } least ? new CurveDto(least.LeastRelevantFirst, least.LeastRelevantFirstAuc) : null,
+            result.Road?.Combined);
     }, cancellation, Lane.Heavy);
 
     [JsonRpcMethod(Methods.ExplainSanity, UseSingleObjectParameterDeserialization = true)]

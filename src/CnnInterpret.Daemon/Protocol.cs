@@ -422,6 +422,11 @@ public sealed record MetricsParams(
 /// <param name="Score">"probability" (class targets) or "activation" (channel targets).</param>
 /// <param name="Fractions">The fraction of pixels removed (deletion) or revealed (insertion) at each point.</param>
 /// <param name="Png">The two plots: this map's curves over the random reference's, with their AUCs.</param>
+/// <param name="RoadPercentages">ROAD (remove and debias, pytorch-grad-cam's ROADMostRelevantFirst/LeastRelevantFirst): the
+/// percentage of pixels removed at each point (10 … 90), by noisy linear imputation.</param>
+/// <param name="RoadMostRelevantFirst">The score as the most relevant pixels go; its auc is the curve's mean (low is good).</param>
+/// <param name="RoadLeastRelevantFirst">The score as the least relevant pixels go (high is good).</param>
+/// <param name="RoadCombined">pytorch-grad-cam's ROADCombined: (least − most relevant first) ÷ 2, averaged; higher is better.</param>
 public sealed record MetricsResultDto(
     string Model,
     string Method,
@@ -433,7 +438,11 @@ public sealed record MetricsResultDto(
     CurveDto Insertion,
     CurveDto RandomDeletion,
     CurveDto RandomInsertion,
-    string Png);
+    string Png,
+    double[]? RoadPercentages = null,
+    CurveDto? RoadMostRelevantFirst = null,
+    CurveDto? RoadLeastRelevantFirst = null,
+    double? RoadCombined = null);
 
 public sealed record CurveDto(double[] Values, double Auc);
 

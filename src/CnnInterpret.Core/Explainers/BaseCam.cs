@@ -107,7 +107,8 @@ public abstract class BaseCam : IExplainer
             gradients = zeros_like(activations);
         }
         var (weights, lowRes, heatmap) = Compute(activations.detach(), gradients, context.Height, context.Width, context);
-        return new Attribution(heatmap, LowRes: lowRes, LowResShape: [layer.OutputShape[1], layer.OutputShape[2]],
+        // The activations' own size: the layer's listed shape is for the model's input size, and the input may be another.
+        return new Attribution(heatmap, LowRes: lowRes, LowResShape: [(int)activations.shape[2], (int)activations.shape[3]],
             ChannelWeights: weights.Length > 0 ? weights : null);
     }
 
@@ -132,23 +133,30 @@ public abstract class BaseCam : IExplainer
         // pytorch-grad-cam uses, for upsampling (no antialiasing either way).
         var upsampled = nn.functional.interpolate(normalised.unsqueeze(1), [height, width],
             mode: InterpolationMode.Bilinear, align_corners: false);
+        // Half-pixel centres never land on a low-resolution value, so the upsampled peak falls short of 1: like
+        // pytorch-grad-cam (aggregate_multi_layers scales the resized map again), normalise once more.
+        upsampled -= upsampled.min();
+        upsampled /= upsampled.max() + 1e-7f;
         return (weights is null ? [] : weights[0].contiguous().data<float>().ToArray(),
                 map[0].contiguous().data<float>().ToArray(),
                 upsampled[0, 0].contiguous().data<float>().ToArray());
     }
     /// <summary>
     /// The layer a CAM is taken at: a layer by name or display name, or a block (its last spatial layer).
-    /// Refuses layers whose output is not a [C,H,W] map, naming the ones that are.
+    /// Refuses layers whose output is not a [C,H,W] map with more than one position (a dense layer, or the output
+    /// of a global pool, where a map would be one value), naming the ones that are.
     /// </summary>
     public static LayerInfo SpatialLayer(CnnModel model, string name)
     {
-        var spatial = model.Layers.Where(l => l.IsSpatial).ToList();
+        static bool HasMap(LayerInfo l) => l.IsSpatial && l.OutputShape[1] * l.OutputShape[2] > 1;
+        var spatial = model.Layers.Where(HasMap).ToList();
         var layer = model.Layers.FirstOrDefault(l => l.Name == name || l.DisplayName == name)
                     ?? spatial.LastOrDefault(l => l.Group == name)
                     ?? model.GetLayer(name); // throws UnknownLayer with the list
-        if (!layer.IsSpatial)
+        if (!HasMap(layer))
             throw new CnnInterpretException(ErrorKind.InvalidArgument,
-                $"Layer '{layer.Name}' ({layer.DisplayName}, {layer.Kind}) outputs [{string.Join(", ", layer.OutputShape)}], not a [channels, height, width] map, " +
+                $"Layer '{layer.Name}' ({layer.DisplayName}, {layer.Kind}) outputs [{string.Join(", ", layer.OutputShape)}], " +
+                (layer.IsSpatial ? "a single position (after a global pool), " : "not a [channels, height, width] map, ") +
                 $"so it has no spatial map to show. Layers with a spatial output: {string.Join(", ", spatial.Select(l => $"{l.Name} ({l.DisplayName})"))}.",
                 new { layers = spatial.Select(l => l.Name).ToArray() });
         return layer;

@@ -18,6 +18,13 @@ public sealed class ExplainerRegistry
         new SmoothGrad(),
         new GuidedBackprop(),
         new GuidedGradCam(),
+        new HiResCam(),
+        new XGradCam(),
+        new LayerCam(),
+        new EigenCam(),
+        new ScoreCam(),
+        new Occlusion(),
+        new Rise(),
     ]);
 
     private readonly IReadOnlyList<IExplainer> _explainers;

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using CnnInterpret.Core.Imaging;
 using CnnInterpret.Tests.Daemon;
 using CnnInterpret.Tests.TestSupport;
 
@@ -27,6 +28,17 @@ public sealed class TrustCliAndDaemonTests
         Assert.InRange(auc, 0, 1);
         Assert.InRange(result.GetProperty("random").GetProperty("deletionAuc").GetDouble(), 0, 1);
         Assert.True(File.Exists(Path.Combine(outDir, "metrics.png")));
+        Assert.Contains("ROAD most relevant first", stdout);
+        var road = result.GetProperty("road");
+        Assert.Equal([10, 20, 30, 40, 50, 60, 70, 80, 90], road.GetProperty("percentages").EnumerateArray().Select(p => p.GetDouble()));
+        var most = NpyReader.ReadFloats(Path.Combine(outDir, "road-most.npy"));
+        var least = NpyReader.ReadFloats(Path.Combine(outDir, "road-least.npy"));
+        Assert.Equal([9], most.Shape);
+        Assert.Equal(most.Data.Average(), road.GetProperty("mostRelevantFirstAuc").GetDouble(), 1e-6);
+        Assert.Equal(least.Data.Average(), road.GetProperty("leastRelevantFirstAuc").GetDouble(), 1e-6);
+        Assert.Equal((least.Data.Average() - most.Data.Average()) / 2, road.GetProperty("combined").GetDouble(), 1e-6);
+        // A trained model and Grad-CAM: removing what the map ranks highest hurts more than removing what it ranks lowest.
+        Assert.True(road.GetProperty("combined").GetDouble() > 0, $"ROAD combined {road.GetProperty("combined").GetDouble()}");
     }
 
     [Fact]
@@ -56,6 +68,10 @@ public sealed class TrustCliAndDaemonTests
         Assert.Equal(9, metrics.GetProperty("deletion").GetProperty("values").GetArrayLength());
         Assert.Equal("Trouser", metrics.GetProperty("targetLabel").GetString());
         Assert.Equal("probability", metrics.GetProperty("score").GetString());
+        Assert.Equal(9, metrics.GetProperty("roadPercentages").GetArrayLength());
+        Assert.Equal(9, metrics.GetProperty("roadMostRelevantFirst").GetProperty("values").GetArrayLength());
+        Assert.Equal(9, metrics.GetProperty("roadLeastRelevantFirst").GetProperty("values").GetArrayLength());
+        Assert.True(metrics.TryGetProperty("roadCombined", out _));
 
         var sanity = await daemon.ResultAsync("explain/sanity", new { image = Image, method = "grad-cam", stages = 2 });
         Assert.Equal(3, sanity.GetProperty("stages").GetArrayLength());
@@ -65,7 +81,7 @@ public sealed class TrustCliAndDaemonTests
         Assert.Equal(6, sweep.GetProperty("layers").GetArrayLength());
         Assert.StartsWith("iVBOR", sweep.GetProperty("png").GetString()); // base64 of a PNG signature
 
-        var (code, message, _) = await daemon.ErrorAsync("explain/metrics", new { image = Image, method = "occlusion" });
+        var (code, message, _) = await daemon.ErrorAsync("explain/metrics", new { image = Image, method = "no-such-method" });
         Assert.Equal(1004, code);
         Assert.Contains("grad-cam", message);
     }
