@@ -488,6 +488,14 @@ export interface MetricsResult {
     randomInsertion: Curve;
     /** The two plots: this map's curves over the random reference's, with their AUCs. */
     png: string;
+    /** ROAD (remove and debias, pytorch-grad-cam's ROADMostRelevantFirst/LeastRelevantFirst): the percentage of pixels removed at each point (10 … 90), by noisy linear imputation. */
+    roadPercentages?: number[];
+    /** The score as the most relevant pixels go; its auc is the curve's mean (low is good). */
+    roadMostRelevantFirst?: Curve;
+    /** The score as the least relevant pixels go (high is good). */
+    roadLeastRelevantFirst?: Curve;
+    /** pytorch-grad-cam's ROADCombined: (least − most relevant first) ÷ 2, averaged; higher is better. */
+    roadCombined?: number;
 }
 
 export interface Curve {
