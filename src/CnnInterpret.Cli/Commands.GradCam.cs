@@ -14,7 +14,8 @@ public static partial class Cli
     /// </summary>
     private static void WriteGradCam(Engine engine, CommandLine line, string? modelId, string image, string outDir, bool raw, string method)
     {
-        var layer = line.Require("layer", "a layer with a spatial output such as features.12, or a block such as block3; see 'layers'");
+        // Without --layer, the last conv layer, as every other CAM of the registry.
+        var layer = line.Option("layer") ?? Engine.DefaultCamLayer(engine.GetModel(modelId));
         var target = Target.Parse(line.Option("target"));
         var opacity = line.Option("opacity") is { } o ? ParseOpacity(o) : 0.5;
         var overlay = new OverlayOptions(line.Option("colormap") ?? "viridis", opacity);
