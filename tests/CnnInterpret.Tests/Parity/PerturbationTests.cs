@@ -67,6 +67,36 @@ public sealed class PerturbationTests
     }
 
     [Fact]
+    public void The_new_methods_and_road_leave_no_live_tensors_behind_after_success_cancellation_or_bad_input()
+    {
+        var model = Repo.FashionVgg; // loading creates the parameters: do it before counting
+        using var engine = Repo.NewEngine();
+        var images = Directory.GetFiles(Repo.Samples, "*.png").Order().Take(3).ToList();
+        Dictionary<string, string?> Small(string method) => method switch
+        {
+            "rise" => new() { ["masks"] = "40" },
+            "occlusion" => new() { ["window"] = "14", ["stride"] = "7" },
+            _ => new(),
+        };
+        void RunAll(string image)
+        {
+            foreach (var method in new[] { "hires-cam", "xgrad-cam", "layer-cam", "eigen-cam", "score-cam", "occlusion", "rise" })
+                engine.Attribute(model.Id, image, new AttributionRequest(method, Options: Small(method)));
+            using var cancel = new CancellationTokenSource();
+            Assert.ThrowsAny<OperationCanceledException>(() => engine.Attribute(model.Id, image, new AttributionRequest("rise"),
+                progress: new Recorder(_ => cancel.Cancel()), cancellation: cancel.Token));
+            Assert.Throws<CnnInterpretException>(() => engine.Attribute(model.Id, image, new AttributionRequest("score-cam", Layer: "fc1")));
+            engine.Metrics(model.Id, image, new TrustRequest("eigen-cam"), steps: 4);
+        }
+        RunAll(images[0]);
+        GC.Collect(); // other tests' undisposed tensors die in finalizers: flush them before counting
+        GC.WaitForPendingFinalizers();
+        var before = TorchSharp.torch.Tensor.TotalCount;
+        foreach (var image in images) RunAll(image);
+        Assert.Equal(before, TorchSharp.torch.Tensor.TotalCount);
+    }
+
+    [Fact]
     public void Rise_masks_are_the_same_however_they_are_drawn_in_batches()
     {
         using var scope = NewDisposeScope();
