@@ -18,6 +18,12 @@ public static partial class Cli
             }
             var command = words[0];
             words.RemoveAt(0);
+            if (command != "serve") // the daemon reads its own options
+            {
+                var budget = line.Long("memory-budget");
+                if (budget is < 1) throw CommandLine.Usage($"--memory-budget is in MiB and must be at least 1; got {budget}.");
+                Core.Memory.MemoryBudget.SetMiB(budget);
+            }
             var code = command switch
             {
                 "info" => Info(line),
@@ -85,13 +91,14 @@ public static partial class Cli
           sanity --method M IMAGE --out DIR [--stages N]   the model-randomisation sanity check
           evaluate --model M [--data DIR] [--json]  accuracy on the Fashion-MNIST test set
           train-default [--data DIR] [--epochs N] [--seed S]  retrain the embedded fashion-vgg
-          bench [--model M] [--runs N] [--only SECTIONS] [--json]  speed and memory figures
+          bench [--model M] [--runs N] [--only SECTIONS] [--json]  speed and memory figures (--only memory: the daemon's memory against PyTorch's)
           serve                                  the JSON-RPC daemon on stdin/stdout
 
         --model defaults to fashion-vgg; it also takes a model file (FILE.pth with --arch NAME when it cannot be
         inferred, FILE.safetensors, FILE.onnx), and --weights FILE runs a built-in architecture with other weights.
         Layers are named by path (features.0) or display name (block1_conv1).
         Images whose header declares more than 100,000,000 pixels are refused before decoding; --max-pixels N
-        (or CNN_INTERPRET_MAX_PIXELS) changes the limit.
+        (or CNN_INTERPRET_MAX_PIXELS) changes the limit. --memory-budget MIB (or CNN_INTERPRET_MEMORY_BUDGET_MIB,
+        default 2048) is the run's one memory budget: models, caches and a fifth of it for each batch.
         """;
 }

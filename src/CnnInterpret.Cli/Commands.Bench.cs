@@ -19,6 +19,7 @@ public static partial class Cli
         var runs = line.Int("runs") ?? 50;
         var json = line.Flag("json");
         var only = line.Option("only");
+        var cacheDirectory = line.Option("cache-dir");
         line.RejectUnknown();
         // Each section measures one area and prints its own figures; explainers add theirs here.
         var sections = new List<(string Name, Action Run)>
@@ -27,12 +28,13 @@ public static partial class Cli
             ("gradcam", () => BenchGradCam(json, images)),
             ("lime", () => BenchLime(json)),
             ("responsiveness", () => BenchResponsiveness(modelId, json, images)),
+            ("memory", () => BenchMemory(json, cacheDirectory)),
         };
         var unknown = only?.Split(',').Except(sections.Select(s => s.Name)).ToList();
         if (unknown is { Count: > 0 })
             throw CommandLine.Usage($"Unknown bench section(s) {string.Join(", ", unknown)}; sections: {string.Join(", ", sections.Select(s => s.Name))}.");
         foreach (var (name, run) in sections)
-            if (only is null || only.Split(',').Contains(name))
+            if (only is null ? name != "memory" : only.Split(',').Contains(name)) // memory starts daemons and PyTorch: only when asked
             {
                 if (!json) Console.Out.WriteLine($"== {name} ==");
                 run();

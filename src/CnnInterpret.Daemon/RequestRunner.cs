@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using CnnInterpret.Core;
+using CnnInterpret.Core.Memory;
 using Microsoft.Extensions.Logging;
 using StreamJsonRpc;
 
@@ -22,14 +23,74 @@ public enum Lane
 /// Scheduling: heavy requests queue for a single slot, so one user's LIME never starves a feature-map
 /// click, which runs beside it at once (libtorch shares the cores between the two); a queued heavy request
 /// can be cancelled while it waits.
+/// Memory: a heavy request gives its memory back to the OS when it ends (<see cref="ProcessMemory.GiveBack"/>), and so
+/// does the daemon once it has been idle for a moment after quick ones, so its resident size returns to what the models
+/// and caches hold. Shutdown: <see cref="WhenIdleAsync"/> lets the server wait for requests in flight before anything is disposed.
 /// </summary>
-public sealed class RequestRunner(ILogger<RequestRunner> logger)
+public sealed class RequestRunner : IDisposable
 {
     private readonly SemaphoreSlim _heavy = new(1, 1);
+    private readonly ILogger<RequestRunner> _logger;
+    private readonly Timer _idleGiveBack;
+    private readonly object _gate = new();
+    private int _inFlight;
+    private TaskCompletionSource _idle = Completed();
+
+    /// <summary>How long the daemon waits, idle, before giving memory back after quick requests.</summary>
+    public static readonly TimeSpan IdleGiveBackDelay = TimeSpan.FromSeconds(1);
+
+    public RequestRunner(ILogger<RequestRunner> logger)
+    {
+        _logger = logger;
+        _idleGiveBack = new Timer(_ => GiveBackIfIdle());
+    }
+
+    /// <summary>Completes when no request is running (at once when none is).</summary>
+    public Task WhenIdleAsync()
+    {
+        lock (_gate) return _idle.Task;
+    }
+
+    private static TaskCompletionSource Completed()
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        done.SetResult();
+        return done;
+    }
+
+    private void Enter()
+    {
+        lock (_gate)
+            if (_inFlight++ == 0) _idle = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    private void Leave()
+    {
+        lock (_gate)
+        {
+            if (--_inFlight > 0) return;
+            _idle.TrySetResult();
+        }
+        _idleGiveBack.Change(IdleGiveBackDelay, Timeout.InfiniteTimeSpan);
+    }
+
+    private void GiveBackIfIdle()
+    {
+        lock (_gate)
+            if (_inFlight > 0) return; // the next request's end schedules it again
+        ProcessMemory.GiveBack();
+    }
+
+    public void Dispose()
+    {
+        _idleGiveBack.Dispose();
+        _heavy.Dispose();
+    }
 
     public async Task<T> Run<T>(Func<T> work, CancellationToken cancellation, Lane lane = Lane.Interactive)
     {
         var holdsHeavySlot = false;
+        Enter();
         try
         {
             cancellation.ThrowIfCancellationRequested();
@@ -48,22 +109,27 @@ public sealed class RequestRunner(ILogger<RequestRunner> logger)
         }
         catch (CnnInterpretException e)
         {
-            logger.LogInformation("{Kind}: {Message}", e.Kind, e.Message);
+            _logger.LogInformation("{Kind}: {Message}", e.Kind, e.Message);
             throw Error(e.Kind, e.Message, e.Details);
         }
         catch (Exception e) when (IsOutOfMemory(e))
         {
-            logger.LogError(e, "Out of memory");
+            _logger.LogError(e, "Out of memory");
             throw Error(ErrorKind.OutOfMemory, "The daemon ran out of memory for this request. Try a smaller image, fewer channels or samples, or close other models; the daemon is still running.");
         }
         catch (Exception e)
         {
-            logger.LogError(e, "Internal error");
+            _logger.LogError(e, "Internal error");
             throw Error(ErrorKind.Internal, $"Internal error ({e.GetType().Name}: {e.Message}). The daemon is still running; the log (CNN Interpret output) has the details.");
         }
         finally
         {
-            if (holdsHeavySlot) _heavy.Release();
+            if (holdsHeavySlot)
+            {
+                ProcessMemory.GiveBack(); // what the batches used goes back to the OS before the next heavy request starts
+                _heavy.Release();
+            }
+            Leave();
         }
     }
 

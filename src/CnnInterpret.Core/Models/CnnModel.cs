@@ -51,7 +51,7 @@ public sealed class CnnModel : IDisposable
     public LayerInfo GetLayer(string name) =>
         Layers.FirstOrDefault(l => l.Name == name) ?? Layers.FirstOrDefault(l => l.DisplayName == name)
         ?? throw new CnnInterpretException(ErrorKind.UnknownLayer,
-            $"Model '{Id}' has no layer '{name}'. Valid layers: {string.Join(", ", Layers.Select(l => $"{l.Name} ({l.DisplayName})"))}.",
+            $"Model '{Id}' has no layer '{InputText.Quote(name)}'. Valid layers: {string.Join(", ", Layers.Select(l => $"{l.Name} ({l.DisplayName})"))}.",
             new { layers = Layers.Select(l => l.Name).ToArray() });
 
     /// <summary>

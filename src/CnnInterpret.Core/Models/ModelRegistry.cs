@@ -45,7 +45,7 @@ public sealed class ModelRegistry : IDisposable
     public ModelEntry GetEntry(string id) =>
         Manifest.Models.FirstOrDefault(m => m.Id == id)
         ?? throw new CnnInterpretException(ErrorKind.UnknownModel,
-            $"Unknown model '{id}'. Built-in models: {string.Join(", ", Manifest.Models.Select(m => m.Id))}; or give the path of a model file (.pth, .pt, .safetensors, .onnx).",
+            $"Unknown model '{InputText.Quote(id)}'. Built-in models: {string.Join(", ", Manifest.Models.Select(m => m.Id))}; or give the path of a model file (.pth, .pt, .safetensors, .onnx).",
             new { models = Manifest.Models.Select(m => m.Id).ToArray() });
 
     public bool IsLoaded(string id) => _loaded.TryGetValue(id, out var lazy) && lazy.IsValueCreated;
@@ -63,7 +63,8 @@ public sealed class ModelRegistry : IDisposable
     /// <summary>A built-in model by id, a model file registered with <see cref="Register"/>, or a model file by path.</summary>
     public CnnModel Get(string id)
     {
-        var lazy = _loaded.GetOrAdd(id, key => new Lazy<CnnModel>(() => Build(key)));
+        InputText.RequirePath(id, ErrorKind.UnknownModel, "model");
+        var lazy = _loaded.GetOrAdd(id, key => new Lazy<CnnModel>(() => BuildAndGiveBack(key)));
         try { return lazy.Value; }
         catch
         {
@@ -79,6 +80,9 @@ public sealed class ModelRegistry : IDisposable
     /// </summary>
     public CnnModel Register(string model, string? weights = null, string? arch = null)
     {
+        InputText.RequirePath(model, ErrorKind.UnknownModel, "model");
+        InputText.RequirePath(weights, ErrorKind.BadModelFile, "weights");
+        InputText.RequirePath(arch, ErrorKind.InvalidArgument, "architecture");
         if (weights is null && arch is null) return Get(model);
         var id = weights is not null ? $"{model}@{Path.GetFullPath(weights)}" : $"{Path.GetFullPath(model)}#{arch}";
         _files[id] = weights is null ? () => FromFile(Path.GetFullPath(model), arch, id)
@@ -113,6 +117,13 @@ public sealed class ModelRegistry : IDisposable
     public static CnnModel BuildUntrained(ModelEntry entry) =>
         new(entry.Id, entry.DisplayName, entry.Input, entry.Classes,
             (entry.Architecture ?? throw new CnnInterpretException(ErrorKind.BadModelFile, $"Model '{entry.Id}' has no VGG architecture in models.json.")).BuildLayers());
+
+    /// <summary>Builds a model, then returns what loading it used besides its weights (the file's reading, the state_dict) to the OS.</summary>
+    private CnnModel BuildAndGiveBack(string id)
+    {
+        try { return Build(id); }
+        finally { Memory.ProcessMemory.GiveBack(); }
+    }
 
     private CnnModel Build(string id)
     {
