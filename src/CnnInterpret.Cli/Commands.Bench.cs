@@ -20,6 +20,7 @@ public static partial class Cli
         var json = line.Flag("json");
         var only = line.Option("only");
         var cacheDirectory = line.Option("cache-dir");
+        var samples = line.Int("samples");
         line.RejectUnknown();
         // Each section measures one area and prints its own figures; explainers add theirs here.
         var sections = new List<(string Name, Action Run)>
@@ -28,7 +29,7 @@ public static partial class Cli
             ("gradcam", () => BenchGradCam(json, images)),
             ("lime", () => BenchLime(json)),
             ("responsiveness", () => BenchResponsiveness(modelId, json, images)),
-            ("memory", () => BenchMemory(json, cacheDirectory)),
+            ("memory", () => BenchMemory(json, cacheDirectory, samples ?? 24)),
         };
         var unknown = only?.Split(',').Except(sections.Select(s => s.Name)).ToList();
         if (unknown is { Count: > 0 })

@@ -56,7 +56,9 @@ public sealed partial class Engine
         if (missing.Length > 0)
         {
             var (pixels, before, after, run) = Explainers.FilterPatterns.Optimise(model, info, missing, preset, steps, options.Seed, size,
-                options.BatchSize ?? missing.Length, progress, cancellation);
+                options.BatchSize ?? Memory.MemoryBudget.BatchSize(Memory.MemoryBudget.BytesThrough(model, info.Name, size, size, gradients: true),
+                    missing.Length, what: $"filter patterns of {info.Name} at {size}×{size}"),
+                progress, cancellation);
             passes = run;
             Interlocked.Add(ref _patternPasses, run);
             var plane = c * size * size;

@@ -52,6 +52,21 @@ public static class MemoryBudget
         return (int)Math.Clamp(budget / Math.Max(1, bytesPerItem), 1, Math.Max(1, max));
     }
 
+    /// <summary>
+    /// The bytes one image of <paramref name="height"/>×<paramref name="width"/> holds while it runs through
+    /// <paramref name="model"/> up to <paramref name="layer"/> (all layers when null): the input and every layer's output,
+    /// scaled from the model's own input size, three times over with <paramref name="gradients"/> (each output, its gradient,
+    /// and what autograd saves for the backward pass). What a batch item costs, for <see cref="BatchSize"/>.
+    /// </summary>
+    public static long BytesThrough(Models.CnnModel model, string? layer, int height, int width, bool gradients)
+    {
+        var scale = (double)height * width / ((double)model.Input.Height * model.Input.Width);
+        var last = layer is null ? model.Layers.Count - 1 : model.Layers.ToList().FindIndex(l => l.Name == model.GetLayer(layer).Name);
+        var elements = (double)model.Input.ChannelCount * height * width
+                       + model.Layers.Take(last + 1).Sum(l => l.OutputShape.Aggregate(1.0, (a, b) => a * b) * (l.OutputShape.Length == 3 ? scale : 1));
+        return (long)(elements * sizeof(float) * (gradients ? 3 : 1));
+    }
+
     /// <summary>The out-of-memory error for a request that needs <paramref name="needed"/> bytes where <paramref name="available"/> are allowed.</summary>
     public static CnnInterpretException TooLittle(long needed, long available, string what) => new(ErrorKind.OutOfMemory,
         $"Not enough memory for {what}: one batch item needs {Mib(needed)} MiB, and the memory budget allows {Mib(available)} MiB per batch " +
