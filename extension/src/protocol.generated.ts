@@ -66,6 +66,12 @@ export interface DaemonInfoResult {
     device: string;
     processId: number;
     models: ModelSummary[];
+    /** The daemon's resident memory now (what the OS counts). */
+    residentBytes?: number;
+    /** The one memory budget (--memory-budget, cnnInterpret.memoryBudgetMiB). */
+    memoryBudgetBytes?: number;
+    /** The ids of the models in memory now. */
+    loadedModels?: string[];
 }
 
 export interface ModelSummary {

@@ -32,7 +32,10 @@ public static class DaemonHost
         builder.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
         builder.Services.Configure<ConsoleLifetimeOptions>(o => o.SuppressStatusMessages = true);
         // --cache-dir DIR, else CNN_INTERPRET_CACHE (the extension sets it from its setting), else the user cache folder.
-        builder.Services.AddSingleton(_ => new ModelRegistry(cacheDirectory: builder.Configuration["cache-dir"]));
+        builder.Services.AddSingleton(sp => new ModelRegistry(cacheDirectory: builder.Configuration["cache-dir"])
+        {
+            Log = message => sp.GetRequiredService<ILogger<ModelRegistry>>().LogInformation("{Message}", message),
+        });
         // --max-pixels N, else CNN_INTERPRET_MAX_PIXELS (the extension's cnnInterpret.maxImagePixels), else 100 MP.
         var maxPixels = long.TryParse(builder.Configuration["max-pixels"], out var pixels) ? pixels : (long?)null;
         // --memory-budget MIB, else CNN_INTERPRET_MEMORY_BUDGET_MIB (the extension's cnnInterpret.memoryBudgetMiB), else 2048.

@@ -1,6 +1,7 @@
 using CnnInterpret.Core;
 using CnnInterpret.Core.Explainers;
 using CnnInterpret.Core.Imaging;
+using CnnInterpret.Core.Memory;
 using CnnInterpret.Core.Models;
 using StreamJsonRpc;
 
@@ -13,7 +14,7 @@ public sealed class DaemonHandler(Engine engine, RequestRunner runner)
     public Task<DaemonInfoResult> InfoAsync(CancellationToken cancellation) => runner.Run(() => new DaemonInfoResult(
         typeof(DaemonHandler).Assembly.GetName().Version?.ToString(3) ?? "0.0.0",
         Engine.TorchSharpVersion, Engine.LibTorchVersion, Engine.Device, Environment.ProcessId,
-        ModelsHandler.Summaries(engine)), cancellation);
+        ModelsHandler.Summaries(engine), ProcessMemory.ResidentBytes, MemoryBudget.Bytes, engine.Models.LoadedIds), cancellation);
 
     /// <summary>The explainer registry's methods with their options, so a client needs no change for a new method.</summary>
     [JsonRpcMethod(Methods.DaemonMethods)]

@@ -87,7 +87,11 @@ public sealed record ProgressParams([property: JsonValue(nameof(JsonValues.Progr
 /// <param name="Partial">LIME and SHAP: the result so far, so a view can converge on screen.</param>
 public sealed record WorkDoneProgress(string Kind, string? Title, string? Message, int Percentage, SamplingPartialDto? Partial);
 
-public sealed record DaemonInfoResult(string Version, string TorchSharpVersion, string LibTorchVersion, string Device, int ProcessId, IReadOnlyList<ModelSummary> Models);
+/// <param name="ResidentBytes">The daemon's resident memory now (what the OS counts).</param>
+/// <param name="MemoryBudgetBytes">The one memory budget (--memory-budget, cnnInterpret.memoryBudgetMiB).</param>
+/// <param name="LoadedModels">The ids of the models in memory now.</param>
+public sealed record DaemonInfoResult(string Version, string TorchSharpVersion, string LibTorchVersion, string Device, int ProcessId, IReadOnlyList<ModelSummary> Models,
+    long? ResidentBytes = null, long? MemoryBudgetBytes = null, IReadOnlyList<string>? LoadedModels = null);
 
 /// <param name="State">"built in" (weights ship with the tool), "ready" (fetched) or "weights missing" (models/fetch or models/add first).</param>
 public sealed record ModelSummary(string Id, string DisplayName, string Description, int[] InputShape, int ClassCount, bool Loaded,

@@ -32,6 +32,8 @@ public sealed class RequestRunner : IDisposable
     private readonly SemaphoreSlim _heavy = new(1, 1);
     private readonly ILogger<RequestRunner> _logger;
     private readonly Timer _idleGiveBack;
+    private readonly Timer _sweep;
+    private readonly Engine? _engine;
     private readonly object _gate = new();
     private int _inFlight;
     private TaskCompletionSource _idle = Completed();
@@ -39,10 +41,16 @@ public sealed class RequestRunner : IDisposable
     /// <summary>How long the daemon waits, idle, before giving memory back after quick requests.</summary>
     public static readonly TimeSpan IdleGiveBackDelay = TimeSpan.FromSeconds(1);
 
-    public RequestRunner(ILogger<RequestRunner> logger)
+    /// <summary>How long a model may go unused before it is unloaded (it loads again on its next use).</summary>
+    public static readonly TimeSpan UnusedModelLifetime = TimeSpan.FromMinutes(15);
+
+    /// <param name="engine">Whose models are unloaded when unused and disposed once no request runs (none: nothing unloaded).</param>
+    public RequestRunner(ILogger<RequestRunner> logger, Engine? engine = null)
     {
         _logger = logger;
-        _idleGiveBack = new Timer(_ => GiveBackIfIdle());
+        _engine = engine;
+        _idleGiveBack = new Timer(_ => GiveBackIfIdle(always: true));
+        _sweep = new Timer(_ => GiveBackIfIdle(always: false), null, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
     }
 
     /// <summary>Completes when no request is running (at once when none is).</summary>
@@ -74,15 +82,23 @@ public sealed class RequestRunner : IDisposable
         _idleGiveBack.Change(IdleGiveBackDelay, Timeout.InfiniteTimeSpan);
     }
 
-    private void GiveBackIfIdle()
+    /// <param name="always">After requests: give memory back. From the minute sweep: only when a model was unloaded.</param>
+    private void GiveBackIfIdle(bool always)
     {
+        int disposed;
         lock (_gate)
+        {
             if (_inFlight > 0) return; // the next request's end schedules it again
-        ProcessMemory.GiveBack();
+            // Under the lock, so no request starts while a model is being disposed.
+            _engine?.Models.RetireUnused(UnusedModelLifetime);
+            disposed = _engine?.Models.DisposeRetired() ?? 0;
+        }
+        if (always || disposed > 0) ProcessMemory.GiveBack();
     }
 
     public void Dispose()
     {
+        _sweep.Dispose();
         _idleGiveBack.Dispose();
         _heavy.Dispose();
     }

@@ -19,6 +19,7 @@ import { attributionCaption, attributionFigures, caption, defaultLayers, explain
 import { buildLayerTree } from "../../src/layerModel";
 import { panelLayer, parseWebviewMessage, scoreCount, type AttributeMessage, type RegistryMethod, type TabId, type ValidationContext } from "../../src/messages";
 import { defaultMethodLayer, methodsState, panelMethods, type MethodsState } from "../../src/methods";
+import { describeMemory } from "../../src/memory";
 import { fitOffers } from "../../src/models";
 import { ErrorCodes, type MethodInfo, type MethodOption, type ModelDetails, type WorkDoneProgress } from "../../src/protocol";
 import { daemonLaunch, memoryLog, samples } from "./support";
@@ -211,7 +212,7 @@ describe("the extension–daemon contract, method by method (real daemon)", () =
 
     it("daemon/info, models/list, daemon/methods: what the extension reads is there", async () => {
         for (const c of [
-            { method: "daemon/info", read: (r: never) => { const i = r as { version: string; device: string; processId: number; models: unknown[] }; return [i.version, i.device, i.processId]; } },
+            { method: "daemon/info", read: (r: never) => { const i = r as { version: string; device: string; processId: number; models: unknown[] }; return [i.version, i.device, i.processId, describeMemory(r)]; } },
             { method: "models/list", read: (r: never) => { const l = r as { models: { id: string; displayName: string; state: string; weightsFile: string }[]; defaultModel: string }; return l.models.map((m) => [m.id, m.displayName, m.state]); } },
             // An option has a range or choices only when its type has them (null fields are left out of the JSON).
             { method: "daemon/methods", read: (r: never) => panelMethods(methodsState(r)),

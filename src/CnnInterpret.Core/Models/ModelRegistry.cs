@@ -22,6 +22,13 @@ public sealed class ModelRegistry : IDisposable
 {
     private readonly ConcurrentDictionary<string, Lazy<CnnModel>> _loaded = new();
     private readonly ConcurrentDictionary<string, Func<CnnModel>> _files = new();
+    private readonly ConcurrentDictionary<string, long> _lastUsed = new(); // Environment.TickCount64 of each model's last Get
+    private readonly ConcurrentDictionary<string, byte> _privateCopies = new();
+    private readonly ConcurrentQueue<CnnModel> _retired = new();
+    private readonly object _retireGate = new();
+
+    /// <summary>Where the registry says what it did on its own (unloading a model), for the daemon's log.</summary>
+    public Action<string>? Log { get; set; }
 
     public ModelRegistry(string? modelsDirectory = null, string? cacheDirectory = null)
     {
@@ -65,7 +72,14 @@ public sealed class ModelRegistry : IDisposable
     {
         InputText.RequirePath(id, ErrorKind.UnknownModel, "model");
         var lazy = _loaded.GetOrAdd(id, key => new Lazy<CnnModel>(() => BuildAndGiveBack(key)));
-        try { return lazy.Value; }
+        try
+        {
+            var created = lazy.IsValueCreated;
+            var model = lazy.Value;
+            _lastUsed[id] = Environment.TickCount64;
+            if (!created) RetireOverBudget(keep: id);
+            return model;
+        }
         catch
         {
             _loaded.TryRemove(id, out _); // a failed load (say a missing file) may succeed once the user fixes it
@@ -99,12 +113,70 @@ public sealed class ModelRegistry : IDisposable
     {
         var model = Build(id);
         model.Id = copyId;
+        _privateCopies[copyId] = 0;
         _loaded[copyId] = new Lazy<CnnModel>(model);
         return (model, new Lease(() =>
         {
             _loaded.TryRemove(copyId, out _);
+            _privateCopies.TryRemove(copyId, out _);
             model.Dispose();
         }));
+    }
+
+    /// <summary>What a model keeps resident: its parameters as float32.</summary>
+    private static long BytesOf(CnnModel model) => model.ParameterCount * sizeof(float);
+
+    /// <summary>
+    /// Unloads the least recently used models (never <paramref name="keep"/>) while the loaded ones hold more than the
+    /// memory budget's share for models. An unloaded model is built again on its next use.
+    /// </summary>
+    private void RetireOverBudget(string keep)
+    {
+        lock (_retireGate)
+        {
+            var loaded = Shared().ToList();
+            var total = loaded.Sum(m => BytesOf(m.Model));
+            foreach (var (id, model) in loaded.Where(m => m.Id != keep).OrderBy(m => _lastUsed.GetValueOrDefault(m.Id)))
+            {
+                if (total <= Memory.MemoryBudget.ModelBytes) break;
+                Retire(id, model, $"the loaded models passed the memory budget's {Memory.MemoryBudget.ModelBytes >> 20} MiB for models when '{InputText.Quote(keep, 80)}' loaded");
+                total -= BytesOf(model);
+            }
+        }
+    }
+
+    /// <summary>Unloads the models not used for <paramref name="idle"/>; they are built again on their next use.</summary>
+    public void RetireUnused(TimeSpan idle)
+    {
+        lock (_retireGate)
+            foreach (var (id, model) in Shared().Where(m => Environment.TickCount64 - _lastUsed.GetValueOrDefault(m.Id) > idle.TotalMilliseconds).ToList())
+                Retire(id, model, $"not used for {idle.TotalMinutes:F0} minutes");
+    }
+
+    /// <summary>
+    /// Disposes the models unloaded so far. Call it only when no request is running: one may still be using a model that
+    /// was unloaded while it ran. Returns how many were disposed.
+    /// </summary>
+    public int DisposeRetired()
+    {
+        var count = 0;
+        while (_retired.TryDequeue(out var model))
+        {
+            model.Dispose();
+            count++;
+        }
+        return count;
+    }
+
+    /// <summary>The loaded models other than private copies.</summary>
+    private IEnumerable<(string Id, CnnModel Model)> Shared() =>
+        _loaded.Where(kv => kv.Value.IsValueCreated && !_privateCopies.ContainsKey(kv.Key)).Select(kv => (kv.Key, kv.Value.Value));
+
+    private void Retire(string id, CnnModel model, string why)
+    {
+        if (!_loaded.TryRemove(id, out _)) return; // a registered file stays in _files: Get builds it again
+        _retired.Enqueue(model);
+        Log?.Invoke($"Unloaded model '{InputText.Quote(id, 120)}' ({BytesOf(model) / 1e6:F0} MB of weights): {why}. It loads again when next used.");
     }
 
     private sealed class Lease(Action release) : IDisposable
@@ -286,5 +358,6 @@ public sealed class ModelRegistry : IDisposable
     {
         foreach (var lazy in _loaded.Values.Where(l => l.IsValueCreated)) lazy.Value.Dispose();
         _loaded.Clear();
+        DisposeRetired();
     }
 }
