@@ -37,7 +37,7 @@ public sealed class CaptumReferences : IDisposable
 
     public CnnModel Model => _vgg16.Value.Model;
 
-    public (float[] Data, int[] Shape) Array(string file) => NpyReader.ReadFloats(Path.Combine(Folder, file));
+    public static (float[] Data, int[] Shape) Array(string file) => NpyReader.ReadFloats(Path.Combine(Folder, file));
 
     public Target Target => new Target.Class(Json.GetProperty("target").GetInt32());
 
@@ -107,7 +107,7 @@ public sealed class CaptumParityTests(CaptumReferences references, ITestOutputHe
         var clock = Stopwatch.StartNew();
         var ours = references.Run(method, options, layer);
         clock.Stop();
-        var (theirs, shape) = references.Array(reference.GetProperty("file").GetString()!);
+        var (theirs, shape) = CaptumReferences.Array(reference.GetProperty("file").GetString()!);
         Assert.Equal([3, 112, 112], shape);
         var scale = theirs.Max(Math.Abs);
         var worst = theirs.Zip(ours.Attributions!, (a, b) => Math.Abs(a - b)).Max();
@@ -149,8 +149,8 @@ public sealed class CaptumParityTests(CaptumReferences references, ITestOutputHe
         });
         clock.Stop();
         Assert.Equal(reference.GetProperty("stdevs").GetDouble(), ours.Figures["sigma"], 1e-5);
-        var (mean, _) = references.Array(reference.GetProperty("file").GetString()!);
-        var (squares, _) = references.Array(reference.GetProperty("squares").GetString()!);
+        var (mean, _) = CaptumReferences.Array(reference.GetProperty("file").GetString()!);
+        var (squares, _) = CaptumReferences.Array(reference.GetProperty("squares").GetString()!);
         double sumZ2 = 0;
         var counted = 0;
         for (var i = 0; i < mean.Length; i++)
