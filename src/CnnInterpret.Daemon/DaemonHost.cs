@@ -34,7 +34,7 @@ public static class DaemonHost
         // --cache-dir DIR, else CNN_INTERPRET_CACHE (the extension sets it from its setting), else the user cache folder.
         builder.Services.AddSingleton(sp => new ModelRegistry(cacheDirectory: builder.Configuration["cache-dir"])
         {
-            Log = message => sp.GetRequiredService<ILogger<ModelRegistry>>().LogInformation("{Message}", message),
+            Log = message => sp.GetRequiredService<ILogger<ModelRegistry>>().Registry(message),
         });
         // --max-pixels N, else CNN_INTERPRET_MAX_PIXELS (the extension's cnnInterpret.maxImagePixels), else 100 MP.
         var maxPixels = long.TryParse(builder.Configuration["max-pixels"], out var pixels) ? pixels : (long?)null;
@@ -67,9 +67,7 @@ public static class DaemonHost
         try
         {
             using var host = builder.Build();
-            host.Services.GetRequiredService<ILogger<Engine>>().LogInformation(
-                "Memory budget {Budget} MiB (--memory-budget or cnnInterpret.memoryBudgetMiB): models {Models} MiB, caches {Caches} MiB, one batch {Batch} MiB",
-                MemoryBudget.Bytes >> 20, MemoryBudget.ModelBytes >> 20, MemoryBudget.CacheBytes >> 20, MemoryBudget.BatchBytes >> 20);
+            host.Services.GetRequiredService<ILogger<Engine>>().MemoryBudget(MemoryBudget.Bytes >> 20, MemoryBudget.ModelBytes >> 20, MemoryBudget.CacheBytes >> 20, MemoryBudget.BatchBytes >> 20);
             await host.RunAsync().ConfigureAwait(false);
             return 0;
         }

@@ -146,7 +146,7 @@ public sealed class FramedMessageHandler(Stream output, Stream input, IJsonRpcMe
         }
         if (longest <= MaxStringBytes) return null;
         var problem = $"the message holds a string of {longest:N0} bytes; strings are at most {MaxStringBytes:N0} bytes (a file path at most 4,096)";
-        logger.LogWarning("Refused a {Bytes:N0}-byte message: {Problem}", body.Length, problem);
+        logger.RefusedMessage(body.Length, problem);
         if (!id.IsNull) Track(id, answered: false);
         return new JsonRpcRequest
         {
@@ -214,7 +214,7 @@ public sealed class FramedMessageHandler(Stream output, Stream input, IJsonRpcMe
     /// <summary>A request the server answers with a parse error (id null) saying what was wrong.</summary>
     private JsonRpcRequest Malformed(string problem)
     {
-        logger.LogWarning("Malformed message: {Problem}", problem);
+        logger.MalformedMessage(problem);
         return new JsonRpcRequest
         {
             RequestId = RequestId.Null,

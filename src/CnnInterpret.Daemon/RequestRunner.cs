@@ -125,17 +125,17 @@ public sealed class RequestRunner : IDisposable
         }
         catch (CnnInterpretException e)
         {
-            _logger.LogInformation("{Kind}: {Message}", e.Kind, e.Message);
+            _logger.ExpectedFailure(e.Kind, e.Message);
             throw Error(e.Kind, e.Message, e.Details);
         }
         catch (Exception e) when (IsOutOfMemory(e))
         {
-            _logger.LogError(e, "Out of memory");
+            _logger.OutOfMemory(e);
             throw Error(ErrorKind.OutOfMemory, "The daemon ran out of memory for this request. Try a smaller image, fewer channels or samples, or close other models; the daemon is still running.");
         }
         catch (Exception e)
         {
-            _logger.LogError(e, "Internal error");
+            _logger.InternalError(e);
             throw Error(ErrorKind.Internal, $"Internal error ({e.GetType().Name}: {e.Message}). The daemon is still running; the log (CNN Interpret output) has the details.");
         }
         finally

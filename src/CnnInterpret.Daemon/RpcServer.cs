@@ -48,18 +48,18 @@ public sealed class RpcServer(
             new Action<string>(reason => throw new LocalRpcException(reason) { ErrorCode = (int)JsonRpcErrorCode.InvalidParams }));
         progress.Attach(rpc);
         rpc.StartListening();
-        logger.LogInformation("CNN Interpret daemon listening on stdio (pid {Pid})", Environment.ProcessId);
+        logger.Listening(Environment.ProcessId);
         try
         {
             await rpc.Completion.WaitAsync(stoppingToken).ConfigureAwait(false);
-            logger.LogInformation("Client disconnected; exiting");
+            logger.ClientDisconnected();
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
         }
         catch (Exception e)
         {
-            logger.LogError(e, "The JSON-RPC connection failed");
+            logger.ConnectionFailed(e);
         }
         finally
         {
@@ -67,7 +67,7 @@ public sealed class RpcServer(
             if (runner is not null)
             {
                 var idle = runner.WhenIdleAsync();
-                if (!idle.IsCompleted) logger.LogInformation("Waiting for the requests in flight to finish or cancel");
+                if (!idle.IsCompleted) logger.WaitingForRequests();
                 await idle.ConfigureAwait(false);
             }
             lifetime.StopApplication();

@@ -60,7 +60,7 @@ public static partial class ProcessMemory
     public static void TrimNativeHeap()
     {
         if (!OperatingSystem.IsLinux()) return;
-        try { MallocTrim(0); }
+        try { _ = MallocTrim(0); } // 1 when it released memory, 0 when there was none: either is fine
         catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException) { } // musl, or no glibc
     }
 
@@ -73,7 +73,7 @@ public static partial class ProcessMemory
     {
         if (!OperatingSystem.IsLinux()) return;
         const int arenaMax = -8; // M_ARENA_MAX in malloc.h
-        try { MallOpt(arenaMax, arenas); }
+        try { _ = MallOpt(arenaMax, arenas); } // 0 when refused: malloc then keeps its default, which only costs memory
         catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException) { }
     }
 
