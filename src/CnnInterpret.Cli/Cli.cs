@@ -99,6 +99,6 @@ public static partial class Cli
         Layers are named by path (features.0) or display name (block1_conv1).
         Images whose header declares more than 100,000,000 pixels are refused before decoding; --max-pixels N
         (or CNN_INTERPRET_MAX_PIXELS) changes the limit. --memory-budget MIB (or CNN_INTERPRET_MEMORY_BUDGET_MIB,
-        default 2048) is the run's one memory budget: models, caches and a fifth of it for each batch.
+        default 2048) is the run's one memory budget: models, caches and an eighth of it for each batch.
         """;
 }

@@ -29,7 +29,7 @@ public static partial class Cli
             ("gradcam", () => BenchGradCam(json, images)),
             ("lime", () => BenchLime(json)),
             ("responsiveness", () => BenchResponsiveness(modelId, json, images)),
-            ("memory", () => BenchMemory(json, cacheDirectory, samples ?? 24)),
+            ("memory", () => BenchMemory(json, cacheDirectory, samples ?? 16)),
         };
         var unknown = only?.Split(',').Except(sections.Select(s => s.Name)).ToList();
         if (unknown is { Count: > 0 })

@@ -91,6 +91,7 @@ public static partial class Cli
         var loadPeak = daemon.Peak;
         daemon.Call("image/predict", new { model, image, topK = 5 });
         var ours = daemon.IdleResident;
+        Console.Error.WriteLine($"bench memory: {label}: ours {ours / 1e6:F0} MB, PyTorch {pytorch / 1e6:F0} MB, load peak {loadPeak / 1e6:F0} MB");
         return new ModelRow(label, ours, pytorch, Math.Round((double)ours / pytorch, 2), loadPeak);
     }
 

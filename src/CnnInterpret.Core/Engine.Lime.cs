@@ -57,7 +57,7 @@ public sealed record LimeExplanation(
 public sealed partial class Engine
 {
     /// <summary>
-    /// The activations one batch of perturbed images may hold: <see cref="Memory.MemoryBudget.BatchBytes"/> (a fifth of the
+    /// The activations one batch of perturbed images may hold: <see cref="Memory.MemoryBudget.BatchBytes"/> (an eighth of the
     /// one memory budget) unless set. Sets the batch size of LIME, KernelSHAP and GradientSHAP; peak memory does not grow with samples.
     /// </summary>
     public long SamplingMemoryBudget

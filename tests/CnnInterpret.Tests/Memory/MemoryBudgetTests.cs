@@ -18,9 +18,9 @@ public sealed class MemoryBudgetTests
     }
 
     [Fact]
-    public void The_budget_splits_into_models_caches_and_a_fifth_per_batch()
+    public void The_budget_splits_into_models_caches_and_an_eighth_per_batch()
     {
-        Assert.Equal(MemoryBudget.Bytes / 5, MemoryBudget.BatchBytes);
+        Assert.Equal(MemoryBudget.Bytes / 8, MemoryBudget.BatchBytes);
         Assert.Equal(MemoryBudget.Bytes / 5, MemoryBudget.CacheBytes);
         Assert.Equal(MemoryBudget.Bytes, MemoryBudget.ModelBytes + MemoryBudget.CacheBytes + MemoryBudget.BatchBytes);
     }
