@@ -15,6 +15,7 @@ public sealed class MemoryBudgetTests
         Assert.Equal(9, MemoryBudget.BatchSize(111, budgetBytes: 1000)); // 1000 / 111 = 9.009…
         Assert.Equal(4, MemoryBudget.BatchSize(100, max: 4, budgetBytes: 1000));
         Assert.Equal(1, MemoryBudget.BatchSize(1000, budgetBytes: 1000));
+        Assert.Equal(1, MemoryBudget.BatchSize(3000, budgetBytes: 1000)); // over the batch budget, within half the whole one: alone
     }
 
     [Fact]
@@ -26,13 +27,14 @@ public sealed class MemoryBudgetTests
     }
 
     [Fact]
-    public void An_item_larger_than_the_batch_budget_is_an_out_of_memory_error_that_says_what_was_needed_and_what_to_change()
+    public void An_item_larger_than_half_the_budget_is_an_out_of_memory_error_that_says_what_was_needed_and_what_to_change()
     {
-        var e = Assert.Throws<CnnInterpretException>(() => MemoryBudget.BatchSize(300L << 20, budgetBytes: 100L << 20, what: "a test batch"));
+        var half = MemoryBudget.Bytes / 2;
+        var e = Assert.Throws<CnnInterpretException>(() => MemoryBudget.BatchSize(half + (300L << 20), budgetBytes: 100L << 20, what: "a test batch"));
         Assert.Equal(ErrorKind.OutOfMemory, e.Kind);
         Assert.Contains("a test batch", e.Message);
-        Assert.Contains("300 MiB", e.Message);
-        Assert.Contains("100 MiB", e.Message);
+        Assert.Contains($"{(half >> 20) + 300} MiB", e.Message);
+        Assert.Contains($"at most {half >> 20} MiB", e.Message);
         Assert.Contains("--memory-budget", e.Message);
         Assert.Contains("cnnInterpret.memoryBudgetMiB", e.Message);
     }
