@@ -77,7 +77,7 @@ describe("parseWebviewMessage", () => {
 
     it("accepts only known enums", () => {
         rejects({ type: "explain", id: 1, tab: "deepDream" }, /tab must be one of featureMaps, filterPatterns, gradCam, lime, shap/);
-        rejects({ type: "explain", id: 1, tab: "featureMaps", layer: "features.0", options: { colormap: "jet" } }, /options.colormap/);
+        rejects({ type: "explain", id: 1, tab: "featureMaps", layer: "features.0", options: { colormap: "plasma" } }, /options.colormap/);
         rejects({ type: "export", tab: "lime", format: "exe" }, /format must be one of png, json, npy/);
         rejects({ type: "export", tab: "lime", format: "png", picture: "../x" }, /picture must be a picture's id/);
         rejects({ type: "command", command: "workbench.action.terminal.new" }, /command must be one of/);
