@@ -5,7 +5,7 @@ import type { GridCells } from "../explainRequests";
 import type { App } from "./app";
 import { button } from "./controls";
 import { h } from "./dom";
-import { dataUri, fittedWidth, pngSize } from "./picture";
+import { dataUri, fitted, pngSize } from "./picture";
 import type { View } from "./state";
 
 /** The cell under a point of the grid picture (in picture pixels), or none (a gap, a label, the legend). */
@@ -28,17 +28,18 @@ function open(app: App, tab: string, index: number | undefined): void {
 
 /** The grid picture: a click on a cell opens its channel; Enter opens the one opened last (or the first). */
 export function gridPicture(app: App, tab: string, png: string, alt: string, cells: GridCells | undefined): HTMLImageElement {
-    const width = fittedWidth(pngSize(png));
-    const img: HTMLImageElement = h("img", {
+    const style = fitted(pngSize(png));
+    return h("img", {
         id: "view-img",
         class: cells ? "fit cells" : "fit",
         src: dataUri(png),
         alt: cells ? `${alt}. Click a channel, or press Enter, to open it large.` : alt,
         tabindex: cells ? 0 : undefined,
-        ...(width ? { style: { width } } : {}),
+        ...(style ? { style } : {}),
         on: cells
             ? {
                   click: (e) => {
+                      const img = e.currentTarget as HTMLImageElement;
                       const scale = img.naturalWidth / (img.clientWidth || img.naturalWidth);
                       const index = cellAt(cells, e.offsetX * scale, e.offsetY * scale);
                       if (index !== undefined) open(app, tab, index);
@@ -52,7 +53,6 @@ export function gridPicture(app: App, tab: string, png: string, alt: string, cel
               }
             : {},
     });
-    return img;
 }
 
 /** The channel opened large, when one is. */
@@ -72,7 +72,7 @@ export function channelZoom(app: App, tab: string, view: View, png: string, laye
     const title = `${what} ${cell.channel} of ${layerName}`;
     // The whole grid inside a frame the shape of one cell, shifted so that the cell fills it: percentages of the
     // frame, so it scales with the panel and stays crisp (pixelated).
-    const frame = h("div", { class: "zoom-frame", style: { aspectRatio: `${l.cellWidth} / ${l.cellHeight}`, maxWidth: `${((75 * l.cellWidth) / l.cellHeight).toFixed(2)}vh` } },
+    const frame = h("div", { class: "zoom-frame", style: { "--ratio": (l.cellWidth / l.cellHeight).toFixed(4) } },
         h("img", {
             id: "zoom-img",
             src: dataUri(png),

@@ -4,7 +4,7 @@ import type { App } from "./app";
 import { button, progressBar } from "./controls";
 import { h } from "./dom";
 import { checkSlot, currentMethod, layerOf, sweepKey, tabInfo, viewMessage, type Check, type ViewMessage } from "./state";
-import { picture } from "./picture";
+import { dataUri, picture } from "./picture";
 
 /** A check's progress bar with Cancel, or its error with Try again. */
 function checkStatus(app: App, c: Check, retry: () => void): HTMLElement | undefined {
@@ -40,7 +40,7 @@ export function metrics(app: App, tab: string, key: string): HTMLElement {
     const status = checkStatus(app, c, retry);
     if (status) section.append(status);
     const v = ready(c, "metrics");
-    if (v) section.append(h("p", { id: "metrics-line", class: v.faithful ? "verdict good" : "verdict bad", text: v.line }), picture("metrics-img", v.png, `Deletion and insertion curves: ${v.line}`, { class: "plot" }));
+    if (v) section.append(h("p", { id: "metrics-line", class: v.faithful ? "verdict good" : "verdict bad", text: v.line }), h("img", { id: "metrics-img", class: "plot", src: dataUri(v.png), alt: `Deletion and insertion curves: ${v.line}` }));
     return section;
 }
 
@@ -64,7 +64,7 @@ function sanity(app: App, msg: ViewMessage, viewKey: string): HTMLElement | unde
     if (v) {
         part.append(
             h("p", { id: "sanity-verdict", class: v.flagged ? "verdict bad" : "verdict good", role: v.flagged ? "alert" : undefined, text: `${v.flagged ? "⚠ " : ""}${v.verdict}` }),
-            picture("sanity-img", v.png, "The map at each stage of randomisation", { class: "plot" }),
+            picture("sanity-img", v.png, "The map at each stage of randomisation", { class: "fit plot" }),
             h("ol", { class: "stages" }, ...v.stages.map((s) => h("li", { text: `${s.label}: ${s.correlation}` }))),
         );
     }
@@ -99,7 +99,7 @@ export function mapChecks(app: App, tab: string, viewKey: string): HTMLElement |
                     app.selectLayer(l.name);
                     app.post({ type: "layerSelected", layer: l.name });
                 }, { title: `Open ${title} at ${l.displayName} (${l.name})`, "aria-current": l.name === current ? "true" : undefined })));
-            part.append(h("p", { class: "muted", text: v.line }), h("div", { class: "strip" }, picture("sweep-img", v.png, `${title} at each conv layer`, { class: "plot" }), names));
+            part.append(h("p", { class: "muted", text: v.line }), h("div", { class: "strip" }, picture("sweep-img", v.png, `${title} at each conv layer`, { class: "fit plot" }), names));
         }
         section.append(part);
     }

@@ -39,7 +39,7 @@ export function compare(app: App, pinned: Pinned, view: View | undefined): HTMLE
             },
         },
     }, pane("compare-left", pinned.png, `${pinned.title}: ${pinned.caption}`, `Pinned: ${pinned.title}: ${pinned.caption}`), right);
-    const slider = h("input", { id: "zoom", type: "range", min: 1, max: MAX_ZOOM, step: 1, value: zoom, on: { input: () => setZoom(app, Number(slider.value)) } });
+    const slider = h("input", { id: "zoom", type: "range", min: 1, max: MAX_ZOOM, step: 1, value: zoom, on: { input: (e) => setZoom(app, Number((e.currentTarget as HTMLInputElement).value)) } });
     const bar = h("div", { class: "toolbar" },
         h("span", { class: "field" }, h("label", { for: "zoom", text: "Zoom (both; or Ctrl+wheel)" }), slider, h("span", { id: "zoom-value", class: "muted", text: `${zoom}×` })),
         button("Close compare", "secondary", () => app.update((x) => { delete x.pinned; })));

@@ -22,10 +22,11 @@ export function choice(app: App, name: string, label: string, values: readonly (
  */
 export function numberField(app: App, name: string, label: string, value: number | undefined, min: number, max: number, step: number): HTMLElement {
     const id = `opt-${name}`;
-    const input = h("input", {
+    const field = h("input", {
         id, type: name === "opacity" ? "range" : "number", min, max, step, value: value ?? "", placeholder: value === undefined ? "auto" : undefined,
         on: {
-            change: () => {
+            change: (e) => {
+                const input = e.currentTarget as HTMLInputElement; // the live element (patch() keeps it, not this render's)
                 if (input.value === "" && name === "segments") return app.setOption(name, undefined);
                 const v = Number(input.value);
                 if (input.value.trim() === "" || !Number.isFinite(v) || v < min || v > max) {
@@ -37,7 +38,7 @@ export function numberField(app: App, name: string, label: string, value: number
             },
         },
     });
-    return h("span", { class: "field" }, h("label", { for: id, text: label }), input);
+    return h("span", { class: "field" }, h("label", { for: id, text: label }), field);
 }
 
 /** The layer picker: the model's spatial layers by block (SHAP also offers the input image's pixels). */
@@ -47,9 +48,10 @@ export function layerPicker(app: App, tab: PanelTab): HTMLElement {
     const select = h("select", {
         id: "layer",
         on: {
-            change: () => {
-                app.selectLayer(select.value);
-                app.post({ type: "layerSelected", layer: select.value });
+            change: (e) => {
+                const layer = (e.currentTarget as HTMLSelectElement).value;
+                app.selectLayer(layer);
+                app.post({ type: "layerSelected", layer });
             },
         },
     });

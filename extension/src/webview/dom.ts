@@ -25,7 +25,7 @@ export interface Handlers {
 }
 
 /** CSS properties by their CSSOM names (`width`, `backgroundColor`). */
-export type Styles = Partial<Record<"width" | "height" | "left" | "top" | "aspectRatio" | "maxWidth", string>>;
+export type Styles = Partial<Record<"width" | "height" | "left" | "top" | "aspectRatio" | "maxWidth" | `--${string}`, string>>;
 
 const EVENTS = ["click", "change", "input", "keydown", "load", "scroll", "wheel"] as const;
 
@@ -36,11 +36,17 @@ export function h<K extends keyof HTMLElementTagNameMap>(tag: K, props: Props = 
         if (value === undefined || value === false) continue;
         if (name === "text") el.textContent = String(value as string | number);
         else if (name === "on") for (const [event, handler] of Object.entries(value as Handlers)) setHandler(el, event, handler as Handler<Event>);
-        else if (name === "style") Object.assign(el.style, value as Styles);
+        else if (name === "style") for (const [property, v] of Object.entries(value as Styles)) setStyle(el, property, v);
         else el.setAttribute(name, value === true ? "" : String(value as string | number));
     }
     for (const c of children) if (c !== undefined && c !== false && c !== null) el.append(c);
     return el;
+}
+
+function setStyle(el: HTMLElement, property: string, value: string | undefined): void {
+    if (value === undefined) return;
+    if (property.startsWith("--")) el.style.setProperty(property, value);
+    else el.style.setProperty(property.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`), value);
 }
 
 function setHandler(el: HTMLElement, event: string, handler: Handler<Event> | null): void {
@@ -79,8 +85,18 @@ export function patch(parent: Element, children: readonly Child[]): void {
         }
         const here = parent.childNodes[i];
         if (here !== node) parent.insertBefore(node, here ?? null);
+        if (!old && node instanceof Element) showSelected(node);
     });
     while (parent.childNodes.length > wanted.length) parent.lastChild?.remove();
+}
+
+/** A select just put in the page shows the option marked selected (moving options between parents can lose it). */
+function showSelected(el: Element): void {
+    const selects = el instanceof HTMLSelectElement ? [el] : Array.from(el.querySelectorAll("select"));
+    for (const select of selects) {
+        const marked = Array.from(select.querySelectorAll("option")).find((o) => o.hasAttribute("selected"));
+        if (marked) select.value = marked.value;
+    }
 }
 
 function keyOf(el: Element): string | undefined {
@@ -97,8 +113,9 @@ function morph(old: ChildNode, next: Node): void {
     if (!(old instanceof HTMLElement) || !(next instanceof HTMLElement)) return;
     const checked = next.hasAttribute("checked");
     if (old instanceof HTMLInputElement && old.hasAttribute("checked") !== checked) old.checked = checked;
-    const selected = next.hasAttribute("selected");
-    if (old instanceof HTMLOptionElement && old.hasAttribute("selected") !== selected) old.selected = selected;
+    // A select shows the option the view marks selected when that mark moved; else what the user picked stays.
+    const picked = (el: Element) => Array.from(el.querySelectorAll("option")).find((o) => o.hasAttribute("selected"))?.getAttribute("value");
+    const pick = old instanceof HTMLSelectElement && picked(old) !== picked(next) ? picked(next) : undefined;
     for (const attr of Array.from(old.attributes)) if (attr.name !== "style" && !next.hasAttribute(attr.name)) old.removeAttribute(attr.name);
     for (const attr of Array.from(next.attributes)) {
         if (attr.name === "style") continue;
@@ -114,4 +131,5 @@ function morph(old: ChildNode, next: Node): void {
         if (handlerOf(old, event) !== handler) setHandler(old, event, handler);
     }
     patch(old, Array.from(next.childNodes));
+    if (pick !== undefined && pick !== null && old instanceof HTMLSelectElement) old.value = pick;
 }

@@ -19,14 +19,17 @@ export function dataUri(png: string): string {
     return `data:image/png;base64,${png}`;
 }
 
-/** The CSS width that fits a picture of this size to the panel's width and 75% of its height. */
-export function fittedWidth(size: { width: number; height: number } | undefined): string | undefined {
+/**
+ * The picture's width ÷ height, as the CSS variable --ratio of img.fit (panel.css): its width is the panel's,
+ * or 75% of the panel's height × the ratio when that is less.
+ */
+export function fitted(size: { width: number; height: number } | undefined): { "--ratio": string } | undefined {
     if (!size || size.width <= 0 || size.height <= 0) return undefined;
-    return `min(100%, ${((75 * size.width) / size.height).toFixed(2)}vh)`;
+    return { "--ratio": (size.width / size.height).toFixed(4) };
 }
 
 /** The view's picture, fitted (class "fit": image-rendering pixelated). */
 export function picture(id: string, png: string, alt: string, extra: Record<string, string | undefined> = {}): HTMLImageElement {
-    const width = fittedWidth(pngSize(png));
-    return h("img", { id, class: "fit", src: dataUri(png), alt, ...extra, ...(width ? { style: { width } } : {}) });
+    const style = fitted(pngSize(png));
+    return h("img", { id, class: "fit", src: dataUri(png), alt, ...extra, ...(style ? { style } : {}) });
 }

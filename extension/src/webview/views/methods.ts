@@ -33,18 +33,18 @@ export const methodTab: TabModule = {
 
 /** The group's methods to choose from, each titled with its paper. */
 function methodPicker(app: App, tab: PanelTab, method: PanelMethod): HTMLElement {
-    const select = h("select", {
+    const picker = h("select", {
         id: "method",
         title: method.paper || undefined,
         on: {
-            change: () => {
-                app.model.ui.methods[tab.id] = select.value;
+            change: (e) => {
+                app.model.ui.methods[tab.id] = (e.currentTarget as HTMLSelectElement).value;
                 app.save();
                 app.request();
             },
         },
     }, ...(app.model.session?.methods ?? []).filter((x) => x.tab === tab.id).map((x) => h("option", { value: x.name, selected: x.name === method.name, title: x.paper || undefined, text: x.displayName })));
-    return h("span", { class: "field" }, h("label", { for: "method", text: "Method" }), select);
+    return h("span", { class: "field" }, h("label", { for: "method", text: "Method" }), picker);
 }
 
 /**
@@ -70,18 +70,19 @@ function field(f: FormField, value: MethodOptionValue, onChange: (v: MethodOptio
     const id = `mopt-${f.name}`;
     const label = h("label", { for: id, text: f.label, title: f.title });
     if (f.control === "select") {
-        const select = h("select", { id, title: f.title, on: { change: () => onChange(select.value) } },
+        const picker = h("select", { id, title: f.title, on: { change: (e) => onChange((e.currentTarget as HTMLSelectElement).value) } },
             ...(f.choices ?? []).map((c) => h("option", { value: c.value, selected: c.value === value, text: c.label })));
-        return h("span", { class: "field" }, label, select);
+        return h("span", { class: "field" }, label, picker);
     }
     if (f.control === "checkbox") {
-        const box = h("input", { id, type: "checkbox", title: f.title, checked: value === true, on: { change: () => onChange(box.checked) } });
+        const box = h("input", { id, type: "checkbox", title: f.title, checked: value === true, on: { change: (e) => onChange((e.currentTarget as HTMLInputElement).checked) } });
         return h("span", { class: "field" }, box, label);
     }
-    const input = h("input", {
+    const number = h("input", {
         id, type: "number", title: f.title, min: f.min, max: f.max, step: f.step ?? "any", value: String(value), "data-default": String(f.value),
         on: {
-            change: () => {
+            change: (e) => {
+                const input = e.currentTarget as HTMLInputElement; // the live element (patch() keeps it, not this render's)
                 const v = input.value.trim() === "" ? f.value : Number(input.value);
                 const bad = typeof v !== "number" || !Number.isFinite(v) || (f.control === "integer" && !Number.isInteger(v)) || (f.min !== undefined && v < f.min) || (f.max !== undefined && v > f.max);
                 if (bad) {
@@ -93,7 +94,7 @@ function field(f: FormField, value: MethodOptionValue, onChange: (v: MethodOptio
             },
         },
     });
-    return h("span", { class: "field" }, label, input);
+    return h("span", { class: "field" }, label, number);
 }
 
 function setMethodOption(app: App, method: PanelMethod, f: FormField, value: MethodOptionValue): void {
