@@ -202,15 +202,19 @@ export class App {
                 m.inFlight = undefined;
                 m.progress = undefined;
                 if (msg.type === "result") {
-                    const { type: _type, id: _id, tab, ...result } = msg;
-                    m.views.set(tab, { state: "ready", key: inFlight.key, ...result });
+                    const tab = msg.tab;
+                    m.views.set(tab, {
+                        state: "ready", key: inFlight.key, png: msg.png, caption: msg.caption, page: msg.page, pageCount: msg.pageCount, images: msg.images,
+                        figures: msg.figures, note: msg.note, cells: msg.cells, legendPng: msg.legendPng,
+                    });
                     // Faithfulness scores of every attribution map, after the map itself is on screen; a sampling method's
                     // map would be computed again for them, so those wait for a click.
                     const made = inFlight.msg;
                     const method = made.type === "attribute" ? m.session?.methods.find((x) => x.name === made.method) : undefined;
                     const scored = method ? method.trust && !method.sampling : isScored(m, tabInfo(m, tab));
                     if (scored) this.requestCheck("metrics", inFlight.msg, inFlight.key);
-                    if ((m.ui.zoomed[tab] ?? 0) >= (result.cells?.cells.length ?? Infinity)) delete m.ui.zoomed[tab];
+                    // A channel kept open from another page or layer that has fewer channels closes.
+                    if ((m.ui.zoomed[tab] ?? 0) >= (msg.cells?.cells.length ?? Infinity)) delete m.ui.zoomed[tab];
                 } else {
                     const previous = m.views.get(msg.tab);
                     m.views.set(msg.tab, {

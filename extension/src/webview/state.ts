@@ -39,7 +39,7 @@ export interface View {
     page?: number | undefined;
     pageCount?: number | undefined;
     images?: ViewImage[] | undefined;
-    figures?: { label: string | undefined; value: string }[];
+    figures?: { label: string; value: string }[] | undefined;
     note?: string | undefined;
     cells?: GridCells | undefined;
     legendPng?: string | undefined;
@@ -90,7 +90,7 @@ export interface Model {
     /** Checks of the views, by slot: "metrics:<tab>", "sanity:<tab>", "layerSweep". */
     checks: Map<string, Check>;
     pinned?: Pinned | undefined;
-    /** Compare's zoom: screen pixels per image pixel (0: not chosen yet). */
+    /** Compare's zoom: screen pixels per image pixel. */
     zoom: number;
     daemonNote?: string | undefined;
 }
