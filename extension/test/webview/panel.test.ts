@@ -234,6 +234,30 @@ describe("the panel's webview", () => {
         assert.equal(last("attribute")?.colormap, undefined, "a signed map takes no colormap");
     });
 
+    it("keeps Compare's panes, their scroll and the zoom while the next views come", () => {
+        app.onMessage(session());
+        app.onMessage({ type: "result", id: 1, tab: "featureMaps", png: png(100, 50, 1), caption: "block1_conv1" });
+        click($("#compare-btn"));
+        assert.equal(app.model.zoom, 3, "360 pixels ÷ 100: 3× to start");
+        const zoom = $<HTMLInputElement>("#zoom");
+        zoom.value = "5";
+        zoom.dispatchEvent(new window.Event("input") as unknown as Event);
+        assert.equal($<HTMLImageElement>("#compare-left").style.width, "500px");
+        const left = $("#compare figure.pane");
+        left.scrollTop = 40;
+        const layer = $<HTMLSelectElement>("#layer");
+        layer.value = "features.1";
+        layer.dispatchEvent(new window.Event("change") as unknown as Event);
+        const ask = last("explain");
+        assert.equal(ask?.layer, "features.1");
+        app.onMessage({ type: "progress", id: ask!.id, percentage: 50 });
+        app.onMessage({ type: "result", id: ask!.id, tab: "featureMaps", png: png(100, 50, 2), caption: "block1_conv1_relu" });
+        assert.equal($("#compare figure.pane"), left);
+        assert.equal(left.scrollTop, 40);
+        assert.equal($<HTMLInputElement>("#zoom").value, "5");
+        assert.deepEqual([...root.querySelectorAll("#compare img.zoomed")].map((i) => (i as HTMLImageElement).style.width), ["500px", "500px"]);
+    });
+
     it("names every control: each button has text or a label, each input and select a label", () => {
         app.onMessage(session(`data:image/png;base64,${png(28, 28)}`));
         app.onMessage({ type: "prediction", top: [{ index: 9, label: "Ankle boot", probability: 0.9, logit: 5 }] });
