@@ -171,6 +171,7 @@ function view(app: App): HTMLElement {
     } else if (v && png) {
         const module = tabModule(tab);
         if (v.images?.length && v.state === "ready") section.append(imagePicker(app, tab.id, v));
+        if (v.state === "ready") for (const part of module.above?.(app, tab, v) ?? []) if (part) section.append(part);
         const alt = `${tab.title}: ${v.caption ?? ""}`;
         section.append(h("figure", { id: "view-figure" }, module.picture?.(app, tab, v, png, alt) ?? picture("view-img", png, alt), h("figcaption", { id: "caption", text: v.caption ?? "" })));
         if (v.state === "ready") for (const part of module.below?.(app, tab, v, png) ?? []) if (part) section.append(part);

@@ -340,6 +340,8 @@ describe("CNN Interpret in code-server", { timeout: 15 * 60_000 }, () => {
                 assert.match(text, new RegExp(`${title} is not available yet: this daemon has no 'explain/\\w+' method`));
                 covered.push(`${title} (not in this daemon: says so)`);
             }
+            // The tabs at the top: the view's controls and as much of its picture as fits.
+            await panel.locator(".tabs").evaluate((el) => el.scrollIntoView({ block: "start" }));
             await shot(`02-view-${i + 1}-${title.toLowerCase().replace(/[^a-z]+/g, "-")}`);
         }
     });

@@ -28,7 +28,8 @@ export const methodTab: TabModule = {
         const method = currentMethod(app.model, tab);
         return method ? methodForm(app, method, methodValues(app.model, method)) : undefined;
     },
-    below: (app, tab, view) => [legend(app, tab, view), figures(view)],
+    above: (app, tab, view) => [legend(app, tab, view)],
+    below: (_app, _tab, view) => [figures(view)],
 };
 
 /** The group's methods to choose from, each titled with its paper. */

@@ -8,6 +8,8 @@ export interface TabModule {
     controls(app: App, tab: PanelTab, view: View | undefined): (Node | undefined)[];
     /** A second row under the toolbar (a registry method's option form). */
     form?(app: App, tab: PanelTab): Node | undefined;
+    /** What goes between the picture picker and the picture (a colour scale). */
+    above?(app: App, tab: PanelTab, view: View): (Node | undefined)[];
     /** The picture of a ready view; by default the fitted picture (picture.ts). */
     picture?(app: App, tab: PanelTab, view: View, png: string, alt: string): HTMLElement;
     /** What the tab shows under its picture: a channel opened large, a legend… */
