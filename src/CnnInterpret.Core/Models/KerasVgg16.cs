@@ -102,7 +102,9 @@ public static class KerasVgg16
             foreach (var name in file.Attribute("layer_names").Read<string[]>())
             {
                 var group = file.Group(name);
-                var weightNames = group.AttributeExists("weight_names") ? group.Attribute("weight_names").Read<string[]>() : [];
+                // A layer without weights has an empty weight_names, which h5py stores as an empty float array.
+                var weightNames = group.AttributeExists("weight_names") && group.Attribute("weight_names") is var a && a.Space.Dimensions.Aggregate(1UL, (p, d) => p * d) > 0
+                    ? a.Read<string[]>() : [];
                 if (weightNames.Length == 0) continue; // input, pooling, flatten
                 var arrays = weightNames.Select(w =>
                 {

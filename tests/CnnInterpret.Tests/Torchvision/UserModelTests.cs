@@ -94,10 +94,14 @@ public sealed class UserModelTests(ITestOutputHelper output)
         using var engine = new Engine(new ModelRegistry(Repo.Models, Repo.TempDir()), ownsModels: true);
         var unnamed = engine.Models.Register(pth);
         Assert.Equal(["class 0", "class 1", "class 2", "class 3", "class 4"], unnamed.Classes);
-        AssertLogits("resnet18-5.pth", engine.Predict(unnamed.Id, Picture).Logits); // torchvision's ImageNet transform by default
+        Assert.Equal(256, unnamed.Input.Resize); // torchvision's ImageNet transform by default
+        // PyTorch saw the 224×224 picture as it is: no resize to 256 first.
+        var as224 = engine.Models.Register(pth, settings: new ModelSettings(Resize: 224));
+        Assert.Equal("flags", as224.Origin.Sources["resize"]);
+        AssertLogits("resnet18-5.pth", engine.Predict(as224.Id, Picture).Logits);
 
         string[] flowers = ["daisy", "dandelion", "rose", "sunflower", "tulip"];
-        var named = engine.Models.Register(pth, settings: new ModelSettings(Labels: flowers));
+        var named = engine.Models.Register(pth, settings: new ModelSettings(Resize: 224, Labels: flowers));
         Assert.Equal(flowers, named.Classes);
         Assert.Equal(flowers[Reference("resnet18-5.pth").GetProperty("top5")[0].GetInt32()], engine.Predict(named.Id, Picture).Top[0].Label);
 
@@ -120,7 +124,7 @@ public sealed class UserModelTests(ITestOutputHelper output)
     public void A_vgg16_with_a_37_way_head_loads_with_37_classes()
     {
         using var engine = new Engine(new ModelRegistry(Repo.Models, Repo.TempDir()), ownsModels: true);
-        var model = engine.Models.Register(Path.Combine(Dir, "vgg16-37.pth"), settings: new ModelSettings(LabelsFile: LabelsFile(37, "breed")));
+        var model = engine.Models.Register(Path.Combine(Dir, "vgg16-37.pth"), settings: new ModelSettings(Resize: 224, LabelsFile: LabelsFile(37, "breed")));
         Assert.Equal(37, model.Classes.Count);
         Assert.Equal("breed 36", model.Classes[36]);
         AssertLogits("vgg16-37.pth", engine.Predict(model.Id, Picture).Logits);
