@@ -158,7 +158,7 @@ export interface Preprocessing {
     channels: string;
     /** Where the fields not in `sources` come from (e.g. "torchvision's ImageNet transform"). */
     defaults: string;
-    /** For each field set by the user ("mean", "labels"…), where: a sidecar's path, "flags", or an ONNX file's metadata_props. */
+    /** For each field set by the user ("mean", "labels"…), where: a sidecar's path, "request" (this request's parameters), "flags" (the command line), or an ONNX file's metadata_props. */
     sources: Record<string, string>;
     /** The sidecar file this model reads (it may not exist yet), for model files. */
     sidecar?: string;

@@ -64,7 +64,7 @@ export function preprocessingRows(p: Preprocessing, classCount: number): Preproc
     const source = (field: string) => {
         const s = p.sources[field];
         if (!s) return p.defaults;
-        return s === "flags" ? "the load request" : path.basename(s.replace(/ \(from .*\)$/, ""));
+        return s === "request" || s === "flags" ? "the load request" : path.basename(s.replace(/ \(from .*\)$/, ""));
     };
     return [
         { field: "preset", value: p.preset ?? "none", source: source("preset") },

@@ -32,7 +32,7 @@ public sealed class ModelsHandler(Engine engine, RequestRunner runner, ProgressN
     public Task<ModelDetails> LoadAsync(ModelParams? request, CancellationToken cancellation) => runner.Run(() =>
     {
         var name = request?.Model ?? ModelRegistry.DefaultModelId;
-        var model = engine.Models.Register(name, request?.Weights, request?.Arch, Settings(request));
+        var model = engine.Models.Register(name, request?.Weights, request?.Arch, Settings(request), "request");
         var file = request?.Weights ?? (engine.Models.Manifest.Models.Any(m => m.Id == name) ? null : name);
         return new ModelDetails(model.Id, model.DisplayName, model.Input.InputShape, model.Classes, model.Layers, model.ParameterCount, model.WeightsHash,
             new PreprocessingDto(model.Origin.Preset, model.Input.MeanRgb, model.Input.StdRgb, model.Input.Resize, model.Input.Crop, model.Input.Channels,

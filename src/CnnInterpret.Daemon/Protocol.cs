@@ -144,7 +144,7 @@ public sealed record ModelDetails(
 /// <param name="Crop">[height, width] of the center crop.</param>
 /// <param name="Channels">"rgb", "bgr" or "gray".</param>
 /// <param name="Defaults">Where the fields not in <paramref name="Sources"/> come from (e.g. "torchvision's ImageNet transform").</param>
-/// <param name="Sources">For each field set by the user ("mean", "labels"…), where: a sidecar's path, "flags", or an ONNX file's metadata_props.</param>
+/// <param name="Sources">For each field set by the user ("mean", "labels"…), where: a sidecar's path, "request" (this request's parameters), "flags" (the command line), or an ONNX file's metadata_props.</param>
 /// <param name="Sidecar">The sidecar file this model reads (it may not exist yet), for model files.</param>
 public sealed record PreprocessingDto(string? Preset, float[] Mean, float[] Std, int Resize, int[] Crop, string Channels,
     string Defaults, IReadOnlyDictionary<string, string> Sources, string? Sidecar);

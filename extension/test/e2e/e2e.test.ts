@@ -594,7 +594,8 @@ describe("CNN Interpret in code-server", { timeout: 15 * 60_000 }, () => {
         covered.push("model file opened → layers → active model");
     });
     step("a user's .onnx shows the preprocessing of its sidecar; the form writes a labels file into it; the panel predicts with those labels", async () => {
-        await page.locator('.activitybar .action-label[aria-label^="Explorer"]').click();
+        // The Explorer's icon toggles the side bar: click it only when the explorer is not showing already.
+        if (!(await page.locator(".explorer-folders-view").isVisible())) await page.locator('.activitybar .action-label[aria-label^="Explorer"]').click();
         const row = page.locator(".explorer-folders-view .monaco-list-row", { hasText: USER_ONNX }).filter({ hasNotText: ".json" });
         await row.waitFor({ timeout: 30_000 });
         await row.dblclick();

@@ -79,11 +79,12 @@ public sealed class ModelRegistry : IDisposable
     /// The preprocessing and class names are the model's own, overridden by the file's ONNX metadata, then by its
     /// sidecar (FILE.json), then by <paramref name="settings"/>. Models with other settings get other ids.
     /// </summary>
-    public CnnModel Register(string model, string? weights = null, string? arch = null, ModelSettings? settings = null)
+    /// <param name="settingsSource">Who gave <paramref name="settings"/>: "flags" (the command line) or "request" (models/load).</param>
+    public CnnModel Register(string model, string? weights = null, string? arch = null, ModelSettings? settings = null, string settingsSource = "flags")
     {
         var builtIn = Manifest.Models.Any(m => m.Id == model);
         var file = weights ?? (builtIn ? null : model); // the user's file: its sidecar and metadata count
-        var resolved = Resolve(file, settings);
+        var resolved = Resolve(file, settings, settingsSource);
         if (weights is null && arch is null && resolved.IsEmpty) return Get(model);
         var id = weights is not null ? $"{model}@{Path.GetFullPath(weights)}"
             : arch is not null ? $"{Path.GetFullPath(model)}#{arch}"
@@ -96,7 +97,7 @@ public sealed class ModelRegistry : IDisposable
     }
 
     /// <summary>The settings of a model file: its ONNX metadata, its sidecar, then <paramref name="settings"/>.</summary>
-    public static ResolvedSettings Resolve(string? file, ModelSettings? settings)
+    public static ResolvedSettings Resolve(string? file, ModelSettings? settings, string settingsSource = "flags")
     {
         var layers = new List<(ModelSettings?, string)>();
         if (file is not null && File.Exists(file))
@@ -105,7 +106,7 @@ public sealed class ModelRegistry : IDisposable
                 layers.Add((ModelSettings.FromMetadata(Onnx.OnnxMetadata.Read(file), file), $"{Path.GetFileName(file)} metadata_props"));
             layers.Add((ModelSettings.ReadSidecar(file), ModelSettings.SidecarPath(file)));
         }
-        layers.Add((settings, "flags"));
+        layers.Add((settings, settingsSource));
         return new ResolvedSettings(layers);
     }
 

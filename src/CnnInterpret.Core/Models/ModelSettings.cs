@@ -288,7 +288,7 @@ public sealed class ResolvedSettings
     /// </summary>
     public string Key()
     {
-        var text = JsonSerializer.Serialize(new { _preset, _mean, _std, _resize, _crop, _channels, _labels });
+        var text = JsonSerializer.Serialize(new { _preset, _mean, _std, _resize, _crop, _channels, _labels, _sources }); // sources too: the model reports them
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)))[..12];
     }
 

@@ -198,7 +198,7 @@ public sealed class ModelSettingsTests
             Assert.Equal("imagenet", pre.GetProperty("preset").GetString());
             Assert.Equal("bgr", pre.GetProperty("channels").GetString());
             Assert.Equal([0.485f, 0.456f, 0.406f], pre.GetProperty("mean").EnumerateArray().Select(v => v.GetSingle()));
-            Assert.Equal("flags", pre.GetProperty("sources").GetProperty("mean").GetString());
+            Assert.Equal("request", pre.GetProperty("sources").GetProperty("mean").GetString());
             Assert.Equal(net + ".json", pre.GetProperty("sources").GetProperty("labels").GetString());
             Assert.Equal(net + ".json", pre.GetProperty("sidecar").GetString());
             Assert.Equal(["r", "g", "b"], loaded.GetProperty("classes").EnumerateArray().Select(c => c.GetString()));
