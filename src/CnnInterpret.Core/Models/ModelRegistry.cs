@@ -333,7 +333,7 @@ public sealed class ModelRegistry : IDisposable
         entry.ClassesFile is null ? entry.Classes
             : JsonSerializer.Deserialize<List<string>>(File.ReadAllText(Path.Combine(ModelsDirectory, entry.ClassesFile)))!;
 
-    public IReadOnlyList<string> ImageNetClasses() =>
+    public List<string> ImageNetClasses() =>
         JsonSerializer.Deserialize<List<string>>(File.ReadAllText(Path.Combine(ModelsDirectory, "imagenet-classes.json")))!;
 
     public static string Sha256File(string path)

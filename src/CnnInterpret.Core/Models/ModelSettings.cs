@@ -161,11 +161,11 @@ public sealed record ModelSettings(
     }
 
     public static string ParsePreset(string text, string source) =>
-        PresetNames.FirstOrDefault(p => p == text.Trim().ToLowerInvariant())
+        PresetNames.FirstOrDefault(p => p.Equals(text.Trim(), StringComparison.OrdinalIgnoreCase))
         ?? throw Bad(source, $"has no preset '{text}'; presets are {string.Join(", ", PresetNames)}");
 
     public static string ParseChannels(string text, string source) =>
-        ChannelNames.FirstOrDefault(p => p == text.Trim().ToLowerInvariant())
+        ChannelNames.FirstOrDefault(p => p.Equals(text.Trim(), StringComparison.OrdinalIgnoreCase))
         ?? throw Bad(source, $"channels '{text}' is not one of {string.Join(", ", ChannelNames)}");
 
     public static int ParseSize(string text, string name, string source) =>
