@@ -230,7 +230,7 @@ export interface FeatureMapsParams {
     page?: number;
     /** "perChannel" (default) or "shared". */
     scaling?: string;
-    /** "viridis" (default) or "gray". */
+    /** "viridis" (default), "gray", "jet" or "turbo". */
     colormap?: string;
 }
 
@@ -241,9 +241,12 @@ export interface FeatureMapsResult {
     channels: number[];
     page: number;
     pageCount: number;
+    /** Per channel shown, in grid order: its range, mean, spread and top position (row, column at the layer's resolution). */
     stats: ChannelStats[];
     png: string;
     raw?: RawArray;
+    /** Where each channel's cell lies in `png`. */
+    grid?: GridLayout;
 }
 
 export interface ChannelStats {
@@ -252,12 +255,29 @@ export interface ChannelStats {
     max: number;
     mean: number;
     std: number;
+    /** The row of the channel's largest value (its first, in row-major order), in the layer's own resolution. */
+    topY?: number;
+    /** Its column. */
+    topX?: number;
 }
 
 /** Numbers as base64 of little-endian float32, with their shape. */
 export interface RawArray {
     shape: number[];
     data: string;
+}
+
+/** Where a grid's cells lie in its picture, in picture pixels: cell i's top-left corner is (Left + (i mod Columns)·StepX, Top + ⌊i ÷ Columns⌋·StepY), and each map pixel is Scale×Scale picture pixels. What the panel needs to tell which channel was clicked and to show one cell large. */
+export interface GridLayout {
+    columns: number;
+    rows: number;
+    left: number;
+    top: number;
+    cellWidth: number;
+    cellHeight: number;
+    stepX: number;
+    stepY: number;
+    scale: number;
 }
 
 export interface GradCamParams {
@@ -271,7 +291,7 @@ export interface GradCamParams {
     method?: string;
     /** Also return the numbers: the map [H,W] and the low-resolution map [h,w]. */
     raw?: boolean;
-    /** "viridis" (default) or "gray". */
+    /** "viridis" (default), "gray", "jet" or "turbo". */
     colormap?: string;
     /** Of the heatmap over the picture, 0–1 (default 0.5). */
     opacity?: number;
@@ -303,6 +323,8 @@ export interface GradCamResult {
     /** The map is zero everywhere (every position's weighted sum was negative); `Hint` says what to try. */
     empty?: boolean;
     hint?: string;
+    /** The colormap from 0 (left) to 1 (right), 256×1 pixels: the legend of the heatmap. */
+    legendPng?: string;
 }
 
 export interface FilterPatternsParams {
@@ -342,6 +364,8 @@ export interface FilterPatternsResult {
     raw?: RawArray;
     /** Passes through the truncated network this request ran (0: all from the cache). */
     forwardPasses: number;
+    /** Where each pattern's cell lies in `png` (its label is below the cell). */
+    grid?: GridLayout;
 }
 
 /** One channel's pattern: its mean activation on the starting image and on the pattern as returned (the pixels shown). */
@@ -655,7 +679,7 @@ export interface AttributionParams {
     options?: Record<string, MethodOptionValue>;
     /** Also return the numbers: the map [H,W], per-channel attributions [C,H,W] (pixel methods), the low-resolution map and channel weights (layer methods). */
     raw?: boolean;
-    /** Of unsigned maps: "viridis" (default) or "gray". */
+    /** Of unsigned maps: "viridis" (default), "gray", "jet" (pytorch-grad-cam's) or "turbo". */
     colormap?: string;
     /** Of an unsigned map over the picture, 0–1 (default 0.5). */
     opacity?: number;
@@ -688,6 +712,8 @@ export interface AttributionResult {
     rawAttributions?: RawArray;
     rawLowRes?: RawArray;
     weights?: number[];
+    /** Of an unsigned map: its colormap from 0 (left) to 1 (right), 256×1 pixels (a signed map's legend is drawn in its heatmap). */
+    legendPng?: string;
 }
 
 /** The params of a `$/progress` notification, sent for a request whose params carry a `workDoneToken`. */

@@ -70,9 +70,9 @@ public static partial class Cli
           layers --model M [--json]              a model's layers in forward order
           predict --model M [--top K] [--json] IMAGE...
           explain --model M IMAGE --method feature-maps --layer L [--channels A-B] --out DIR [--raw]
-                  [--colormap viridis|gray] [--shared-scale]
+                  [--colormap viridis|gray|jet|turbo] [--shared-scale]
           explain --model M IMAGE --method grad-cam|grad-cam++ --layer L [--target N|LAYER:C] --out DIR [--raw]
-                  [--colormap viridis|gray] [--opacity 0.5]
+                  [--colormap viridis|gray|jet|turbo] [--opacity 0.5]
           explain --model M --method filter-patterns --layer L [--channels A-B] [--preset readable|classic]
                   [--steps N] [--seed S] [--size PX] --out DIR   (no IMAGE; cached under $CNN_INTERPRET_CACHE)
           explain --model M IMAGE --method lime|kernel-shap|gradient-shap --out DIR [--target N] [--samples N|auto]

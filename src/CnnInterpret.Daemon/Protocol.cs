@@ -4,6 +4,7 @@
 // until the generated file matches). Names are a contract: add optional members, never rename.
 using System.Text.Json;
 using CnnInterpret.Core.Explainers;
+using CnnInterpret.Core.Imaging;
 using CnnInterpret.Core.Models;
 
 namespace CnnInterpret.Daemon;
@@ -159,7 +160,7 @@ public sealed record FitDto(bool Suitable, string? Reason, IReadOnlyList<string>
 /// <param name="Channels">Channels to show; when absent, page <paramref name="Page"/> of 64 channels.</param>
 /// <param name="Raw">Also return the numbers (base64 little-endian float32).</param>
 /// <param name="Scaling">"perChannel" (default) or "shared".</param>
-/// <param name="Colormap">"viridis" (default) or "gray".</param>
+/// <param name="Colormap">"viridis" (default), "gray", "jet" or "turbo".</param>
 public sealed record FeatureMapsParams(
     string? Model,
     string Image,
@@ -177,6 +178,8 @@ public sealed record RawArray(int[] Shape, string Data)
         new(shape, Convert.ToBase64String(System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan())));
 }
 
+/// <param name="Stats">Per channel shown, in grid order: its range, mean, spread and top position (row, column at the layer's resolution).</param>
+/// <param name="Grid">Where each channel's cell lies in <paramref name="Png"/>.</param>
 public sealed record FeatureMapsResultDto(
     string Model,
     LayerInfo Layer,
@@ -186,7 +189,8 @@ public sealed record FeatureMapsResultDto(
     int PageCount,
     IReadOnlyList<ChannelStats> Stats,
     string Png,
-    RawArray? Raw);
+    RawArray? Raw,
+    GridLayout? Grid = null);
 
 // ---- Grad-CAM and filter patterns (issue 4) ----
 
@@ -194,7 +198,7 @@ public sealed record FeatureMapsResultDto(
 /// <param name="Method">"grad-cam" (default) or "grad-cam++".</param>
 /// <param name="Layer">A layer with a spatial output (conv, ReLU, pool), or a block name such as "block3" (its last one).</param>
 /// <param name="Raw">Also return the numbers: the map [H,W] and the low-resolution map [h,w].</param>
-/// <param name="Colormap">"viridis" (default) or "gray".</param>
+/// <param name="Colormap">"viridis" (default), "gray", "jet" or "turbo".</param>
 /// <param name="Opacity">Of the heatmap over the picture, 0–1 (default 0.5).</param>
 public sealed record GradCamParams(
     string? Model,
@@ -216,6 +220,7 @@ public sealed record GradCamParams(
 /// <param name="RawLowRes">The map [h,w] after the ReLU, before normalisation (with raw: true).</param>
 /// <param name="Weights">Each channel's weight α_k (with raw: true).</param>
 /// <param name="Empty">The map is zero everywhere (every position's weighted sum was negative); <c>Hint</c> says what to try.</param>
+/// <param name="LegendPng">The colormap from 0 (left) to 1 (right), 256×1 pixels: the legend of the heatmap.</param>
 public sealed record GradCamResultDto(
     string Model,
     string Method,
@@ -231,7 +236,8 @@ public sealed record GradCamResultDto(
     RawArray? RawLowRes,
     float[]? Weights,
     bool Empty = false,
-    string? Hint = null);
+    string? Hint = null,
+    string? LegendPng = null);
 
 /// <param name="Channels">Channels to optimise; when absent, page <paramref name="Page"/> of 64 channels.</param>
 /// <param name="Preset">"readable" (default) or "classic".</param>
@@ -256,6 +262,7 @@ public sealed record FilterPatternsParams(
 /// <param name="Patterns">Per channel, in grid order: its mean activation before and after, and whether it came from the disk cache.</param>
 /// <param name="Png">The grid of patterns, labelled with channel numbers.</param>
 /// <param name="ForwardPasses">Passes through the truncated network this request ran (0: all from the cache).</param>
+/// <param name="Grid">Where each pattern's cell lies in <paramref name="Png"/> (its label is below the cell).</param>
 public sealed record FilterPatternsResultDto(
     string Model,
     LayerInfo Layer,
@@ -268,7 +275,8 @@ public sealed record FilterPatternsResultDto(
     IReadOnlyList<FilterPattern> Patterns,
     string Png,
     RawArray? Raw,
-    int ForwardPasses);
+    int ForwardPasses,
+    GridLayout? Grid = null);
 
 // ---- LIME and SHAP (issue 5) ----
 
@@ -536,7 +544,7 @@ public sealed record DaemonMethodsResult(IReadOnlyList<MethodInfoDto> Methods, I
 /// <param name="Target">A class index (number or "7"), or "LAYER:CHANNEL"; absent: the top class.</param>
 /// <param name="Options">The method's options by name (numbers, strings or booleans); absent ones take their defaults.</param>
 /// <param name="Raw">Also return the numbers: the map [H,W], per-channel attributions [C,H,W] (pixel methods), the low-resolution map and channel weights (layer methods).</param>
-/// <param name="Colormap">Of unsigned maps: "viridis" (default) or "gray".</param>
+/// <param name="Colormap">Of unsigned maps: "viridis" (default), "gray", "jet" (pytorch-grad-cam's) or "turbo".</param>
 /// <param name="Opacity">Of an unsigned map over the picture, 0–1 (default 0.5).</param>
 /// <param name="WorkDoneToken">When set, a sampling method's progress goes out as $/progress.</param>
 public sealed record AttributionParams(
@@ -555,6 +563,7 @@ public sealed record AttributionParams(
 /// <param name="Figures">What the method reports about its answer, e.g. integrated gradients' completenessError.</param>
 /// <param name="Note">Something the user should know about this answer, or null.</param>
 /// <param name="Png">The map over the picture.</param>
+/// <param name="LegendPng">Of an unsigned map: its colormap from 0 (left) to 1 (right), 256×1 pixels (a signed map's legend is drawn in its heatmap).</param>
 /// <param name="HeatmapPng">The map alone (signed maps: beside the picture, with the scale).</param>
 public sealed record AttributionResultDto(
     string Model,
@@ -575,4 +584,5 @@ public sealed record AttributionResultDto(
     RawArray? Raw,
     RawArray? RawAttributions,
     RawArray? RawLowRes,
-    float[]? Weights);
+    float[]? Weights,
+    string? LegendPng = null);

@@ -59,18 +59,6 @@ function freePort(): Promise<number> {
     });
 }
 
-/** Scrolls to an element, retrying while late results (scores, partial maps) redraw the panel under it. */
-async function scrollSteady(locator: { scrollIntoViewIfNeeded(options?: { timeout?: number }): Promise<void> }): Promise<void> {
-    await until("the panel to hold still", 30_000, async () => {
-        try {
-            await locator.scrollIntoViewIfNeeded({ timeout: 2_000 });
-            return true;
-        } catch {
-            return undefined;
-        }
-    });
-}
-
 async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined> | T | undefined): Promise<T> {
     const end = Date.now() + timeoutMs;
     for (;;) {
@@ -311,6 +299,35 @@ describe("CNN Interpret in code-server", { timeout: 15 * 60_000 }, () => {
         await shot("01-explain-feature-maps");
     });
 
+    step("a click on a channel of the feature maps opens it large, with its figures; arrow keys step through the channels", async () => {
+        const grid = panel.locator('#view[data-tab="featureMaps"][data-state="ready"] #view-img');
+        // block1_conv1's 16 channels of 28×28: 8 columns of 56-pixel cells (scale 2) with 2 pixels between and 4 around,
+        // so channel 5's middle is at (4 + 5·58 + 28, 4 + 28) in the picture; the panel shows the picture at its own width.
+        const { natural, shown } = await grid.evaluate((el: HTMLImageElement) => ({ natural: el.naturalWidth, shown: el.getBoundingClientRect().width }));
+        assert.ok(shown > natural, `the grid uses the panel's width: ${natural} px shown at ${shown.toFixed(0)}`);
+        const scale = shown / natural;
+        await grid.click({ position: { x: (4 + 5 * 58 + 28) * scale, y: (4 + 28) * scale } });
+        const zoom = panel.locator("#channel-zoom");
+        await zoom.waitFor({ timeout: 10_000 });
+        assert.equal(await panel.locator("#zoom-title").textContent(), "Channel 5 of block1_conv1");
+        const stats = (await panel.locator("#zoom-stats").textContent()) ?? "";
+        assert.match(stats, /Min-?[\d.]+Max-?[\d.]+Mean-?[\d.]+Std[\d.]+Top atrow \d+, column \d+/, stats);
+        const frame = await panel.locator(".zoom-frame").evaluate((el) => el.getBoundingClientRect().width);
+        assert.ok(frame > 300, `the channel is shown large: ${frame.toFixed(0)} px wide`);
+        await zoom.focus();
+        await zoom.press("ArrowRight");
+        await panel.locator("#zoom-title", { hasText: "Channel 6 of block1_conv1" }).waitFor({ timeout: 5_000 });
+        await zoom.press("ArrowLeft");
+        await panel.locator("#zoom-title", { hasText: "Channel 5 of block1_conv1" }).waitFor({ timeout: 5_000 });
+        assert.equal(await zoom.evaluate((el) => el === document.activeElement), true, "the zoomed channel keeps the focus while stepping");
+        await assertNotBlank(panel.locator("#zoom-img"), "the channel opened large");
+        covered.push(`channel zoom: ${stats}`);
+        await zoom.scrollIntoViewIfNeeded();
+        await shot("01b-channel-zoom");
+        await zoom.press("Escape");
+        await zoom.waitFor({ state: "detached", timeout: 5_000 });
+    });
+
     step("shows each view, the registry's groups among them: a non-blank image, or plainly that the daemon does not have it yet", async () => {
         // The fixed views, and one tab per group of the daemon's registry methods (daemon/methods): CAM replaces Grad-CAM.
         const shown = (await panel.getByRole("tab").allTextContents()).map((t) => t.trim());
@@ -338,6 +355,8 @@ describe("CNN Interpret in code-server", { timeout: 15 * 60_000 }, () => {
                 assert.match(text, new RegExp(`${title} is not available yet: this daemon has no 'explain/\\w+' method`));
                 covered.push(`${title} (not in this daemon: says so)`);
             }
+            // The tabs at the top: the view's controls and as much of its picture as fits.
+            await panel.locator(".tabs").evaluate((el) => el.scrollIntoView({ block: "start" }));
             await shot(`02-view-${i + 1}-${title.toLowerCase().replace(/[^a-z]+/g, "-")}`);
         }
     });
@@ -354,7 +373,7 @@ describe("CNN Interpret in code-server", { timeout: 15 * 60_000 }, () => {
         assert.ok(text.includes("AUC"));
         await assertNotBlank(panel.locator("#metrics-img"), "the deletion and insertion curves", 3);
         covered.push(`Grad-CAM faithfulness: ${text}`);
-        await scrollSteady(panel.locator("#metrics"));
+        await panel.locator("#metrics").scrollIntoViewIfNeeded();
         await shot("05-grad-cam-scores");
 
         await panel.locator("#sweep-btn").click();
@@ -363,7 +382,7 @@ describe("CNN Interpret in code-server", { timeout: 15 * 60_000 }, () => {
         await assertNotBlank(sweep, "the layer sweep");
         const names = await panel.locator("#layer-sweep .sweep-layers button").allTextContents();
         assert.ok(names.length >= 2 && names.includes("block2_conv1_relu"), `layers of the sweep: ${names.join(", ")}`);
-        await scrollSteady(panel.locator("#layer-sweep"));
+        await panel.locator("#layer-sweep").scrollIntoViewIfNeeded();
         await shot("06-layer-sweep");
         await panel.locator("#layer-sweep .sweep-layers").getByRole("button", { name: "block2_conv1_relu", exact: true }).click();
         await panel.locator("#caption", { hasText: "at block2_conv1_relu (" }).waitFor({ timeout: 120_000 });
@@ -377,7 +396,7 @@ describe("CNN Interpret in code-server", { timeout: 15 * 60_000 }, () => {
         assert.ok(stages.length >= 2 && stages.every((s) => /: (ρ -?[\d.]+|flat map)$/.test(s)), `stages: ${stages.join(" | ")}`);
         await assertNotBlank(panel.locator("#sanity-img"), "the sanity check's strip");
         covered.push(`sanity check: ${(await verdict.textContent()) ?? ""}`);
-        await scrollSteady(panel.locator("#sanity"));
+        await panel.locator("#sanity").scrollIntoViewIfNeeded();
         await shot("07-sanity-check");
     });
 
@@ -415,7 +434,7 @@ describe("CNN Interpret in code-server", { timeout: 15 * 60_000 }, () => {
         const line = panel.locator("#metrics-line");
         await line.waitFor({ timeout: 240_000 });
         assert.match((await line.textContent()) ?? "", /^Deletion AUC [\d.]+ vs random [\d.]+ · Insertion AUC/);
-        await scrollSteady(panel.locator("#view"));
+        await panel.locator("#view").scrollIntoViewIfNeeded();
         await shot(shotName);
 
         await panel.getByRole("button", { name: "Export the view as a NumPy .npy file", exact: true }).click();
@@ -465,7 +484,7 @@ describe("CNN Interpret in code-server", { timeout: 15 * 60_000 }, () => {
         assert.equal(both.length, 2);
         await assertNotBlank(right, "the right pane of Compare");
         covered.push("compare with linked zoom");
-        await scrollSteady(panel.locator("#compare"));
+        await panel.locator("#compare").scrollIntoViewIfNeeded();
         await shot("08-compare");
         await panel.getByRole("button", { name: "Close compare" }).click();
         await panel.locator("#compare").waitFor({ state: "detached", timeout: 10_000 });
@@ -501,7 +520,7 @@ describe("CNN Interpret in code-server", { timeout: 15 * 60_000 }, () => {
         assert.ok(stages.length >= 2 && stages.every((s) => /: (ρ -?[\d.]+|flat map)$/.test(s)), `stages: ${stages.join(" | ")}`);
         await assertNotBlank(panel.locator("#sanity-img"), "the LIME sanity strip");
         covered.push(`LIME sanity check: ${(await verdict.textContent()) ?? ""}`);
-        await scrollSteady(panel.locator("#sanity"));
+        await panel.locator("#sanity").scrollIntoViewIfNeeded();
         await shot("07b-lime-sanity-check");
     });
 
@@ -541,6 +560,15 @@ describe("CNN Interpret in code-server", { timeout: 15 * 60_000 }, () => {
         await samples.fill("50000");
         await samples.dispatchEvent("change");
         await panel.locator('#view[data-tab="lime"][data-state="loading"] .progress progress[value]').waitFor({ timeout: 60_000 });
+        // Typing into Samples while it runs: the progress ticks (and partial maps) leave the text and the focus alone.
+        await samples.fill("12345"); // typed, not committed (no change event yet)
+        const meter = panel.locator("#view-progress progress");
+        const first = Number(await meter.getAttribute("value"));
+        await until("two more progress ticks", 60_000, async () => (Number(await meter.getAttribute("value")) > first + 1 ? true : undefined));
+        assert.equal(await samples.inputValue(), "12345", "a progress tick wiped what was typed into Samples");
+        assert.equal(await samples.evaluate((el) => el === document.activeElement), true, "a progress tick took the focus from Samples");
+        covered.push("typing into Samples while a LIME runs keeps the text and the focus");
+        await shot("04a-typing-while-lime-runs");
         const killed = Date.now();
         process.kill(pid, "SIGKILL");
 
