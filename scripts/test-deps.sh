@@ -25,7 +25,17 @@ onnx_needed=false
 for name in "${onnx_archs[@]}"; do
   [[ -f "$fixtures/onnx/$name.json" ]] || { onnx_needed=true; missing_mb=$((missing_mb + 250)); }
 done
+# Models as users trained them (their own normalisation, fine-tuned heads, ONNX metadata, Keras's VGG16 HDF5 layout):
+# user-models.json's "version" is VERSION in make_user_model_fixtures.py. About 1.3 GB (two VGG16s).
+user_models_version=1
+user_models_needed=false
+if [[ "$(sed -n 's/.*"version": *\([0-9]*\).*/\1/p' "$fixtures/user-models/user-models.json" 2>/dev/null)" != "$user_models_version" ]]; then
+  user_models_needed=true
+  fixtures_needed=true
+  missing_mb=$((missing_mb + 1300))
+fi
 if { $fixtures_needed || $onnx_needed; } && ! /usr/bin/python3 -c "import torch, torchvision" 2>/dev/null; then need+=(python3-torch python3-torchvision); fi
+if $user_models_needed && ! /usr/bin/python3 -c "import h5py, PIL" 2>/dev/null; then need+=(python3-h5py python3-pil); fi
 # ONNX's per-operator node tests (conformance of the ONNX importer).
 [[ -d /usr/share/libonnx-testdata/data/node ]] || need+=(libonnx-testdata)
 if [[ ${#need[@]} -gt 0 ]]; then
@@ -53,8 +63,14 @@ if $fixtures_needed || $onnx_needed; then
     echo "error: making the missing test fixtures needs about ${missing_mb} MB in $fixtures (and room to build), and only ${free_mb} MB are free. Free some space, or set CNN_INTERPRET_TEST_FIXTURES to a folder on a larger disk." >&2
     exit 1
   fi
-  echo "Making the torchvision checkpoint fixtures with PyTorch into $fixtures (once, only the missing ones; about a minute, 2.5 GB)…" >&2
-  if $fixtures_needed; then /usr/bin/python3 "$root/tests/fixtures/make_torchvision_fixtures.py" "$fixtures" >&2; fi
+  if $fixtures_needed; then
+    echo "Making the torchvision checkpoint fixtures with PyTorch into $fixtures (once, only the missing ones; about a minute, 2.5 GB)…" >&2
+    /usr/bin/python3 "$root/tests/fixtures/make_torchvision_fixtures.py" "$fixtures" >&2
+  fi
+  if $user_models_needed; then
+    echo "Making the user-model fixtures (ResNet50 as ONNX, fine-tuned heads, Keras's VGG16 layout) into $fixtures/user-models…" >&2
+    /usr/bin/python3 "$root/tests/fixtures/make_user_model_fixtures.py" "$fixtures" >&2
+  fi
   if $onnx_needed; then
     echo "Exporting torchvision's CNNs to ONNX at opsets 13 and 17 with PyTorch into $fixtures/onnx (once, only the missing ones; a few minutes, 5 GB)…" >&2
     /usr/bin/python3 "$root/tests/fixtures/make_onnx_fixtures.py" "$fixtures" >&2

@@ -86,13 +86,30 @@ export interface ModelsListResult {
     defaultModel: string;
 }
 
+/** A model to load. The preprocessing and labels fields override the model file's sidecar (FILE.json beside it, with the same fields), which overrides its ONNX metadata_props, which override the model's defaults. */
 export interface ModelParams {
     /** A built-in id, or the path of a model file (.pth/.pt/.safetensors/.onnx). */
     model?: string;
-    /** Other weights for a built-in architecture (a checkpoint or safetensors file). */
+    /** Other weights for a built-in architecture (a checkpoint or safetensors file; for vgg16 also Keras's .h5). */
     weights?: string;
     /** The torchvision architecture of a checkpoint file, when it cannot be inferred. */
     arch?: string;
+    /** "imagenet", "unit", "minus-one-to-one" or "caffe": a mean and std by name. */
+    preset?: string;
+    /** R,G,B on the 0–1 scale (or one value). */
+    mean?: number[];
+    /** R,G,B on the 0–1 scale (or one value). */
+    std?: number[];
+    /** The shorter side after resizing, in pixels. */
+    resize?: number;
+    /** The center crop: [size] or [height, width]. */
+    crop?: number[];
+    /** "rgb", "bgr" or "gray". */
+    channels?: string;
+    /** The class names, in output order. */
+    labels?: string[];
+    /** A file of class names: one per line, or a JSON list. */
+    labelsFile?: string;
 }
 
 export interface ModelDetails {
@@ -103,6 +120,8 @@ export interface ModelDetails {
     layers: LayerInfo[];
     parameterCount: number;
     weightsSha256: string;
+    /** The preprocessing in use and where each part came from. */
+    preprocessing?: Preprocessing;
 }
 
 /** One layer of a model, as the tree, the CLI and the protocol show it. */
@@ -121,6 +140,28 @@ export interface LayerInfo {
     parameterCount: number;
     /** True when the output is a [C,H,W] map (what feature maps and Grad-CAM need). */
     isSpatial: boolean;
+}
+
+/** What a model does to an image before the network sees it. */
+export interface Preprocessing {
+    /** The preset whose mean and std are in use, or null. */
+    preset?: string;
+    /** R,G,B (gray: one value), on the 0–1 scale. */
+    mean: number[];
+    /** R,G,B (gray: one value), on the 0–1 scale. */
+    std: number[];
+    /** The shorter side after resizing, in pixels. */
+    resize: number;
+    /** [height, width] of the center crop. */
+    crop: number[];
+    /** "rgb", "bgr" or "gray". */
+    channels: string;
+    /** Where the fields not in `sources` come from (e.g. "torchvision's ImageNet transform"). */
+    defaults: string;
+    /** For each field set by the user ("mean", "labels"…), where: a sidecar's path, "request" (this request's parameters), "flags" (the command line), or an ONNX file's metadata_props. */
+    sources: Record<string, string>;
+    /** The sidecar file this model reads (it may not exist yet), for model files. */
+    sidecar?: string;
 }
 
 export interface ModelsFetchParams {

@@ -90,6 +90,11 @@ public static partial class Cli
 
         --model defaults to fashion-vgg; it also takes a model file (FILE.pth with --arch NAME when it cannot be
         inferred, FILE.safetensors, FILE.onnx), and --weights FILE runs a built-in architecture with other weights.
+        --model vgg16 --weights FILE.h5 reads Keras's VGG16 weights (and uses Keras's preprocessing for them).
+        Your model's preprocessing and labels (every command with --model): --preset imagenet|unit|minus-one-to-one|caffe,
+        --mean R,G,B and --std R,G,B (0-1 scale), --resize N, --crop N|HxW, --channels rgb|bgr|gray, --labels FILE (one
+        label per line, or a JSON list). A sidecar FILE.json beside the model file (net.onnx.json) holds the same fields
+        (preset, mean, std, resize, crop, channels, labels or labelsFile); flags override it, it overrides the defaults.
         Layers are named by path (features.0) or display name (block1_conv1).
         Images whose header declares more than 100,000,000 pixels are refused before decoding; --max-pixels N
         (or CNN_INTERPRET_MAX_PIXELS) changes the limit.

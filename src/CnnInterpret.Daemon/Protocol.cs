@@ -96,10 +96,24 @@ public sealed record ModelSummary(string Id, string DisplayName, string Descript
 
 public sealed record ModelsListResult(IReadOnlyList<ModelSummary> Models, string DefaultModel);
 
+/// <summary>
+/// A model to load. The preprocessing and labels fields override the model file's sidecar (FILE.json beside it,
+/// with the same fields), which overrides its ONNX metadata_props, which override the model's defaults.
+/// </summary>
 /// <param name="Model">A built-in id, or the path of a model file (.pth/.pt/.safetensors/.onnx).</param>
-/// <param name="Weights">Other weights for a built-in architecture (a checkpoint or safetensors file).</param>
+/// <param name="Weights">Other weights for a built-in architecture (a checkpoint or safetensors file; for vgg16 also Keras's .h5).</param>
 /// <param name="Arch">The torchvision architecture of a checkpoint file, when it cannot be inferred.</param>
-public sealed record ModelParams(string? Model, string? Weights = null, string? Arch = null);
+/// <param name="Preset">"imagenet", "unit", "minus-one-to-one" or "caffe": a mean and std by name.</param>
+/// <param name="Mean">R,G,B on the 0–1 scale (or one value).</param>
+/// <param name="Std">R,G,B on the 0–1 scale (or one value).</param>
+/// <param name="Resize">The shorter side after resizing, in pixels.</param>
+/// <param name="Crop">The center crop: [size] or [height, width].</param>
+/// <param name="Channels">"rgb", "bgr" or "gray".</param>
+/// <param name="Labels">The class names, in output order.</param>
+/// <param name="LabelsFile">A file of class names: one per line, or a JSON list.</param>
+public sealed record ModelParams(string? Model, string? Weights = null, string? Arch = null,
+    string? Preset = null, float[]? Mean = null, float[]? Std = null, int? Resize = null, int[]? Crop = null, string? Channels = null,
+    IReadOnlyList<string>? Labels = null, string? LabelsFile = null);
 
 /// <param name="Url">A mirror to download from instead of the published address.</param>
 /// <param name="Sha256">The full sha256 to check (the file name's prefix is always checked).</param>
@@ -112,6 +126,7 @@ public sealed record ModelsAddParams(string Model, string File, string? Sha256 =
 
 public sealed record ModelsAddResult(string Model, string Path);
 
+/// <param name="Preprocessing">The preprocessing in use and where each part came from.</param>
 public sealed record ModelDetails(
     string Id,
     string DisplayName,
@@ -119,7 +134,21 @@ public sealed record ModelDetails(
     IReadOnlyList<string> Classes,
     IReadOnlyList<LayerInfo> Layers,
     long ParameterCount,
-    string WeightsSha256);
+    string WeightsSha256,
+    PreprocessingDto? Preprocessing = null);
+
+/// <summary>What a model does to an image before the network sees it.</summary>
+/// <param name="Preset">The preset whose mean and std are in use, or null.</param>
+/// <param name="Mean">R,G,B (gray: one value), on the 0–1 scale.</param>
+/// <param name="Std">R,G,B (gray: one value), on the 0–1 scale.</param>
+/// <param name="Resize">The shorter side after resizing, in pixels.</param>
+/// <param name="Crop">[height, width] of the center crop.</param>
+/// <param name="Channels">"rgb", "bgr" or "gray".</param>
+/// <param name="Defaults">Where the fields not in <paramref name="Sources"/> come from (e.g. "torchvision's ImageNet transform").</param>
+/// <param name="Sources">For each field set by the user ("mean", "labels"…), where: a sidecar's path, "request" (this request's parameters), "flags" (the command line), or an ONNX file's metadata_props.</param>
+/// <param name="Sidecar">The sidecar file this model reads (it may not exist yet), for model files.</param>
+public sealed record PreprocessingDto(string? Preset, float[] Mean, float[] Std, int Resize, int[] Crop, string Channels,
+    string Defaults, IReadOnlyDictionary<string, string> Sources, string? Sidecar);
 
 public sealed record PredictParams(string? Model, string Image, int? TopK);
 

@@ -22,6 +22,17 @@ const vsix = process.env["CNN_INTERPRET_VSIX"] || path.join(repoRoot, "extension
 const IMAGE = "ankle-boot-0.png";
 /** A model file in the workspace, opened "while coding": the embedded model's own weights. */
 const MODEL_FILE = "fashion-vgg.safetensors";
+/**
+ * A user's own ONNX model with a sidecar: a ResNet18 fine-tuned to 5 classes, made by PyTorch into the test-fixtures
+ * cache (tests/fixtures/make_user_model_fixtures.py, run by scripts/test-deps.sh).
+ */
+const USER_ONNX = "resnet18-5.onnx";
+const userModelsDir = path.join(
+    process.env["CNN_INTERPRET_TEST_FIXTURES"] || path.join(process.env["XDG_CACHE_HOME"] || path.join(os.homedir(), ".cache"), "cnn-interpret", "test-fixtures"),
+    "user-models",
+);
+const SIDECAR_LABELS = ["sky", "grass", "sand", "snow", "sea"];
+const FILE_LABELS = ["aster", "bluebell", "crocus", "dahlia", "iris"];
 
 interface Tools {
     NODE24: string;
@@ -149,6 +160,10 @@ describe("CNN Interpret in code-server", { timeout: 15 * 60_000 }, () => {
         }
         fs.copyFileSync(path.join(repoRoot, "models", "samples", IMAGE), path.join(workspace, IMAGE));
         fs.copyFileSync(path.join(repoRoot, "models", MODEL_FILE), path.join(workspace, MODEL_FILE));
+        assert.ok(fs.existsSync(path.join(userModelsDir, USER_ONNX)), `${path.join(userModelsDir, USER_ONNX)} is missing: scripts/test-deps.sh makes it`);
+        fs.copyFileSync(path.join(userModelsDir, USER_ONNX), path.join(workspace, USER_ONNX));
+        fs.writeFileSync(path.join(workspace, `${USER_ONNX}.json`), JSON.stringify({ preset: "imagenet", labels: SIDECAR_LABELS }));
+        fs.writeFileSync(path.join(workspace, "flowers.txt"), `${FILE_LABELS.join("\n")}\n`);
         fs.writeFileSync(
             path.join(userDataDir, "User", "settings.json"),
             JSON.stringify({
@@ -605,5 +620,48 @@ describe("CNN Interpret in code-server", { timeout: 15 * 60_000 }, () => {
         await table.frame.getByRole("button", { name: "Active model" }).waitFor({ timeout: 60_000 });
         await page.locator('[aria-label^="CNN Interpret daemon running"]', { hasText: MODEL_FILE }).first().waitFor({ timeout: 60_000 });
         covered.push("model file opened → layers → active model");
+    });
+    step("a user's .onnx shows the preprocessing of its sidecar; the form writes a labels file into it; the panel predicts with those labels", async () => {
+        // The Explorer's icon toggles the side bar: click it only when the explorer is not showing already.
+        if (!(await page.locator(".explorer-folders-view").isVisible())) await page.locator('.activitybar .action-label[aria-label^="Explorer"]').click();
+        const row = page.locator(".explorer-folders-view .monaco-list-row", { hasText: USER_ONNX }).filter({ hasNotText: ".json" });
+        await row.waitFor({ timeout: 30_000 });
+        await row.dblclick();
+        const view = await until("the user model's preprocessing", 120_000, async () => {
+            for (const frame of page.frames()) {
+                const names = frame.locator("#class-names");
+                if (((await names.textContent({ timeout: 500 }).catch(() => null)) ?? "").includes("sky")) return frame;
+            }
+            return undefined;
+        });
+        assert.equal(await view.locator("#class-names").textContent(), `Classes: ${SIDECAR_LABELS.join(", ")}`);
+        // The preset row: its value and where it came from (the sidecar, over the labels in the file's metadata_props).
+        const presetRow = await view.locator("table.preprocessing tbody tr").first().locator("th, td").allTextContents();
+        assert.deepEqual(presetRow, ["preset", "imagenet", `${USER_ONNX}.json`]);
+        await shot("11-user-model-preprocessing");
+
+        await view.locator("#labels-file").fill(path.join(workspace, "flowers.txt"));
+        await view.getByRole("button", { name: `Save to ${USER_ONNX}.json` }).click();
+        await until("the labels file's names in the view", 60_000, async () =>
+            ((await view.locator("#class-names").textContent({ timeout: 500 }).catch(() => null)) ?? "").includes("aster") ? true : undefined);
+        const sidecar = JSON.parse(fs.readFileSync(path.join(workspace, `${USER_ONNX}.json`), "utf8")) as Record<string, unknown>;
+        assert.deepEqual(sidecar, { preset: "imagenet", labelsFile: "flowers.txt" });
+
+        await view.getByRole("button", { name: "Use as active model" }).click();
+        await page.locator('[aria-label^="CNN Interpret daemon running"]', { hasText: USER_ONNX }).first().waitFor({ timeout: 60_000 });
+        const image = page.locator(".explorer-folders-view .monaco-list-row", { hasText: IMAGE });
+        await image.click({ button: "right" });
+        await page.getByRole("menuitem", { name: "Explain with CNN Interpret" }).click();
+        // Any webview frame: the model file's view is a webview too, so the panel need not be the first.
+        const labels = await until("the panel's predictions with the labels file's names", 120_000, async () => {
+            for (const frame of page.frames()) {
+                const texts = await frame.locator("#predictions .class-row .label").allTextContents().catch(() => []);
+                if (texts.length === 5 && texts.every((l) => FILE_LABELS.includes(l))) return texts;
+            }
+            return undefined;
+        });
+        assert.deepEqual([...labels].sort(), FILE_LABELS);
+        await shot("12-user-model-predictions");
+        covered.push("user .onnx + sidecar → preprocessing shown → sidecar written by the form → labels in the panel");
     });
 });
