@@ -117,6 +117,11 @@ export class Ctx implements vscode.Disposable {
         return loading;
     }
 
+    /** Forgets a model's load, so the next models/load reads its file and sidecar again. */
+    forgetModel(id: string): void {
+        this.models.delete(id);
+    }
+
     async listModels(): Promise<ModelsListResult> {
         return this.client.request("models/list", undefined);
     }

@@ -76,9 +76,9 @@ public static partial class Cli
           layers --model M [--json]              a model's layers in forward order
           predict --model M [--top K] [--json] IMAGE...
           explain --model M IMAGE --method feature-maps --layer L [--channels A-B] --out DIR [--raw]
-                  [--colormap viridis|gray] [--shared-scale]
+                  [--colormap viridis|gray|jet|turbo] [--shared-scale]
           explain --model M IMAGE --method grad-cam|grad-cam++ --layer L [--target N|LAYER:C] --out DIR [--raw]
-                  [--colormap viridis|gray] [--opacity 0.5]
+                  [--colormap viridis|gray|jet|turbo] [--opacity 0.5]
           explain --model M --method filter-patterns --layer L [--channels A-B] [--preset readable|classic]
                   [--steps N] [--seed S] [--size PX] --out DIR   (no IMAGE; cached under $CNN_INTERPRET_CACHE)
           explain --model M IMAGE --method lime|kernel-shap|gradient-shap --out DIR [--target N] [--samples N|auto]
@@ -96,6 +96,11 @@ public static partial class Cli
 
         --model defaults to fashion-vgg; it also takes a model file (FILE.pth with --arch NAME when it cannot be
         inferred, FILE.safetensors, FILE.onnx), and --weights FILE runs a built-in architecture with other weights.
+        --model vgg16 --weights FILE.h5 reads Keras's VGG16 weights (and uses Keras's preprocessing for them).
+        Your model's preprocessing and labels (every command with --model): --preset imagenet|unit|minus-one-to-one|caffe,
+        --mean R,G,B and --std R,G,B (0-1 scale), --resize N, --crop N|HxW, --channels rgb|bgr|gray, --labels FILE (one
+        label per line, or a JSON list). A sidecar FILE.json beside the model file (net.onnx.json) holds the same fields
+        (preset, mean, std, resize, crop, channels, labels or labelsFile); flags override it, it overrides the defaults.
         Layers are named by path (features.0) or display name (block1_conv1).
         Images whose header declares more than 100,000,000 pixels are refused before decoding; --max-pixels N
         (or CNN_INTERPRET_MAX_PIXELS) changes the limit. --memory-budget MIB (or CNN_INTERPRET_MEMORY_BUDGET_MIB,
