@@ -1,9 +1,10 @@
 // ESLint 9 flat config: typescript-eslint's strictest type-checked presets over the extension, its webview
 // modules, scripts and tests. `npm run lint` (run by `npm test`) fails on any finding.
 import eslint from "@eslint/js";
+import { defineConfig } from "eslint/config";
 import tseslint from "typescript-eslint";
 
-export default tseslint.config(
+export default defineConfig(
     {
         // Built output, installed packages and the daemon copied in for packaging. media/ holds the webview's plain
         // script and its declarations (type-checked by media/tsconfig.json) until they move to src/webview/.
@@ -14,7 +15,7 @@ export default tseslint.config(
         files: ["**/*.ts"],
         extends: [tseslint.configs.strictTypeChecked, tseslint.configs.stylisticTypeChecked],
         languageOptions: {
-            // Each file is checked with the tsconfig.json nearest to it (test/e2e and the webview have their own).
+            // Each file is checked with the tsconfig.json nearest to it (test/e2e has its own; src/webview/ may too).
             parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
         },
         rules: {
