@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# `npm test`: every test. Installs test dependencies, builds, runs the .NET tests (unit, model, daemon
-# process and CLI tests), then the extension's unit and end-to-end tests, and prints one summary line each.
+# `npm test`: every test. Installs test dependencies, builds (the .NET analyzers run in the build, warnings as
+# errors), runs the .NET tests (unit, model, daemon process and CLI tests), then the extension's lint (ESLint), unit
+# and end-to-end tests, and prints one summary line each.
 #
 # With CI=true every cache the tests would otherwise reuse between runs (NuGet and npm packages, NuGet's
 # HTTP cache, the test fixtures, Node 24 and code-server, the daemon's cache folder) starts empty, in a

@@ -243,7 +243,7 @@ export function checkDaemon(files: DaemonFile[], targetName: string): DaemonRepo
         if (other !== entry && byName.has(other)) problem(`${other} is another platform's entry point`);
     }
     const runtimeConfig = byName.get("cnn-interpret-daemon.runtimeconfig.json")?.read().toString("utf8") ?? "";
-    const selfContained = /"includedFrameworks"/.test(runtimeConfig);
+    const selfContained = runtimeConfig.includes('"includedFrameworks"');
     if (FRAMEWORK_DEPENDENT.includes(targetName) === selfContained) {
         problem(`the daemon should be ${selfContained ? "framework-dependent" : "self-contained"} (cnn-interpret-daemon.runtimeconfig.json)`);
     }
@@ -290,7 +290,7 @@ export function checkDaemon(files: DaemonFile[], targetName: string): DaemonRepo
                 const m = /^@(rpath|loader_path|executable_path)\/(.+)$/.exec(load.value);
                 const own = macho.id !== undefined && load.value === macho.id;
                 if (own) continue;
-                if (!m || !byName.has(path.posix.join(path.posix.dirname(file.name), m[2]!).replace(/^\.\//, ""))) {
+                if (m?.[2] === undefined || !byName.has(path.posix.join(path.posix.dirname(file.name), m[2]).replace(/^\.\//, ""))) {
                     problem(`${file.name} loads ${load.value}, which is neither in the daemon folder nor part of macOS`);
                 }
             }

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 # The extension's tests, run by the repository's `npm test` once the daemon is built:
+#   extension lint  ESLint with typescript-eslint's strict type-checked rules (eslint.config.mjs); any finding
+#                   fails the run
 #   extension unit  type-check, then node --test: the client against the real daemon, the tree model, the
 #                   webview's messages, the panel's webview itself in a DOM (happy-dom)
 #   extension vsix  `npm run package -- --target all` (CNN_INTERPRET_PACKAGE_TARGETS to pack fewer), then every
@@ -21,6 +23,10 @@ fi
 
 count() { grep -oE "^ℹ $1 [0-9]+" "$2" | awk '{ n += $3 } END { print n + 0 }'; }
 unit_log="$(mktemp)"; vsix_log="$(mktemp)"; e2e_log="$(mktemp)"
+
+# Lint first: it is quick next to the tests, and a finding fails the run whatever the tests say.
+lint_failed=0
+timed "lint: ESLint (extension)" npm run --silent lint || { lint_failed=1; status=1; }
 
 # Unit tests: a failed type-check counts as one failure.
 typecheck_failed=0
@@ -53,6 +59,7 @@ else
 fi
 [[ $package_failed -eq 0 && $e2e_missing -eq 0 ]] || status=1
 
+echo "extension lint: $([[ $lint_failed -eq 0 ]] && echo clean || echo "findings above (npm run lint in extension/)")"
 echo "extension unit: $(count pass "$unit_log") passed, $(( $(count fail "$unit_log") + typecheck_failed )) failed"
 echo "extension vsix: $(count pass "$vsix_log") passed, $(( $(count fail "$vsix_log") + package_failed )) failed"
 echo "extension e2e: $(count pass "$e2e_log") passed, $(( $(count fail "$e2e_log") + e2e_missing )) failed"

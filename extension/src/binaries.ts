@@ -37,7 +37,7 @@ export function binaryKind(header: Uint8Array): BinaryKind | undefined {
 
     if (u32(0, false) === 0x7f454c46) {
         const machine = u16(18);
-        return { format: "elf", os: "linux", arch: (machine !== undefined && ELF_MACHINES[machine]) || `elf-machine-${machine}` };
+        return { format: "elf", os: "linux", arch: (machine === undefined ? undefined : ELF_MACHINES[machine]) ?? `elf-machine-${machine}` };
     }
     const magic = u32(0);
     if (magic === 0xfeedfacf || magic === 0xfeedface) {
@@ -75,7 +75,7 @@ export function binaryKind(header: Uint8Array): BinaryKind | undefined {
             break;
         }
         if (!readyToRun) return { format: "pe", os: "win32", arch: PE_MACHINES[machine] ?? "ia32", managed: true, anyCpu: true };
-        if (PE_MACHINES[machine] !== undefined) return { format: "pe", os: "win32", arch: PE_MACHINES[machine]!, managed: true };
+        if (PE_MACHINES[machine] !== undefined) return { format: "pe", os: "win32", arch: PE_MACHINES[machine], managed: true };
         for (const [xor, os] of R2R_OS) {
             const arch = PE_MACHINES[machine ^ xor];
             if (arch) return { format: "pe", os, arch, managed: true };

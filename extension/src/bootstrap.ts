@@ -89,7 +89,7 @@ export const LIBTORCHSHARP = ["LibTorchSharp.dll", "libLibTorchSharp.so", "libLi
 export function expandPath(raw: string, inputs: Pick<DiscoveryInputs, "platform" | "home">, relativeTo: string | undefined): string {
     const p = pathFor(inputs.platform);
     let text = raw.trim();
-    if (text.length >= 2 && (text[0] === '"' || text[0] === "'") && text.at(-1) === text[0]) text = text.slice(1, -1).trim();
+    if (text.length >= 2 && (text.startsWith('"') || text.startsWith("'")) && text.at(-1) === text[0]) text = text.slice(1, -1).trim();
     const home = inputs.home ?? os.homedir();
     if (text === "~") text = home;
     else if (text.startsWith("~/") || (inputs.platform === "win32" && text.startsWith("~\\"))) text = p.join(home, text.slice(2));

@@ -64,7 +64,7 @@ function activeImage(): vscode.Uri | undefined {
     return uri && IMAGE_EXTENSIONS.includes(path.extname(uri.fsPath).slice(1).toLowerCase()) ? uri : undefined;
 }
 
-async function showLayer(arg: unknown, tab?: TabId): Promise<void> {
+function showLayer(arg: unknown, tab?: TabId): void {
     const layer = typeof arg === "string" ? arg : isLayerNode(arg) ? arg.layer.name : undefined;
     if (!layer) return;
     if (!ExplainPanel.current) {
@@ -147,7 +147,7 @@ async function fetchWeights(ctx: Ctx, model: ModelSummary): Promise<boolean> {
                 const result = await ctx.client.request("models/fetch", { model: model.id, ...(url ? { url } : {}) }, {
                     token,
                     onProgress: (p) => {
-                        const now = p.percentage ?? last;
+                        const now = p.percentage;
                         progress.report({ ...(p.message ? { message: p.message } : {}), increment: Math.max(0, now - last) });
                         last = now;
                     },

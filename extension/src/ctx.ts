@@ -24,7 +24,7 @@ export class Ctx implements vscode.Disposable {
     readonly layers = new LayersProvider();
     readonly treeView: vscode.TreeView<TreeNode>;
     private readonly status = vscode.window.createStatusBarItem("cnnInterpret.status", vscode.StatusBarAlignment.Left, 0);
-    private readonly disposables: vscode.Disposable[] = [];
+    private readonly disposables: { dispose(): unknown }[] = [];
     private readonly models = new Map<string, Promise<ModelDetails>>();
     private readonly modelEmitter = new vscode.EventEmitter<ModelDetails>();
     private modelId: string;
@@ -182,7 +182,7 @@ export class Ctx implements vscode.Disposable {
         });
         if (location.source === "bundled" && process.platform !== "win32" && !location.path.endsWith(".dll")) ensureExecutable(location.path);
         // A program for another platform, not executable, a batch file: said now, with what to do, not as a failed spawn.
-        checkDaemon(location, { os: process.platform, arch: process.arch }, fileProbe, String(this.extension.extension.packageJSON["version"] ?? ""));
+        checkDaemon(location, { os: process.platform, arch: process.arch }, fileProbe, extensionVersion(this.extension));
         const cache = config.get<string>("cacheFolder")?.trim();
         const maxPixels = config.get<number>("maxImagePixels");
         // No diagnostics pipes in /tmp: the daemon writes only in its cache folder.
@@ -202,7 +202,7 @@ export class Ctx implements vscode.Disposable {
         if (change.state === "starting" || change.state === "restarting") this.models.clear();
         if (change.state === "running" && this.lastFailure !== undefined) {
             this.lastFailure = undefined;
-            void this.refreshLayers().catch((e) => this.log.error(message(e)));
+            void this.refreshLayers().catch((e: unknown) => this.log.error(message(e)));
         }
         if (change.state === "failed" && change.error && change.error !== this.lastFailure) {
             this.lastFailure = change.error;
@@ -217,15 +217,16 @@ export class Ctx implements vscode.Disposable {
         const links = "[Show logs](command:cnnInterpret.showLogs) · [Restart](command:cnnInterpret.restartDaemon)";
         let detail: string;
         switch (state) {
-            case "running":
-                s.text = `$(circuit-board) ${this.modelId} · ${info?.device ?? "?"}`;
-                detail = `running · model \`${this.modelId}\` · device ${info?.device} · pid ${info?.processId}\n\ndaemon ${info?.version} · TorchSharp ${info?.torchSharpVersion} · libtorch ${info?.libTorchVersion}`;
-                const memory = describeMemory(this.memoryInfo?.processId === info?.processId ? this.memoryInfo : info);
-                if (memory) detail += `\n\n${memory}`;
-                s.accessibilityInformation = {
-                    label: `CNN Interpret daemon running, model ${this.modelId}, device ${info?.device}, process ${info?.processId}`,
-                };
-                break;
+            case "running": {
+                    s.text = `$(circuit-board) ${this.modelId} · ${info?.device ?? "?"}`;
+                    detail = `running · model \`${this.modelId}\` · device ${info?.device} · pid ${info?.processId}\n\ndaemon ${info?.version} · TorchSharp ${info?.torchSharpVersion} · libtorch ${info?.libTorchVersion}`;
+                    const memory = describeMemory(this.memoryInfo?.processId === info?.processId ? this.memoryInfo : info);
+                    if (memory) detail += `\n\n${memory}`;
+                    s.accessibilityInformation = {
+                        label: `CNN Interpret daemon running, model ${this.modelId}, device ${info?.device}, process ${info?.processId}`,
+                    };
+                    break;
+            }
             case "starting":
             case "restarting":
                 s.text = `$(loading~spin) CNN Interpret`;
@@ -252,7 +253,7 @@ export class Ctx implements vscode.Disposable {
         if (e.affectsConfiguration("cnnInterpret.memoryBudgetMiB")) void this.offerRestart("The memory budget changed.");
         if (e.affectsConfiguration("cnnInterpret.defaultModel")) {
             const id = vscode.workspace.getConfiguration("cnnInterpret").get<string>("defaultModel");
-            if (id && id !== this.modelId) void this.setActiveModel(id).catch((err) => this.showError(message(err)));
+            if (id && id !== this.modelId) void this.setActiveModel(id).catch((err: unknown) => this.showError(message(err)));
         }
     }
 
@@ -264,7 +265,7 @@ export class Ctx implements vscode.Disposable {
             return i?.workspaceValue !== undefined || i?.workspaceFolderValue !== undefined;
         });
         const model = config.get<string>("defaultModel");
-        if (restricted.includes("defaultModel") && model && model !== this.modelId) void this.setActiveModel(model).catch((e) => this.showError(message(e)));
+        if (restricted.includes("defaultModel") && model && model !== this.modelId) void this.setActiveModel(model).catch((e: unknown) => this.showError(message(e)));
         if (restricted.some((k) => k !== "defaultModel")) void this.offerRestart(`The workspace is now trusted, so its settings (${restricted.join(", ")}) apply.`);
     }
 
@@ -297,4 +298,10 @@ function ensureExecutable(file: string): void {
 export function message(e: unknown): string {
     if (e instanceof DaemonRequestError || e instanceof DaemonUnavailableError) return e.message;
     return e instanceof Error ? e.message : String(e);
+}
+
+/** The extension's version from its package.json (VS Code types the manifest as `any`). */
+function extensionVersion(extension: vscode.ExtensionContext): string {
+    const version = (extension.extension.packageJSON as { version?: unknown }).version;
+    return typeof version === "string" ? version : "";
 }

@@ -212,7 +212,7 @@ export class DaemonClient {
             try {
                 sent = instance.connection.sendRequest(method, ...args);
             } catch (e) {
-                sent = Promise.reject(e); // a connection disposed this very moment
+                sent = Promise.reject(e instanceof Error ? e : new Error(String(e))); // a connection disposed this very moment
             }
             sent.then(resolve, (e: unknown) => reject(this.translate(e, method)))
                 .finally(() => {
@@ -311,7 +311,10 @@ export class DaemonClient {
                 const why = signal ? `killed by ${signal}` : `exit code ${code}`;
                 // Let stderr drain (briefly) so the daemon's last log lines are in the tail.
                 const done = () => resolve(why);
-                if (!child.stderr || child.stderr.readableEnded) return done();
+                if (child.stderr.readableEnded) {
+                    done();
+                    return;
+                }
                 const timer = setTimeout(done, 500);
                 child.stderr.once("close", () => {
                     clearTimeout(timer);
@@ -319,15 +322,15 @@ export class DaemonClient {
                 });
             });
         });
-        const connection = rpc.createMessageConnection(new rpc.StreamMessageReader(child.stdout!), new rpc.StreamMessageWriter(child.stdin!));
+        const connection = rpc.createMessageConnection(new rpc.StreamMessageReader(child.stdout), new rpc.StreamMessageWriter(child.stdin));
         connection.onError(([error]) => this.options.log.debug(`JSON-RPC: ${error.message}`));
         const instance: Instance = { generation, process: child, connection, pending: new Set(), stderrTail, exited, launch, stopping: false, starting: true };
-        readline.createInterface({ input: child.stderr! }).on("line", (line) => {
+        readline.createInterface({ input: child.stderr }).on("line", (line) => {
             stderrTail.push(line);
             if (stderrTail.length > 20) stderrTail.shift();
             logDaemonLine(this.options.log, line);
         });
-        child.stdin?.on("error", () => undefined); // EPIPE when it dies: reported through 'exit'
+        child.stdin.on("error", () => undefined); // EPIPE when it dies: reported through 'exit'
         void exited.then((why) => this.onExit(instance, why, spawnError));
         connection.listen();
         return instance;
@@ -411,16 +414,20 @@ export function logDaemonLine(log: Logger, line: string): void {
     const text = `[daemon] ${m?.[2] ?? line}`;
     switch (m?.[1]) {
         case "trce":
-            return log.trace(text);
+            log.trace(text);
+            break;
         case "dbug":
-            return log.debug(text);
+            log.debug(text);
+            break;
         case "warn":
-            return log.warn(text);
+            log.warn(text);
+            break;
         case "fail":
         case "crit":
-            return log.error(text);
+            log.error(text);
+            break;
         default:
-            return log.info(text);
+            log.info(text);
     }
 }
 
@@ -430,7 +437,7 @@ export function logDaemonLine(log: Logger, line: string): void {
  */
 export function startFailureHint(why: string, command: string, stderrTail: readonly string[], platform: NodeJS.Platform): string {
     const tail = stderrTail.join("\n");
-    if (/ENOENT/.test(why)) {
+    if (why.includes("ENOENT")) {
         if (command === "dotnet") {
             return (
                 " This daemon runs on .NET: install the .NET 10 Runtime for this machine's architecture (on Windows on Arm, the Arm64 one)" +
@@ -443,14 +450,14 @@ export function startFailureHint(why: string, command: string, stderrTail: reado
         }
         return " Check the path.";
     }
-    if (/EACCES/.test(why)) return notExecutableHint(command);
+    if (why.includes("EACCES")) return notExecutableHint(command);
     if (platform === "win32" && /LibTorchSharp|torch_cpu|DllNotFound|0x8007007E|specified module could not be found/i.test(tail)) {
         return (
             " It could not load libtorch, which needs the Microsoft Visual C++ Redistributable (2015–2022, x64 or ARM64):" +
             " install it (search for 'vc_redist' on Microsoft's site), then restart the daemon."
         );
     }
-    if (platform === "darwin" && (/SIGKILL/.test(why) || /Library not loaded|code signature|not valid for use in process/i.test(tail))) {
+    if (platform === "darwin" && (why.includes("SIGKILL") || /Library not loaded|code signature|not valid for use in process/i.test(tail))) {
         return (
             " macOS refused to load it (a code signature or a missing library): reinstall the extension, and if it still fails," +
             " run xattr -dr com.apple.quarantine on the extension's daemon folder and restart the daemon."

@@ -27,22 +27,28 @@ export interface ExplainRequest {
     params: Record<string, unknown>;
 }
 
+/** A field the validated message has for this tab (messages.ts checks it); a missing one is a bug, said plainly. */
+function required<T>(value: T | undefined, what: string): T {
+    if (value === undefined) throw new Error(`An explain message without ${what}: the panel and messages.ts disagree.`);
+    return value;
+}
+
 /** The request a tab sends for `image` with `model`; only the options that tab's method takes are passed. */
 export function explainRequest(message: ExplainMessage, image: string, model: string): ExplainRequest {
-    const tab = tabById(message.tab)!;
+    const tab = required(tabById(message.tab), "a known tab");
     const o = message.options;
     const target = message.target;
     let params: FeatureMapsParams | FilterPatternsParams | GradCamParams | LimeParams | ShapParams;
     switch (tab.id) {
         case "featureMaps":
-            params = { model, image, layer: message.layer!, page: message.page ?? 0, ...pick(o, "colormap", "scaling") };
+            params = { model, image, layer: required(message.layer, "a layer"), page: message.page ?? 0, ...pick(o, "colormap", "scaling") };
             break;
         case "filterPatterns": // patterns belong to the layer, not to the image
-            params = { model, layer: message.layer!, page: message.page ?? 0, ...pick(o, "preset", "seed") };
+            params = { model, layer: required(message.layer, "a layer"), page: message.page ?? 0, ...pick(o, "preset", "seed") };
             break;
         case "gradCam": {
             const method = o.method === "grad-cam" || o.method === "grad-cam++" ? o.method : undefined;
-            params = { model, image, layer: message.layer!, ...defined({ target, method }), ...pick(o, "colormap", "opacity") };
+            params = { model, image, layer: required(message.layer, "a layer"), ...defined({ target, method }), ...pick(o, "colormap", "opacity") };
             break;
         }
         case "lime":
@@ -121,7 +127,7 @@ export function caption(tab: TabId, result: RenderedResult): string {
             const cached = r.patterns.filter((p) => p.fromCache).length;
             return [
                 `${r.layer.displayName} (${r.layer.name})`,
-                r.patterns.length ? `patterns of channels ${r.patterns[0]!.channel}–${r.patterns.at(-1)!.channel} of ${r.layer.outputShape[0]}` : "",
+                r.patterns.length ? `patterns of channels ${r.patterns[0]?.channel}–${r.patterns.at(-1)?.channel} of ${r.layer.outputShape[0]}` : "",
                 r.pageCount > 1 ? `page ${r.page + 1}/${r.pageCount}` : "",
                 `${r.preset}, ${r.steps} steps, seed ${r.seed}`,
                 cached === r.patterns.length ? "from the cache" : cached ? `${cached} from the cache` : "",
@@ -139,8 +145,8 @@ export function caption(tab: TabId, result: RenderedResult): string {
                 `${r.samples} samples, ${r.segments} segments, seed ${r.seed}`,
                 `R² ${fixed(r.r2)}`,
                 stabilityNote(r.stability),
-                r.topPositive?.length ? `top segments for: ${r.topPositive.join(", ")}` : "",
-                r.topNegative?.length ? `against: ${r.topNegative.join(", ")}` : "",
+                r.topPositive.length ? `top segments for: ${r.topPositive.join(", ")}` : "",
+                r.topNegative.length ? `against: ${r.topNegative.join(", ")}` : "",
                 r.cancelled ? "cancelled: from the samples scored so far" : "",
             ].filter(Boolean).join(" · ");
         }
@@ -151,7 +157,7 @@ export function caption(tab: TabId, result: RenderedResult): string {
                 r.layer ? `at ${r.layer}` : "",
                 `${r.samples} samples${r.exact ? " (exact)" : ""}, seed ${r.seed}`,
                 r.exact ? "" : stabilityNote(r.stability),
-                r.targets.length ? `Σ values − (f(x) − f(baseline)) = ${fixed(r.targets[0]!.efficiencyGap, 3)}` : "",
+                r.targets[0] ? `Σ values − (f(x) − f(baseline)) = ${fixed(r.targets[0].efficiencyGap, 3)}` : "",
                 r.cancelled ? "cancelled: from the samples scored so far" : "",
             ].filter(Boolean).join(" · ");
         }
@@ -160,7 +166,7 @@ export function caption(tab: TabId, result: RenderedResult): string {
 
 /** The line under a registry method's map: the method, target, layer, score, how to read the colours and the options in use. */
 export function attributionCaption(r: AttributionResult): string {
-    const options = Object.entries(r.options ?? {}).map(([k, v]) => `${optionLabel(k).toLowerCase()} ${typeof v === "number" ? fixedShort(v) : String(v)}`);
+    const options = Object.entries(r.options).map(([k, v]) => `${optionLabel(k).toLowerCase()} ${typeof v === "number" ? fixedShort(v) : String(v)}`);
     return [
         `${r.displayName} of ${r.targetLabel} (${r.target})${r.layer ? ` at ${r.layer.displayName} (${r.layer.name})` : ""}`,
         `score ${fixed(r.score)}`,
@@ -171,7 +177,7 @@ export function attributionCaption(r: AttributionResult): string {
 
 /** What a method reports about its answer, each as a label and a value in words ("completenessError" → "Completeness error"). */
 export function attributionFigures(r: Pick<AttributionResult, "figures">): { label: string; value: string }[] {
-    return Object.entries(r.figures ?? {}).map(([k, v]) => ({ label: optionLabel(k), value: typeof v === "number" ? fixedShort(v) : String(v) }));
+    return Object.entries(r.figures).map(([k, v]) => ({ label: optionLabel(k), value: typeof v === "number" ? fixedShort(v) : String(v) }));
 }
 
 /** Up to four significant digits, without an exponent for everyday magnitudes. */

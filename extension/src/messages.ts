@@ -39,20 +39,23 @@ export const CHECKS = ["metrics", "sanity", "layerSweep"] as const;
 /** The fixed views a check applies to: metrics and sanity for every attribution, the layer sweep for Grad-CAM (a registry method's view: see PanelMethod's trust and sweep). */
 export const CHECK_TABS = { metrics: ["gradCam", "lime", "shap"], sanity: ["gradCam", "lime", "shap"], layerSweep: ["gradCam"] } as const;
 
+/** `T`, checked to fit each request field it is sent as: a change to the generated protocol types breaks the build here. */
+type Fits<T extends A & B & C, A, B = unknown, C = unknown> = T;
+
 /**
  * Method options the panel lets the user set; which apply depends on the tab (see explainRequest). Each is the
  * same-named field of its tab's request (the generated protocol types), narrowed to the values the panel offers.
  */
 export interface ExplainOptions {
-    colormap?: (typeof COLORMAPS)[number] & FeatureMapsParams["colormap"] & GradCamParams["colormap"];
-    scaling?: (typeof SCALINGS)[number] & FeatureMapsParams["scaling"];
-    /** Grad-CAM: grad-cam or grad-cam++; SHAP: kernel or gradient. */
-    method?: (typeof METHODS)[number] & (GradCamParams["method"] | ShapParams["method"]);
-    preset?: (typeof PRESETS)[number] & FilterPatternsParams["preset"];
-    samples?: number & LimeParams["samples"] & ShapParams["samples"];
-    segments?: number & LimeParams["segments"] & ShapParams["segments"];
-    seed?: number & LimeParams["seed"] & ShapParams["seed"] & FilterPatternsParams["seed"];
-    opacity?: number & GradCamParams["opacity"];
+    colormap?: Fits<(typeof COLORMAPS)[number], FeatureMapsParams["colormap"], GradCamParams["colormap"]>;
+    scaling?: Fits<(typeof SCALINGS)[number], FeatureMapsParams["scaling"]>;
+    /** Grad-CAM: grad-cam or grad-cam++; SHAP: kernel or gradient (both fields take any name the daemon knows). */
+    method?: Fits<(typeof METHODS)[number], GradCamParams["method"], ShapParams["method"]>;
+    preset?: Fits<(typeof PRESETS)[number], FilterPatternsParams["preset"]>;
+    samples?: Fits<number, LimeParams["samples"], ShapParams["samples"]>;
+    segments?: Fits<number, LimeParams["segments"], ShapParams["segments"]>;
+    seed?: Fits<number, LimeParams["seed"], ShapParams["seed"], FilterPatternsParams["seed"]>;
+    opacity?: Fits<number, GradCamParams["opacity"]>;
 }
 
 // ---- webview → extension ---------------------------------------------------------------------------
@@ -82,8 +85,8 @@ export interface AttributeMessage {
     layer?: string;
     target?: number;
     options: MethodOptionValues;
-    colormap?: (typeof COLORMAPS)[number] & AttributionParams["colormap"];
-    opacity?: number & AttributionParams["opacity"];
+    colormap?: Fits<(typeof COLORMAPS)[number], AttributionParams["colormap"]>;
+    opacity?: Fits<number, AttributionParams["opacity"]>;
 }
 
 /** A registry method as the messages check it: what the daemon declared, and how the panel shows it. */
@@ -204,7 +207,7 @@ export function parseWebviewMessage(raw: unknown, context: ValidationContext): W
             if (raw["page"] !== undefined) message.page = int(raw["page"], "page", 0, 100_000);
             if (raw["target"] !== undefined) message.target = int(raw["target"], "target", 0, Math.max(0, context.scoreCount - 1));
             // GradientSHAP takes a layer or none (the input image's pixels).
-            if (tabById(tab)!.layer === "spatial" && message.layer === undefined) throw new InvalidMessageError(`The ${tab} view needs a layer.`);
+            if (tabById(tab)?.layer === "spatial" && message.layer === undefined) throw new InvalidMessageError(`The ${tab} view needs a layer.`);
             return message;
         }
         case "attribute": {

@@ -66,15 +66,16 @@ function groupTitle(group: string): string {
  */
 export function panelTabs(state: MethodsState): PanelTab[] {
     const fixed = (id: TabId): PanelTab => {
-        const t = TABS.find((x) => x.id === id)!;
+        const t = TABS.find((x) => x.id === id);
+        if (!t) throw new Error(`No fixed tab '${id}'.`);
         return { id: t.id, title: t.title, layer: t.layer };
     };
     if (!state.available || state.methods.length === 0) return TABS.map((t) => fixed(t.id));
     const groups = new Map<string, string[]>();
     for (const m of state.methods) groups.set(m.group, [...(groups.get(m.group) ?? []), m.name]);
     const rank = (g: string) => (GROUP_ORDER.includes(g) ? GROUP_ORDER.indexOf(g) : GROUP_ORDER.length);
-    const ordered = [...groups.keys()].sort((a, b) => rank(a) - rank(b)); // stable: unknown groups keep the daemon's order
-    const groupTabs = ordered.map((g): PanelTab => ({ id: groupTabId(g), title: groupTitle(g), layer: "method", methods: groups.get(g)! }));
+    const ordered = [...groups.entries()].sort(([a], [b]) => rank(a) - rank(b)); // stable: unknown groups keep the daemon's order
+    const groupTabs = ordered.map(([g, methods]): PanelTab => ({ id: groupTabId(g), title: groupTitle(g), layer: "method", methods }));
     return [fixed("featureMaps"), fixed("filterPatterns"), ...groupTabs, fixed("lime"), fixed("shap")];
 }
 
@@ -230,17 +231,18 @@ export function panelMethods(state: MethodsState): PanelMethod[] {
 export function defaultMethodLayer(layers: readonly LayerInfo[]): string | undefined {
     const spatial = (l: LayerInfo) => l.outputShape.length === 3;
     let last: string | undefined;
-    for (let i = 0; i < layers.length; i++) {
-        const l = layers[i]!;
+    for (const [i, l] of layers.entries()) {
         if (!spatial(l)) continue;
         if (l.kind === "BasicBlock" || l.kind === "Bottleneck") {
             last = l.name;
             continue;
         }
         if (l.kind !== "Conv2d" && l.kind !== "Conv") continue;
-        let j = i;
-        while (j + 1 < layers.length && spatial(layers[j + 1]!) && /^(BatchNorm2d|BatchNormalization|ReLU|Relu|LeakyRelu)$/.test(layers[j + 1]!.kind)) j++;
-        last = layers[j]!.name;
+        last = l.name;
+        for (const next of layers.slice(i + 1)) {
+            if (!spatial(next) || !/^(BatchNorm2d|BatchNormalization|ReLU|Relu|LeakyRelu)$/.test(next.kind)) break;
+            last = next.name;
+        }
     }
     return last ?? layers.filter(spatial).at(-1)?.name;
 }

@@ -35,7 +35,7 @@ export class ModelFileEditor implements vscode.CustomReadonlyEditorProvider {
         return { uri, dispose: () => undefined };
     }
 
-    async resolveCustomEditor(document: vscode.CustomDocument, panel: vscode.WebviewPanel): Promise<void> {
+    resolveCustomEditor(document: vscode.CustomDocument, panel: vscode.WebviewPanel): void {
         const file = document.uri.fsPath;
         const webview = panel.webview;
         const media = vscode.Uri.joinPath(this.ctx.extension.extensionUri, "media");
@@ -87,6 +87,7 @@ export class ModelFileEditor implements vscode.CustomReadonlyEditorProvider {
         };
         const subscriptions = [
             webview.onDidReceiveMessage(async (raw: unknown) => {
+                // (JSON.stringify gives undefined, not a string, for an undefined message: hence `raw ?? null` below.)
                 const type = typeof raw === "object" && raw !== null ? (raw as { type?: unknown }).type : undefined;
                 if (type === "ready") await load();
                 else if (type === "useModel") {
@@ -100,11 +101,13 @@ export class ModelFileEditor implements vscode.CustomReadonlyEditorProvider {
                 } else if (type === "saveSidecar") {
                     await this.saveSidecar(file, (raw as { form?: SidecarForm }).form).then(load, (e: unknown) => post({ type: "formError", message: message(e) }));
                 } else if (type === "showLogs") this.ctx.log.show();
-                else this.ctx.log.warn(`Ignored a message from the model view: ${JSON.stringify(raw)?.slice(0, 200)}`);
+                else this.ctx.log.warn(`Ignored a message from the model view: ${JSON.stringify(raw ?? null).slice(0, 200)}`);
             }),
             vscode.workspace.onDidGrantWorkspaceTrust(load),
         ];
-        panel.onDidDispose(() => subscriptions.forEach((d) => d.dispose()));
+        panel.onDidDispose(() => {
+            for (const d of subscriptions) d.dispose();
+        });
     }
 
     /**

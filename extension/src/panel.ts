@@ -42,7 +42,7 @@ export class ExplainPanel implements vscode.Disposable {
     static readonly viewType = "cnnInterpret.panel";
     static current: ExplainPanel | undefined;
 
-    private readonly disposables: vscode.Disposable[] = [];
+    private readonly disposables: { dispose(): unknown }[] = [];
     private readonly running = new Map<number, vscode.CancellationTokenSource>();
     private readonly byTab = new Map<string, number>();
     private readonly byCheck = new Map<string, number>();
@@ -117,7 +117,7 @@ export class ExplainPanel implements vscode.Disposable {
 
     private load(): Promise<void> {
         this.cancelAll();
-        this.loading = this.loadSession().catch((e) => {
+        this.loading = this.loadSession().catch((e: unknown) => {
             this.ctx.log.error(`Panel: ${message(e)}`);
             void this.ctx.showError(message(e));
         });
@@ -188,7 +188,10 @@ export class ExplainPanel implements vscode.Disposable {
         this.methodsFrom = daemonPid;
         this.tabs = panelTabs(methods);
         const views = new Map(panelMethods(methods).map((v) => [v.name, v]));
-        this.registry = new Map(methods.available ? methods.methods.map((info) => [info.name, { info, view: views.get(info.name)! }]) : []);
+        this.registry = new Map(methods.available ? methods.methods.flatMap((info) => {
+            const view = views.get(info.name); // panelMethods makes one for each method
+            return view ? [[info.name, { info, view }] as const] : [];
+        }) : []);
         if (!methods.available) this.ctx.log.info(`Panel: ${methods.reason}`);
     }
 
@@ -239,7 +242,7 @@ export class ExplainPanel implements vscode.Disposable {
                 void this.ctx.revealLayer(msg.layer);
                 return;
             case "export":
-                void this.export(msg.tab, msg.format, msg.picture).catch((e) => this.ctx.showError(message(e)));
+                void this.export(msg.tab, msg.format, msg.picture).catch((e: unknown) => this.ctx.showError(message(e)));
                 return;
             case "command":
                 void vscode.commands.executeCommand(`cnnInterpret.${msg.command}`);
@@ -248,7 +251,7 @@ export class ExplainPanel implements vscode.Disposable {
                 void this.check(msg);
                 return;
             case "useModel":
-                void this.ctx.setActiveModel(msg.model).catch((e) => this.ctx.showError(message(e)));
+                void this.ctx.setActiveModel(msg.model).catch((e: unknown) => this.ctx.showError(message(e)));
                 return;
             case "fetchWeights":
                 void vscode.commands.executeCommand("cnnInterpret.fetchWeights", msg.model);
@@ -276,7 +279,7 @@ export class ExplainPanel implements vscode.Disposable {
                         type: "progress",
                         id: msg.id,
                         ...(p.message ? { message: p.message } : {}),
-                        ...(p.percentage !== undefined ? { percentage: p.percentage } : {}),
+                        percentage: p.percentage,
                         ...(p.partial?.png ? { partialPng: p.partial.png } : {}),
                     }),
             });
@@ -334,7 +337,7 @@ export class ExplainPanel implements vscode.Disposable {
                     type: "progress",
                     id: msg.id,
                     ...(p.message ? { message: p.message } : {}),
-                    ...(p.percentage !== undefined ? { percentage: p.percentage } : {}),
+                    percentage: p.percentage,
                 });
             const result = await this.ctx.client.request<unknown>(method, params, { token: cts.token, ...(onProgress ? { onProgress } : {}) });
             const shown = "method" in msg ? this.registry.get(msg.method)?.info.displayName : undefined;
@@ -453,7 +456,9 @@ async function imageSource(image: vscode.Uri): Promise<string | undefined> {
 /** SHAP's per-target arrays as one [T, ...shape] array (when they all have one shape). */
 function stack(arrays: (RawArray | undefined)[]): RawArray | undefined {
     const first = arrays[0];
-    if (!first || arrays.some((a) => !a || a.shape.join() !== first.shape.join())) return undefined;
-    const data = Buffer.concat(arrays.map((a) => Buffer.from(a!.data, "base64"))).toString("base64");
+    if (!first) return undefined;
+    const same = arrays.filter((a): a is RawArray => a?.shape.join() === first.shape.join());
+    if (same.length !== arrays.length) return undefined;
+    const data = Buffer.concat(same.map((a) => Buffer.from(a.data, "base64"))).toString("base64");
     return { shape: [arrays.length, ...first.shape], data };
 }

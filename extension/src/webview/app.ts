@@ -68,7 +68,7 @@ export class App {
         if (!m.session || !tab) return;
         const key = requestKey(m);
         const view = m.views.get(tab.id);
-        if ((view && view.key === key && view.state !== "error") || m.inFlight?.key === key) {
+        if ((view?.key === key && view.state !== "error") || m.inFlight?.key === key) {
             this.render();
             return;
         }

@@ -32,7 +32,7 @@ export function metrics(app: App, tab: string, key: string): HTMLElement {
         const msg = made(app, tab);
         if (msg && app.model.inFlight?.tab !== tab) app.requestCheck("metrics", msg, key);
     };
-    if (!c || c.key !== key) {
+    if (c?.key !== key) {
         section.append(button("Compute faithfulness", "secondary", retry));
         return section;
     }
@@ -56,7 +56,7 @@ function sanityButton(app: App, msg: ViewMessage, viewKey: string, sampling: boo
 /** The sanity check of the view `msg` made, when one was asked for: progress, verdict, strip and correlations. */
 function sanity(app: App, msg: ViewMessage, viewKey: string): HTMLElement | undefined {
     const c = app.model.checks.get(checkSlot("sanity", msg.tab));
-    if (!c || c.key !== viewKey) return undefined;
+    if (c?.key !== viewKey) return undefined;
     const part = h("div", { id: "sanity", "data-state": c.state }, h("h2", { text: "Sanity check (model parameter randomisation)" }));
     const status = checkStatus(app, c, () => app.requestCheck("sanity", msg, viewKey));
     if (status) part.append(status);

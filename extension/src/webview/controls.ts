@@ -27,7 +27,7 @@ export function numberField(app: App, name: string, label: string, value: number
         on: {
             change: (e) => {
                 const input = e.currentTarget as HTMLInputElement; // the live element (patch() keeps it, not this render's)
-                if (input.value === "" && name === "segments") return app.setOption(name, undefined);
+                if (input.value === "" && name === "segments") { app.setOption(name, undefined); return; }
                 const v = Number(input.value);
                 if (input.value.trim() === "" || !Number.isFinite(v) || v < min || v > max) {
                     input.setAttribute("aria-invalid", "true");

@@ -9,10 +9,11 @@ export type Child = Node | string | undefined | false | null;
 
 type Handler<E extends Event> = (event: E) => void;
 
-export interface Props {
-    /** Attributes; `true` sets an empty attribute, `false` and `undefined` leave it out. */
-    [attribute: string]: string | number | boolean | undefined | Handlers | Styles;
-}
+/** An attribute's or a text's value as written; handlers and styles are never written as text. */
+const text = (value: Props[string]): string => (typeof value === "object" ? "" : String(value));
+
+/** Attributes; `true` sets an empty attribute, `false` and `undefined` leave it out. */
+export type Props = Record<string, string | number | boolean | undefined | Handlers | Styles>;
 
 export interface Handlers {
     click?: Handler<MouseEvent>;
@@ -34,10 +35,10 @@ export function h<K extends keyof HTMLElementTagNameMap>(tag: K, props: Props = 
     const el = document.createElement(tag);
     for (const [name, value] of Object.entries(props)) {
         if (value === undefined || value === false) continue;
-        if (name === "text") el.textContent = String(value as string | number);
+        if (name === "text") el.textContent = text(value);
         else if (name === "on") for (const [event, handler] of Object.entries(value as Handlers)) setHandler(el, event, handler as Handler<Event>);
         else if (name === "style") for (const [property, v] of Object.entries(value as Styles)) setStyle(el, property, v);
-        else el.setAttribute(name, value === true ? "" : String(value as string | number));
+        else el.setAttribute(name, value === true ? "" : text(value));
     }
     for (const c of children) if (c !== undefined && c !== false && c !== null) el.append(c);
     return el;
@@ -73,7 +74,7 @@ export function patch(parent: Element, children: readonly Child[]): void {
         let old: ChildNode | undefined;
         if (key !== undefined) {
             const match = keyed.get(key);
-            if (match && match.tagName === (next as Element).tagName) old = match;
+            if (match?.tagName === (next as Element).tagName) old = match;
         } else {
             const at = unkeyed.findIndex((n) => !kept.has(n) && n.nodeType === next.nodeType && n.nodeName === next.nodeName);
             if (at >= 0) old = unkeyed[at];

@@ -131,7 +131,10 @@ export function currentMethod(m: Model, tab: PanelTab | undefined = currentTab(m
  */
 export function methodValues(m: Model, method: PanelMethod): Record<string, MethodOptionValue> {
     const set = m.ui.methodOptions[method.name] ?? {};
-    return Object.fromEntries(method.fields.map((f) => [f.name, fits(f, set[f.name]) ? (set[f.name] as MethodOptionValue) : f.value]));
+    return Object.fromEntries(method.fields.map((f) => {
+        const value = set[f.name];
+        return [f.name, value !== undefined && fits(f, value) ? value : f.value];
+    }));
 }
 
 export function fits(f: FormField, v: unknown): boolean {

@@ -114,7 +114,7 @@ describe("CNN Interpret in code-server", { timeout: 15 * 60_000 }, () => {
 
     let failed = false;
     /** `it`, remembering a failure so that after() prints what explains it. */
-    const step = (name: string, body: () => Promise<void>) =>
+    const step = (name: string, body: () => Promise<void>): void => {
         it(name, async () => {
             try {
                 await body();
@@ -123,6 +123,7 @@ describe("CNN Interpret in code-server", { timeout: 15 * 60_000 }, () => {
                 throw e;
             }
         });
+    };
 
     const shot = async (name: string) => page.screenshot({ path: path.join(artifacts, `${name}.png`) });
 
@@ -228,9 +229,11 @@ describe("CNN Interpret in code-server", { timeout: 15 * 60_000 }, () => {
     /** What a failed run needs to be understood from its console output alone (CI keeps nothing else). */
     const diagnose = async () => {
         const lines = ["--- e2e diagnostics ---"];
+        // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- unset when before() failed early
         if (page) {
-            const labels = await page.locator('[aria-label^="CNN Interpret daemon"]').evaluateAll((els) => els.map((e) => e.getAttribute("aria-label"))).catch((e: Error) => [e.message]);
+            const labels = await page.locator('[aria-label^="CNN Interpret daemon"]').evaluateAll((els) => els.map((e) => e.getAttribute("aria-label"))).catch((e: unknown) => [e instanceof Error ? e.message : String(e)]);
             lines.push(`status bar: ${labels.join(" | ") || "(no CNN Interpret item)"}`);
+            // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- unset when no panel opened
             const view = await panel?.locator("#view").textContent({ timeout: 2_000 }).catch(() => null);
             lines.push(`panel #view: ${view?.trim().slice(0, 500) ?? "(no panel)"}`);
         }
@@ -248,6 +251,7 @@ describe("CNN Interpret in code-server", { timeout: 15 * 60_000 }, () => {
 
     after(async () => {
         fs.writeFileSync(path.join(artifacts, "timings.json"), JSON.stringify({ ...timings, covered }, null, 2) + "\n");
+        // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- unset when before() failed early
         if (page) await shot("zz-last").catch(() => undefined);
         // the extension's log and the extension host's, for reading after a failure
         if (userDataDir && fs.existsSync(path.join(userDataDir, "logs"))) {
@@ -255,7 +259,7 @@ describe("CNN Interpret in code-server", { timeout: 15 * 60_000 }, () => {
                 fs.copyFileSync(path.join(userDataDir, "logs", file), path.join(artifacts, path.basename(file)));
             }
         }
-        if (failed) await diagnose().catch((e: Error) => console.log(`diagnostics failed: ${e.message}`));
+        if (failed) await diagnose().catch((e: unknown) => console.log(`diagnostics failed: ${e instanceof Error ? e.message : String(e)}`));
         await context?.close().catch(() => undefined);
         if (server?.pid) {
             try {
@@ -279,7 +283,7 @@ describe("CNN Interpret in code-server", { timeout: 15 * 60_000 }, () => {
         const clicked = Date.now();
         await item.click();
 
-        panel = page.frameLocator("iframe.webview.ready").first().frameLocator("iframe#active-frame");
+        panel = page.locator("iframe.webview.ready").first().contentFrame().frameLocator("iframe#active-frame");
         const img = panel.locator('#view[data-state="ready"] #view-img');
         await img.waitFor({ timeout: 120_000 });
         await img.evaluate((el: HTMLImageElement) => el.decode());
@@ -504,7 +508,7 @@ describe("CNN Interpret in code-server", { timeout: 15 * 60_000 }, () => {
         await panel.locator("#caption", { hasText: "block2_conv1 (features.5)" }).or(panel.locator("#caption", { hasText: "block2_conv1 (" })).waitFor({ timeout: 60_000 });
         const after = await img.getAttribute("src");
         assert.notEqual(after, before, "the feature maps did not change");
-        assert.match((await panel.locator("#layer").inputValue()) ?? "", /^features\.\d+$/);
+        assert.match(await panel.locator("#layer").inputValue(), /^features\.\d+$/);
         await assertNotBlank(img, "feature maps of block2_conv1");
         covered.push("Layers tree → panel");
         await shot("03-layer-from-tree");
@@ -544,7 +548,7 @@ describe("CNN Interpret in code-server", { timeout: 15 * 60_000 }, () => {
         assert.equal(npy.subarray(1, 6).toString("latin1"), "NUMPY");
         const header = npy.subarray(10, 10 + npy.readUInt16LE(8)).toString("latin1");
         assert.match(header, /'descr': '<f4'.*'shape': \(\d+, \d+, \d+\)/); // [C, H, W] of the layer shown
-        covered.push(`export: ${exported(".png")[0]}, ${exported(".npy")[0]} (${header.match(/\(.*\)/)?.[0]})`);
+        covered.push(`export: ${exported(".png")[0]}, ${exported(".npy")[0]} (${(/\(.*\)/.exec(header))?.[0]})`);
     });
 
     step("restarts the daemon when it is killed in the middle of a LIME, and the next request works", async () => {

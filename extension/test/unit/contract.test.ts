@@ -86,7 +86,7 @@ function setField(params: Record<string, unknown>, field: string, value: unknown
     const [head, tail] = field.split(".", 2) as [string, string | undefined];
     const into = tail === undefined ? copy : ((copy[head] ??= {}) as Record<string, unknown>);
     const key = tail ?? head;
-    if (value === undefined) delete into[key];
+    if (value === undefined) Reflect.deleteProperty(into, key);
     else into[key] = value;
     return copy;
 }

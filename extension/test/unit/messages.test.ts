@@ -202,11 +202,11 @@ describe("caption", () => {
             "Grad-CAM of Ankle boot (9) at block3_conv1 (features.10) · score 1.00 · The map is zero everywhere.",
         );
         assert.equal(
-            caption("lime", { target: "9", targetLabel: "Ankle boot", samples: 1000, segments: 18, seed: 0, r2: 0.81, stability: 1, cancelled: true }),
+            caption("lime", { target: "9", targetLabel: "Ankle boot", samples: 1000, segments: 18, seed: 0, r2: 0.81, stability: 1, cancelled: true, topPositive: [], topNegative: [] }),
             "LIME for Ankle boot (9) · 1000 samples, 18 segments, seed 0 · R² 0.81 · stability 1.00 · cancelled: from the samples scored so far",
         );
         assert.match(
-            caption("lime", { target: "9", targetLabel: "Ankle boot", samples: 100, segments: 18, seed: 0, r2: 0.5, stability: 0.5, cancelled: false }),
+            caption("lime", { target: "9", targetLabel: "Ankle boot", samples: 100, segments: 18, seed: 0, r2: 0.5, stability: 0.5, cancelled: false, topPositive: [], topNegative: [] }),
             / · stability 0\.50: the ranking is not settled, try more samples$/,
         );
         assert.equal(

@@ -83,9 +83,10 @@ let saved: unknown;
 let app: App;
 let root: HTMLElement;
 
+// eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- the caller names the element type it expects
 const $ = <T extends Element = HTMLElement>(selector: string): T => {
     const el = root.querySelector(selector);
-    assert.ok(el, `no ${selector} in the panel: ${root.textContent?.slice(0, 300) ?? ""}`);
+    assert.ok(el, `no ${selector} in the panel: ${root.textContent.slice(0, 300)}`);
     return el as unknown as T;
 };
 const last = <T extends WebviewMessage["type"]>(type: T) => posted.filter((m): m is Extract<WebviewMessage, { type: T }> => m.type === type).at(-1);
@@ -127,7 +128,7 @@ describe("the panel's webview", () => {
         observer.disconnect();
         const bar = $("#view-progress");
         assert.ok(changed.size > 0, "the progress bar did not change");
-        for (const target of changed) assert.ok(bar.contains(target), `a progress tick touched ${(target as Element).outerHTML ?? target.nodeName} outside the bar`);
+        for (const target of changed) assert.ok(bar.contains(target), `a progress tick touched ${target instanceof Element ? target.outerHTML : target.nodeName} outside the bar`);
         assert.equal($<HTMLProgressElement>("#view-progress progress").value, 50);
         assert.equal($("#view-progress .progress-text").textContent, "batch 5 of 10");
         assert.equal($("#view"), view);
@@ -143,9 +144,9 @@ describe("the panel's webview", () => {
         assert.equal(samples.value, "1000");
         samples.focus();
         samples.value = "5000"; // typed, not yet committed
-        for (let p = 0; p < 20; p++) app.onMessage({ type: "progress", id: ask!.id, message: "scoring", percentage: p * 5, partialPng: png(224, 224, p) });
+        for (let p = 0; p < 20; p++) app.onMessage({ type: "progress", id: ask.id, message: "scoring", percentage: p * 5, partialPng: png(224, 224, p) });
         app.onMessage({ type: "prediction", top: [{ index: 9, label: "Ankle boot", probability: 0.9, logit: 5 }] });
-        app.onMessage({ type: "result", id: ask!.id, tab: "lime", png: png(224, 224), caption: "LIME for Ankle boot (9)" });
+        app.onMessage({ type: "result", id: ask.id, tab: "lime", png: png(224, 224), caption: "LIME for Ankle boot (9)" });
         assert.equal($("#view").getAttribute("data-state"), "ready");
         assert.equal($<HTMLInputElement>("#opt-samples"), samples, "the input was replaced");
         assert.equal(samples.value, "5000");
@@ -199,7 +200,7 @@ describe("the panel's webview", () => {
         const img = $<HTMLImageElement>("#zoom-img");
         assert.deepEqual([img.style.width, img.style.left, img.style.top], ["220.8333%", "-112.5000%", "-118.7500%"]);
         // Its largest value at row 1, column 0 of a 2×3 map: one map pixel, a third wide and half high.
-        const marker = $<HTMLElement>(".top-marker");
+        const marker = $(".top-marker");
         assert.deepEqual([marker.style.left, marker.style.top, marker.style.width, marker.style.height], ["0.0000%", "50.0000%", "33.3333%", "50.0000%"]);
         key(zoom, "ArrowRight");
         assert.equal($("#zoom-title").textContent, "Channel 0 of block1_conv1", "stepping on from the last channel wraps to the first");
@@ -250,8 +251,8 @@ describe("the panel's webview", () => {
         layer.dispatchEvent(new window.Event("change") as unknown as Event);
         const ask = last("explain");
         assert.equal(ask?.layer, "features.1");
-        app.onMessage({ type: "progress", id: ask!.id, percentage: 50 });
-        app.onMessage({ type: "result", id: ask!.id, tab: "featureMaps", png: png(100, 50, 2), caption: "block1_conv1_relu" });
+        app.onMessage({ type: "progress", id: ask.id, percentage: 50 });
+        app.onMessage({ type: "result", id: ask.id, tab: "featureMaps", png: png(100, 50, 2), caption: "block1_conv1_relu" });
         assert.equal($("#compare figure.pane"), left);
         assert.equal(left.scrollTop, 40);
         assert.equal($<HTMLInputElement>("#zoom").value, "5");
@@ -263,9 +264,9 @@ describe("the panel's webview", () => {
         app.onMessage({ type: "prediction", top: [{ index: 9, label: "Ankle boot", probability: 0.9, logit: 5 }] });
         for (const tab of ["featureMaps", "filterPatterns", "cam", "gradients", "lime", "shap"]) {
             click($(`#tab-${tab}`));
-            for (const b of root.querySelectorAll("button")) assert.ok((b.getAttribute("aria-label") ?? b.textContent ?? "").trim(), `${tab}: a button without a name: ${b.outerHTML}`);
+            for (const b of root.querySelectorAll("button")) assert.ok((b.getAttribute("aria-label") ?? b.textContent).trim(), `${tab}: a button without a name: ${b.outerHTML}`);
             for (const c of root.querySelectorAll("input, select")) {
-                const named = c.getAttribute("aria-label") || (c.id && root.querySelector(`label[for="${c.id}"]`)?.textContent?.trim());
+                const named = c.getAttribute("aria-label") || (c.id && root.querySelector(`label[for="${c.id}"]`)?.textContent.trim());
                 assert.ok(named, `${tab}: an unlabelled control: ${c.outerHTML.slice(0, 120)}`);
             }
         }
