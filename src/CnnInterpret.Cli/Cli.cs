@@ -85,7 +85,7 @@ public static partial class Cli
           sanity --method M IMAGE --out DIR [--stages N]   the model-randomisation sanity check
           evaluate --model M [--data DIR] [--json]  accuracy on the Fashion-MNIST test set
           train-default [--data DIR] [--epochs N] [--seed S]  retrain the embedded fashion-vgg
-          bench [--model M] [--runs N] [--only SECTIONS] [--json]  speed and memory figures
+          bench [--model M] [--runs N] [--only SECTIONS] [--json] [--weights VGG16.pth] [--channels N]  speed and memory figures (peers: beside PyTorch)
           serve                                  the JSON-RPC daemon on stdin/stdout
 
         --model defaults to fashion-vgg; it also takes a model file (FILE.pth with --arch NAME when it cannot be

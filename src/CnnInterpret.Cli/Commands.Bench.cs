@@ -19,6 +19,8 @@ public static partial class Cli
         var runs = line.Int("runs") ?? 50;
         var json = line.Flag("json");
         var only = line.Option("only");
+        var weights = line.Option("weights");
+        var patternChannels = line.Int("channels") ?? 64;
         line.RejectUnknown();
         // Each section measures one area and prints its own figures; explainers add theirs here.
         var sections = new List<(string Name, Action Run)>
@@ -27,6 +29,7 @@ public static partial class Cli
             ("gradcam", () => BenchGradCam(json, images)),
             ("lime", () => BenchLime(json)),
             ("responsiveness", () => BenchResponsiveness(modelId, json, images)),
+            ("peers", () => BenchPeers(json, images, weights, patternChannels)),
         };
         var unknown = only?.Split(',').Except(sections.Select(s => s.Name)).ToList();
         if (unknown is { Count: > 0 })
