@@ -38,12 +38,12 @@ public sealed partial class Engine
         var info = model.GetLayer(layer);
         var selected = (channels ?? Explainers.FilterPatterns.Page(info, 0)).ToArray();
         Explainers.FilterPatterns.RequireChannels(info, selected);
-        var steps = options.Steps ?? preset.DefaultSteps;
+        var size = options.Size ?? Math.Max(model.Input.Height, model.Input.Width);
+        var steps = options.Steps ?? preset.StepsFor(size);
         if (steps is < 1 or > 10_000)
             throw new CnnInterpretException(ErrorKind.InvalidArgument, $"Steps must be between 1 and 10000, not {steps}.");
         if (options.Seed < 0) throw new CnnInterpretException(ErrorKind.InvalidArgument, $"The seed must be 0 or more, not {options.Seed}.");
         if (options.BatchSize is < 1) throw new CnnInterpretException(ErrorKind.InvalidArgument, $"The batch size must be 1 or more, not {options.BatchSize}.");
-        var size = options.Size ?? Math.Max(model.Input.Height, model.Input.Width);
         if (size is < 8 or > 1024)
             throw new CnnInterpretException(ErrorKind.InvalidArgument, $"Pattern size must be between 8 and 1024 pixels, not {size}.");
 
@@ -72,7 +72,7 @@ public sealed partial class Engine
                 }
                 if (computed.Count < missing.Length)
                     progress?.Report(new ExplainProgress(computed.Count, missing.Length,
-                        $"filter patterns of {info.Name}: {computed.Count} of {missing.Length} done", Partial(info, preset, steps, options.Seed, selected, found, c, size)));
+                        $"filter patterns of {info.Name}: {computed.Count} of {missing.Length} done", Partial(info, preset, steps, options.Seed, selected, found, c, size, 0, missing)));
             }
             try
             {

@@ -85,7 +85,14 @@ public sealed record ProgressParams([property: JsonValue(nameof(JsonValues.Progr
 /// <param name="Title">The first message (with "begin" only).</param>
 /// <param name="Percentage">0–100.</param>
 /// <param name="Partial">LIME and SHAP: the result so far, so a view can converge on screen.</param>
-public sealed record WorkDoneProgress(string Kind, string? Title, string? Message, int Percentage, SamplingPartialDto? Partial);
+/// <param name="Patterns">Filter patterns: the channels finished so far (sent as each batch finishes, never dropped by the 100 ms limit).</param>
+public sealed record WorkDoneProgress(string Kind, string? Title, string? Message, int Percentage, SamplingPartialDto? Partial,
+    FilterPatternsPartialDto? Patterns = null);
+
+/// <summary>The filter patterns finished so far, in the order asked for.</summary>
+/// <param name="Patterns">Per finished channel: its activation before and after, whether it came from the cache, and a note if any.</param>
+/// <param name="Png">The grid of the finished patterns, labelled with channel numbers.</param>
+public sealed record FilterPatternsPartialDto(IReadOnlyList<FilterPattern> Patterns, string Png);
 
 public sealed record DaemonInfoResult(string Version, string TorchSharpVersion, string LibTorchVersion, string Device, int ProcessId, IReadOnlyList<ModelSummary> Models);
 
@@ -210,7 +217,7 @@ public sealed record GradCamResultDto(
 /// <param name="Seed">Same seed, same pattern (default 0).</param>
 /// <param name="Size">Side of the square pattern in pixels (default: the model's input size).</param>
 /// <param name="Raw">Also return the pixels [K,C,H,W] in [0,1].</param>
-/// <param name="WorkDoneToken">When set, progress (one report per step) goes out as $/progress.</param>
+/// <param name="WorkDoneToken">When set, progress (per step) goes out as $/progress, with the finished channels in value.patterns after each batch.</param>
 public sealed record FilterPatternsParams(
     string? Model,
     string Layer,

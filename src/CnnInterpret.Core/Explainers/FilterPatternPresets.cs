@@ -10,8 +10,8 @@ public sealed record FilterPatternPreset(string Name, int DefaultSteps, string D
 
     public static IReadOnlyList<FilterPatternPreset> All { get; } =
     [
-        new(Readable, 48, "Fourier-space image with 1/f scaling and sigmoid, random jitter (and scale/rotation from 64 px) each step, Adam (lr 0.1), " +
-                          "as in Lucid/Lucent; from 112 px the first steps run at a quarter and a half of the size (the spectrum is zero-padded up)", 2),
+        new(Readable, 128, "Fourier-space image with 1/f scaling and sigmoid, random jitter (and scale/rotation from 64 px) each step, Adam, as in " +
+                           "Lucid/Lucent; below 112 px 128 steps at lr 0.05, from 112 px 48 steps at lr 0.1, coarse to fine (see Schedule)", 2),
         new(Classic, 30, "the original tool's raw gradient ascent: gray + small noise, 30 steps of 10 (0–255 units) along the RMS-normalised gradient, no regularisation"),
     ];
 
@@ -23,30 +23,35 @@ public sealed record FilterPatternPreset(string Name, int DefaultSteps, string D
     /// <summary>The name the cache files are keyed by: a new version of a recipe never reads the old one's patterns.</summary>
     public string CacheName => Version == 1 ? Name : $"{Name}-v{Version}";
 
-    internal PatternImage Create(int[] channels, int imageChannels, int side, int seed) => Name switch
-    {
-        Classic => new ClassicImage(channels, imageChannels, side, side, seed),
-        _ => new FourierImage(channels, imageChannels, side, side, seed),
-    };
+    /// <summary>Readable from this side up runs coarse to fine, with fewer steps and a larger learning rate.</summary>
+    internal const int ProgressiveFrom = 112, ProgressiveSteps = 48;
+
+    /// <summary>The default steps for a pattern of <paramref name="size"/> px.</summary>
+    public int StepsFor(int size) => Name == Readable && size >= ProgressiveFrom ? ProgressiveSteps : DefaultSteps;
 
     /// <summary>
-    /// The sides the steps run at, smallest first, ending at <paramref name="size"/>. Readable, from 112 px: a quarter
-    /// of the steps at a quarter of the side, half at half, the last quarter at full size; a step at a quarter side costs
-    /// about 1/16 of one at full size, so the ascent costs about a third of running every step at full size. The
-    /// spectrum is the same parameter at every side (see <see cref="FourierImage.Resize"/>), so the coarse steps shape
-    /// the pattern's large structure and the fine ones add detail. Classic and small sizes: every step at full size.
+    /// The sides the steps run at, smallest first, ending at <paramref name="size"/>. Readable, from 112 px: most steps
+    /// at a quarter of the side, then at half, the last few at full size. A step at a quarter side costs about 1/16 of
+    /// one at full size (and batches better), so 48 steps cost about as much as 6 at full size. The spectrum is the same
+    /// parameter at every side (see <see cref="FourierImage.Resize"/>): the coarse steps shape the pattern's large
+    /// structure, the fine ones add detail. Classic and small sizes: every step at full size.
     /// </summary>
     internal IReadOnlyList<(int Side, int Steps)> Schedule(int size, int steps)
     {
-        if (Name == Classic || size < 112 || steps < 4) return [(size, steps)];
-        int quarter = Math.Max(1, (int)Math.Round(steps * Coarse)), half = Math.Max(1, (int)Math.Round(steps * Middle));
-        var full = Math.Max(1, steps - quarter - half);
-        quarter = steps - half - full;
-        return [(size / 4, quarter), (size / 2, half), (size, full)];
+        if (Name == Classic || size < ProgressiveFrom || steps < 4) return [(size, steps)];
+        var full = Math.Max(1, (int)Math.Round(steps * FullShare));
+        var half = Math.Max(1, (int)Math.Round(steps * HalfShare));
+        return [(size / 4, steps - half - full), (size / 2, half), (size, full)];
     }
 
-    /// <summary>Shares of the steps at a quarter and half the side (the rest run at full size): tuned on VGG16, see Schedule.</summary>
-    internal const double Coarse = 0.5, Middle = 0.35;
+    /// <summary>Shares of the steps at half and at full side (the rest run at a quarter): measured on VGG16, see the notes.</summary>
+    internal const double HalfShare = 0.25, FullShare = 0.05;
+
+    internal PatternImage Create(int[] channels, int imageChannels, int side, int seed, bool progressive) => Name switch
+    {
+        Classic => new ClassicImage(channels, imageChannels, side, side, seed),
+        _ => new FourierImage(channels, imageChannels, side, side, seed, progressive ? 0.1 : 0.05),
+    };
 
     /// <summary>A channel's own random stream: the same pattern whatever else is in the batch.</summary>
     internal static Generator ChannelGenerator(int seed, int channel) => new((ulong)seed * 1_000_003UL + (ulong)channel + 1);
@@ -140,13 +145,15 @@ internal sealed class ClassicImage : PatternImage
 /// Deviations: the transforms are one affine resample per step (Lucent chains pad, jitter, scale, rotate, jitter),
 /// with the jitter sized to the image (8 px at 224, at least 2); below 64 px there is no scale or rotation, because
 /// resampling so few pixels blurs them and every channel's pattern then fills with the same diagonal streaks (seen
-/// on fashion-vgg at 28×28); coarse-to-fine sides (see <see cref="FilterPatternPreset.Schedule"/>) and lr 0.1 with 48
-/// steps instead of lr 0.05 with 512 (measured on VGG16: the activation reached is higher, at a small part of the cost);
+/// on fashion-vgg at 28×28); 128 steps at lr 0.05 instead of 512 (small inputs converge sooner), and from 112 px
+/// coarse-to-fine sides (see <see cref="FilterPatternPreset.Schedule"/>) with 48 steps at lr 0.1 (VGG16's 64 patterns
+/// of a layer in under a minute on 2 cores; the notes compare the activation reached);
 /// Adam is written out here so the model's parameters never accumulate gradients.
 /// </summary>
 internal sealed class FourierImage : PatternImage
 {
-    private const double LearningRate = 0.1, Beta1 = 0.9, Beta2 = 0.999, Epsilon = 1e-8;
+    private const double Beta1 = 0.9, Beta2 = 0.999, Epsilon = 1e-8;
+    private readonly double _learningRate;
     private static readonly float[] ColourSqrt = [0.26f, 0.09f, 0.02f, 0.27f, 0.00f, -0.05f, 0.27f, -0.09f, 0.03f];
     private Tensor _spectrum, _m, _v;
     private readonly Tensor? _colour;
@@ -154,8 +161,9 @@ internal sealed class FourierImage : PatternImage
     private int _side;
     private (int Step, float[] Draw) _transform = (-1, []);
 
-    public FourierImage(int[] channels, int c, int h, int w, int seed)
+    public FourierImage(int[] channels, int c, int h, int w, int seed, double learningRate)
     {
+        _learningRate = learningRate;
         if (h != w) throw new ArgumentException("Fourier patterns are square.", nameof(w));
         using var scope = NewDisposeScope();
         _side = h;
@@ -256,7 +264,7 @@ internal sealed class FourierImage : PatternImage
         var t = step + 1;
         var mHat = _m / (1 - Math.Pow(Beta1, t));
         var vHat = _v / (1 - Math.Pow(Beta2, t));
-        _spectrum.sub_(LearningRate * mHat / (vHat.sqrt() + Epsilon));
+        _spectrum.sub_(_learningRate * mHat / (vHat.sqrt() + Epsilon));
     }
 
     public override Tensor Display(int side)

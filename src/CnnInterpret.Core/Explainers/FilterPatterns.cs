@@ -83,7 +83,7 @@ public static class FilterPatterns
         {
             var batch = batches[b];
             using var scope = NewDisposeScope();
-            using var image = preset.Create(batch, c, schedule[0].Side, seed);
+            using var image = preset.Create(batch, c, schedule[0].Side, seed, progressive: schedule.Count > 1);
             var index = tensor(batch.Select(ch => (long)ch).ToArray());
             var before = Activations(model, layer, image.Display(size), index, ref passes);
             var responsive = zeros(batch.Length, dtype: ScalarType.Bool);
