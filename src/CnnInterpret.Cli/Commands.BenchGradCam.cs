@@ -97,7 +97,7 @@ public static partial class Cli
             var batched = Time(() => warm.FilterPatterns(model, patternLayer, channels, options));
             var single = Time(() => warm.FilterPatterns(model, patternLayer, channels, options with { BatchSize = 1 }));
             // The default batch beside smaller ones: where a model's activations outgrow the caches.
-            var partial = new[] { 4, 16 }.Select(b => (Batch: b, Ms: Time(() => warm.FilterPatterns(model, patternLayer, channels, options with { BatchSize = b })))).ToList();
+            var partial = PartialBatchSizes.Select(b => (Batch: b, Ms: Time(() => warm.FilterPatterns(model, patternLayer, channels, options with { BatchSize = b })))).ToList();
             warm.FilterPatterns(model, patternLayer, channels, options with { UseCache = true }); // fills the disk cache
             var passes = warm.FilterPatternPasses;
             var hit = Median(Enumerable.Range(0, 5).Select(_ => Time(() => warm.FilterPatterns(model, patternLayer, channels, options with { UseCache = true }))).ToArray());
@@ -118,6 +118,9 @@ public static partial class Cli
             gradCamPlusPlusMs = Math.Round(plusPlus, 3), filterPatterns = patternFigures,
         };
     }
+
+    /// <summary>Filter-pattern batch sizes timed besides all channels in one batch and one at a time.</summary>
+    private static readonly int[] PartialBatchSizes = [4, 16];
 
     private static double Time(Action action)
     {

@@ -89,8 +89,9 @@ public static partial class Cli
     }
 
     /// <summary>Every name <c>explain --method</c> takes: the views with their own files, then the registry's methods.</summary>
-    private static IEnumerable<string> ExplainMethods =>
-        new[] { "feature-maps", "filter-patterns", "layer-sweep", "lime", "kernel-shap", "gradient-shap" }.Concat(ExplainerRegistry.Default.Names).Distinct();
+    private static IEnumerable<string> ExplainMethods => ViewMethods.Concat(ExplainerRegistry.Default.Names).Distinct();
+
+    private static readonly string[] ViewMethods = ["feature-maps", "filter-patterns", "layer-sweep", "lime", "kernel-shap", "gradient-shap"];
 
     private static void WriteFeatureMaps(Engine engine, CommandLine line, string? modelId, string image, string outDir, bool raw)
     {

@@ -21,7 +21,7 @@ public static partial class Cli
         Console.Error.WriteLine($"Fetching {entry.Id} weights from {url ?? entry.Download.Url} into {registry.WeightsDirectory}");
         var bar = new ProgressBar();
         var path = WeightsFetcher.FetchAsync(entry.Download, registry.WeightsDirectory, url, sha256, bar).GetAwaiter().GetResult();
-        bar.Finish();
+        ProgressBar.Finish();
         Console.Out.WriteLine(path);
         return 0;
     }
@@ -60,7 +60,7 @@ public static partial class Cli
             }
         }
 
-        public void Finish()
+        public static void Finish()
         {
             if (!Console.IsErrorRedirected) Console.Error.WriteLine();
         }

@@ -15,6 +15,12 @@ public static partial class Cli
 {
     private const string LimeChildVariable = "CNN_INTERPRET_BENCH_LIME_CHILD";
 
+    /// <summary>Kernel SHAP sample budgets whose error against the exact values the bench tabulates.</summary>
+    private static readonly int[] ShapErrorBudgets = [32, 64, 128, 256, 512, 1024, 2048];
+
+    /// <summary>Gradient SHAP sample counts whose efficiency gap the bench measures.</summary>
+    private static readonly int[] GradientShapSampleCounts = [32, 128, 512];
+
     /// <summary>
     /// bench section "lime": (1) LIME and KernelSHAP samples/s ÷ raw batched-forward samples/s of the same model and
     /// batch size, in this process, on VGG16 (random weights, 224×224) and fashion-vgg; (2) peak RSS (VmHWM) of a
@@ -213,7 +219,7 @@ public static partial class Cli
             return Math.Sqrt(values.Zip(exact, (a, b) => (a - b) * (a - b)).Sum() / exact.Sum(v => v * v));
         }
         const int seeds = 20;
-        var rows = new[] { 32, 64, 128, 256, 512, 1024, 2048 }.Where(b => b < count)
+        var rows = ShapErrorBudgets.Where(b => b < count)
             .Select(b => new ErrorRow(b, Enumerable.Range(0, seeds).Average(s => Error(b, true, s)), Enumerable.Range(0, seeds).Average(s => Error(b, false, s)))).ToList();
         return new ErrorTable(m, seeds, rows);
     }
@@ -242,7 +248,7 @@ public static partial class Cli
     private static List<(int Samples, double Gap)> GradientGaps(CnnModel model, List<string> images, string modelsDirectory)
     {
         var baselines = ShapBaselines.Build("dataset", model, [], modelsDirectory, 0);
-        return new[] { 32, 128, 512 }.Select(samples => (samples, images.Average(image =>
+        return GradientShapSampleCounts.Select(samples => (samples, images.Average(image =>
         {
             using var decoded = ImageLoader.Load(image, background: model.Input.Background);
             using var input = ImagePreprocessor.Prepare(decoded.Pixels, model.Input);

@@ -121,7 +121,7 @@ public static partial class Cli
     }
 
     /// <summary>Progress on stderr, one line per report (throttled by the caller's cadence).</summary>
-    private static IProgress<ExplainProgress> StderrProgress(string what) =>
+    private static SyncProgress<ExplainProgress> StderrProgress(string what) =>
         new SyncProgress<ExplainProgress>(p => Console.Error.WriteLine($"{what}: {p.Message} ({p.Fraction:P0})"));
 
     private sealed class SyncProgress<T>(Action<T> report) : IProgress<T>

@@ -31,7 +31,7 @@ public sealed partial class Engine
     /// runs it on what the model sees, and renders the map (<paramref name="render"/> false: numbers only).
     /// </summary>
     public AttributionResult Attribute(string? modelId, string imagePath, AttributionRequest request, OverlayOptions? overlay = null,
-        IProgress<ExplainProgress>? progress = null, CancellationToken cancellation = default, bool render = true)
+        IProgress<ExplainProgress>? progress = null, bool render = true, CancellationToken cancellation = default)
     {
         var model = GetModel(modelId);
         var explainer = Methods.Get(request.Method);
@@ -48,7 +48,7 @@ public sealed partial class Engine
         using var input = PrepareInput(model, imagePath);
         Attribution attribution;
         using (NewDisposeScope())
-            attribution = explainer.Explain(new ExplainContext(model, input.Data, target, layer, options, progress, cancellation));
+            attribution = explainer.Explain(new ExplainContext(model, input.Data, target, layer, options, progress, cancellation: cancellation));
         if (attribution.Map.Any(v => !float.IsFinite(v)))
             throw new CnnInterpretException(ErrorKind.Internal, $"{info.DisplayName} produced a non-finite value for {target.Describe(model)}; please report it with the model and image.");
 

@@ -21,12 +21,12 @@ public sealed partial class Engine
     /// </summary>
     public GradCamResult GradCam(string? modelId, string imagePath, string layer, Target? target = null,
         string? method = null, OverlayOptions? overlay = null, CancellationToken cancellation = default)
-        => GradCam(GetModel(modelId), imagePath, layer, target, method, overlay, cancellation);
+        => GradCam(GetModel(modelId), imagePath, layer, target, method, overlay, cancellation: cancellation);
 
     /// <inheritdoc cref="GradCam(string?, string, string, Target?, string?, OverlayOptions?, CancellationToken)"/>
     /// <param name="render">False leaves the PNGs empty (the numbers alone, e.g. for timing the method itself).</param>
     public GradCamResult GradCam(CnnModel model, string imagePath, string layer, Target? target = null,
-        string? method = null, OverlayOptions? overlay = null, CancellationToken cancellation = default, bool render = true)
+        string? method = null, OverlayOptions? overlay = null, bool render = true, CancellationToken cancellation = default)
     {
         var cam = BaseCam.Create(method);
         overlay = (overlay ?? new OverlayOptions()).Validate();

@@ -103,7 +103,7 @@ public sealed partial class Engine
     /// </summary>
     private readonly RecentResults<SampledKey, object> _recentSamplings = new(8);
 
-    private SampledKey KeyOf(SamplingSetup setup, string method, IEnumerable<Target> targets, SamplingRequest request) =>
+    private static SampledKey KeyOf(SamplingSetup setup, string method, IEnumerable<Target> targets, SamplingRequest request) =>
         new(setup.Model.Id, setup.Model.WeightsHash, setup.ImageHash, method, string.Join(",", targets), request with { Target = null, Seed = request.Seed ?? 0 });
 
     /// <summary>A result from <see cref="_recentSamplings"/>, with the progress a fresh one would have ended with.</summary>

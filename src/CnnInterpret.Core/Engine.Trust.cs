@@ -140,7 +140,7 @@ public sealed partial class Engine
 
     /// <summary>The last conv layer: where Grad-CAM is usually taken (the most class-specific spatial map).</summary>
     public static string DefaultCamLayer(CnnModel model) =>
-        Explainers.LayerSweep.ConvLayers(model).LastOrDefault()?.Name
+        (Explainers.LayerSweep.ConvLayers(model) is [.., var lastConv] ? lastConv.Name : null)
         ?? model.Layers.LastOrDefault(l => l.IsSpatial)?.Name
         ?? throw new CnnInterpretException(ErrorKind.InvalidArgument, $"Model '{model.Id}' has no layer with a spatial output.");
 }

@@ -22,7 +22,7 @@ public sealed partial class ExplainHandler
             var model = engine.GetModel(request.Model);
             var result = engine.Attribute(model.Id, request.Image,
                 new AttributionRequest(info.Name, request.Layer, ParseTarget(request.Target), OptionTexts(request.Options)),
-                new OverlayOptions(request.Colormap ?? "viridis", request.Opacity ?? 0.5), Progress.For(request.WorkDoneToken), cancellation);
+                new OverlayOptions(request.Colormap ?? "viridis", request.Opacity ?? 0.5), Progress.For(request.WorkDoneToken), cancellation: cancellation);
             var a = result.Attribution;
             var raw = request.Raw == true;
             return new AttributionResultDto(model.Id, info.Name, info.DisplayName, info.Kind.ToString().ToLowerInvariant(), info.Signed,

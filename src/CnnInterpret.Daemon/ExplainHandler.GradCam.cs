@@ -18,7 +18,7 @@ public sealed partial class ExplainHandler
         var target = ParseTarget(request.Target);
         var overlay = new OverlayOptions(request.Colormap ?? "viridis", request.Opacity ?? 0.5);
         var model = engine.GetModel(request.Model);
-        var result = engine.GradCam(model, request.Image, request.Layer, target, request.Method, overlay, cancellation);
+        var result = engine.GradCam(model, request.Image, request.Layer, target, request.Method, overlay, cancellation: cancellation);
         var raw = request.Raw == true;
         return new GradCamResultDto(model.Id, result.Method, result.Layer, result.Target.ToString()!, result.TargetLabel, result.Score,
             result.HeatmapShape, result.LowResShape, Convert.ToBase64String(result.OverlayPng), Convert.ToBase64String(result.HeatmapPng),

@@ -51,7 +51,7 @@ public sealed partial class ExplainHandler
     };
 
     /// <summary>Progress whose partial results go out as <see cref="SamplingPartialDto"/> (PNG as base64).</summary>
-    private IProgress<ExplainProgress>? PartialProgress(JsonElement? token, bool withValues) =>
+    private PartialReporter? PartialProgress(JsonElement? token, bool withValues) =>
         Progress.For(token) is { } inner ? new PartialReporter(inner, withValues) : null;
 
     private sealed class PartialReporter(IProgress<ExplainProgress> inner, bool withValues) : IProgress<ExplainProgress>

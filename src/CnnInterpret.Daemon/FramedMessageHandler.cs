@@ -167,7 +167,7 @@ public sealed class FramedMessageHandler(Stream output, Stream input, IJsonRpcMe
     /// <summary>A request the server answers with a parse error (id null) saying what was wrong.</summary>
     private JsonRpcRequest Malformed(string problem)
     {
-        logger.LogWarning("Malformed message: {Problem}", problem);
+        logger.MalformedMessage(problem);
         return new JsonRpcRequest
         {
             RequestId = RequestId.Null,

@@ -23,9 +23,12 @@ public enum Lane
 /// click, which runs beside it at once (libtorch shares the cores between the two); a queued heavy request
 /// can be cancelled while it waits.
 /// </summary>
-public sealed class RequestRunner(ILogger<RequestRunner> logger)
+public sealed class RequestRunner(ILogger<RequestRunner> logger) : IDisposable
 {
     private readonly SemaphoreSlim _heavy = new(1, 1);
+
+    /// <summary>The host's container disposes its singletons when the daemon stops.</summary>
+    public void Dispose() => _heavy.Dispose();
 
     public async Task<T> Run<T>(Func<T> work, CancellationToken cancellation, Lane lane = Lane.Interactive)
     {
@@ -48,17 +51,17 @@ public sealed class RequestRunner(ILogger<RequestRunner> logger)
         }
         catch (CnnInterpretException e)
         {
-            logger.LogInformation("{Kind}: {Message}", e.Kind, e.Message);
+            logger.ExpectedFailure(e.Kind, e.Message);
             throw Error(e.Kind, e.Message, e.Details);
         }
         catch (Exception e) when (IsOutOfMemory(e))
         {
-            logger.LogError(e, "Out of memory");
+            logger.OutOfMemory(e);
             throw Error(ErrorKind.OutOfMemory, "The daemon ran out of memory for this request. Try a smaller image, fewer channels or samples, or close other models; the daemon is still running.");
         }
         catch (Exception e)
         {
-            logger.LogError(e, "Internal error");
+            logger.InternalError(e);
             throw Error(ErrorKind.Internal, $"Internal error ({e.GetType().Name}: {e.Message}). The daemon is still running; the log (CNN Interpret output) has the details.");
         }
         finally

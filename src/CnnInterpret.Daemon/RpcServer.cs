@@ -37,18 +37,18 @@ public sealed class RpcServer(
             new Action<string>(reason => throw new LocalRpcException(reason) { ErrorCode = (int)JsonRpcErrorCode.ParseError }));
         progress.Attach(rpc);
         rpc.StartListening();
-        logger.LogInformation("CNN Interpret daemon listening on stdio (pid {Pid})", Environment.ProcessId);
+        logger.Listening(Environment.ProcessId);
         try
         {
             await rpc.Completion.WaitAsync(stoppingToken).ConfigureAwait(false);
-            logger.LogInformation("Client disconnected; exiting");
+            logger.ClientDisconnected();
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
         }
         catch (Exception e)
         {
-            logger.LogError(e, "The JSON-RPC connection failed");
+            logger.ConnectionFailed(e);
         }
         finally
         {

@@ -16,7 +16,7 @@ public sealed record FilterPatternPreset(string Name, int DefaultSteps, string D
     ];
 
     public static FilterPatternPreset Get(string? name) =>
-        All.FirstOrDefault(p => p.Name == (name ?? Readable).ToLowerInvariant())
+        All.FirstOrDefault(p => string.Equals(p.Name, name ?? Readable, StringComparison.OrdinalIgnoreCase))
         ?? throw new CnnInterpretException(ErrorKind.InvalidArgument,
             $"Unknown filter-pattern preset '{name}'. Use one of: {string.Join(", ", All.Select(p => p.Name))}.");
 

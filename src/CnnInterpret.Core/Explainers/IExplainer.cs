@@ -70,7 +70,7 @@ public sealed record ExplainerInfo(string Name, string DisplayName, string Group
 /// <param name="inputShape">[C,H,W] of <paramref name="input"/>; default the model's input size (parity tests use others:
 /// a network with a global pool takes any size).</param>
 public sealed class ExplainContext(CnnModel model, float[] input, Target target, LayerInfo? layer, ExplainerOptions options,
-    IProgress<ExplainProgress>? progress = null, CancellationToken cancellation = default, int[]? inputShape = null)
+    IProgress<ExplainProgress>? progress = null, int[]? inputShape = null, CancellationToken cancellation = default)
 {
     public CnnModel Model { get; } = model;
 

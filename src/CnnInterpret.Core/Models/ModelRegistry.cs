@@ -245,7 +245,7 @@ public sealed class ModelRegistry : IDisposable
         entry.ClassesFile is null ? entry.Classes
             : JsonSerializer.Deserialize<List<string>>(File.ReadAllText(Path.Combine(ModelsDirectory, entry.ClassesFile)))!;
 
-    private IReadOnlyList<string> ImageNetClasses() =>
+    private List<string> ImageNetClasses() =>
         JsonSerializer.Deserialize<List<string>>(File.ReadAllText(Path.Combine(ModelsDirectory, "imagenet-classes.json")))!;
 
     public static string Sha256File(string path)

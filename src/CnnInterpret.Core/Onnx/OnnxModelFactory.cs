@@ -40,7 +40,7 @@ public static class OnnxModelFactory
             var spec = input ?? DefaultPreprocessing(graph, network);
             if (graph.InputShape is null || !graph.InputShape.SequenceEqual(spec.InputShape))
                 throw new CnnInterpretException(ErrorKind.BadModelFile,
-                    $"The ONNX model '{network}' takes input [{string.Join(", ", graph.InputInfo.FirstOrDefault()?.Shape ?? [])}], which does not fit images of shape [{string.Join(", ", spec.InputShape)}] (channels, height, width).");
+                    $"The ONNX model '{network}' takes input [{string.Join(", ", ((graph.InputInfo is [var first, ..] ? first.Shape : null) ?? []))}], which does not fit images of shape [{string.Join(", ", spec.InputShape)}] (channels, height, width).");
             var model = new CnnModel(id, displayName, spec, classes, graph);
             var hash = ModelRegistry.Sha256File(network) + (preprocess is null ? "" : "+" + ModelRegistry.Sha256File(preprocess));
             // The weights are the graph's own; loading them onto themselves records where they came from.

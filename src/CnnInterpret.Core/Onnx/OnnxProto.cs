@@ -34,7 +34,7 @@ public sealed record OnnxNodeProto(
     IReadOnlyDictionary<string, OnnxAttribute> Attributes)
 {
     /// <summary>"Conv node 'conv1'", or the node's first output when it has no name: for messages.</summary>
-    public string Describe() => $"{OpType} node '{(Name.Length > 0 ? Name : Outputs.FirstOrDefault() ?? "?")}'";
+    public string Describe() => $"{OpType} node '{(Name.Length > 0 ? Name : Outputs is [var first, ..] ? first : "?")}'";
 }
 
 /// <summary>ONNX's AttributeProto.AttributeType values.</summary>

@@ -7,9 +7,11 @@ using static TorchSharp.torch;
 namespace CnnInterpret.Tests.Daemon;
 
 /// <summary>Native failures become JSON-RPC errors with the right code, never a crash.</summary>
-public sealed class RequestRunnerTests
+public sealed class RequestRunnerTests : IDisposable
 {
     private readonly RequestRunner _runner = new(NullLogger<RequestRunner>.Instance);
+
+    public void Dispose() => _runner.Dispose();
 
     [Fact]
     public async Task Libtorch_running_out_of_memory_is_an_out_of_memory_error()

@@ -50,8 +50,8 @@ internal static class GradientModels
         var parsed = ExplainerOptions.Parse(explainer.Info, options ?? new Dictionary<string, string?>());
         var layerInfo = layer is null ? null : model.GetLayer(layer);
         var context = batchSize is { } b
-            ? new ExplainContext(model, input, target, layerInfo, parsed, progress, cancellation) { BatchSize = b }
-            : new ExplainContext(model, input, target, layerInfo, parsed, progress, cancellation);
+            ? new ExplainContext(model, input, target, layerInfo, parsed, progress, cancellation: cancellation) { BatchSize = b }
+            : new ExplainContext(model, input, target, layerInfo, parsed, progress, cancellation: cancellation);
         using var scope = NewDisposeScope();
         return explainer.Explain(context);
     }

@@ -92,7 +92,7 @@ public sealed class GuidedBackpropTests(ITestOutputHelper output)
         var photo = TorchvisionFixtures.GetPhoto("resnet18");
         using var registry = new ModelRegistry(Repo.Models, Repo.TempDir());
         var model = registry.Get(TorchvisionFixtures.Get("resnet18").Path);
-        var (input, _) = NpyReader.ReadFloats(photo.PathOf(photo.Input));
+        var (input, _) = NpyReader.ReadFloats(TorchvisionFixtures.PathOf(photo.Input));
         var target = new Target.Class(photo.Top5[0]);
         var plain = Run(model, input, "gradient-x-input", target).Attributions!;
         var guided = Run(model, input, "guided-backprop", target).Attributions!;

@@ -128,7 +128,7 @@ public sealed class NpyWriterTests : IDisposable
         var e = Assert.Throws<ArgumentException>(() => NpyWriter.Write(path, new float[6], [2, 4]));
         Assert.Equal("shape", e.ParamName);
         Assert.Throws<ArgumentException>(() => NpyWriter.Write(path, new int[3], [4]));
-        Assert.Throws<ArgumentException>(() => NpyWriter.Write(path, new float[0], [2]));
+        Assert.Throws<ArgumentException>(() => NpyWriter.Write(path, Array.Empty<float>(), [2]));
         Assert.False(File.Exists(path));
     }
 

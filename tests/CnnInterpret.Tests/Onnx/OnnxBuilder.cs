@@ -5,7 +5,7 @@ namespace CnnInterpret.Tests.Onnx;
 /// <summary>Writes protobuf fields (the few wire types ONNX uses), to build tiny ONNX models in tests.</summary>
 internal sealed class ProtoWriter
 {
-    private readonly MemoryStream _bytes = new();
+    private readonly List<byte> _bytes = []; // a growing buffer with nothing to dispose
 
     public ProtoWriter Varint(int field, long value)
     {
@@ -17,7 +17,7 @@ internal sealed class ProtoWriter
     public ProtoWriter Float(int field, float value)
     {
         Tag(field, 5);
-        _bytes.Write(BitConverter.GetBytes(value));
+        _bytes.AddRange(BitConverter.GetBytes(value));
         return this;
     }
 
@@ -25,7 +25,7 @@ internal sealed class ProtoWriter
     {
         Tag(field, 2);
         Raw((ulong)value.Length);
-        _bytes.Write(value);
+        _bytes.AddRange(value);
         return this;
     }
 
@@ -43,7 +43,7 @@ internal sealed class ProtoWriter
         {
             var b = (byte)(value & 0x7F);
             value >>= 7;
-            _bytes.WriteByte(value == 0 ? b : (byte)(b | 0x80));
+            _bytes.Add(value == 0 ? b : (byte)(b | 0x80));
         } while (value != 0);
     }
 }

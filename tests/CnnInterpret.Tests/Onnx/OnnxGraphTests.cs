@@ -117,7 +117,7 @@ public sealed class OnnxGraphTests
     public void Broken_files_fail_with_a_clear_error()
     {
         var model = Residual();
-        var truncated = Assert.Throws<CnnInterpretException>(() => OnnxParser.ReadModel(model[..(model.Length - 20)], "cut.onnx"));
+        var truncated = Assert.Throws<CnnInterpretException>(() => OnnxParser.ReadModel(model.AsMemory(..(model.Length - 20)), "cut.onnx"));
         Assert.Equal(ErrorKind.BadModelFile, truncated.Kind);
         Assert.Contains("not a valid ONNX model", truncated.Message);
 

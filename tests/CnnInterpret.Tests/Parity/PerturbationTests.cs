@@ -24,8 +24,8 @@ public sealed class PerturbationTests
         using var input = Repo.NewEngine().PrepareInput(model, Image);
         var layer = explainer.Info.NeedsLayer ? model.GetLayer("features.8") : null; // 32 channels: Score-CAM runs 32 forwards
         var context = new ExplainContext(model, input.Data, new Target.Class(9), layer,
-            ExplainerOptions.Parse(explainer.Info, options ?? new Dictionary<string, string?>()), progress, cancellation);
-        return batchSize is { } b ? new ExplainContext(model, input.Data, new Target.Class(9), layer, context.Options, progress, cancellation) { BatchSize = b } : context;
+            ExplainerOptions.Parse(explainer.Info, options ?? new Dictionary<string, string?>()), progress, cancellation: cancellation);
+        return batchSize is { } b ? new ExplainContext(model, input.Data, new Target.Class(9), layer, context.Options, progress, cancellation: cancellation) { BatchSize = b } : context;
     }
 
     public static TheoryData<string, Dictionary<string, string?>> Sampling => new()

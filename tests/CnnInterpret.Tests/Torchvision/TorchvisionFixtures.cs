@@ -44,10 +44,10 @@ public static class TorchvisionFixtures
     /// A real photo put through torchvision's own ImageNet transform, and what PyTorch's model made of those pixels
     /// (<c>ARCH.photo-vN.json</c> and its .npy files).
     /// </summary>
-    public sealed record PhotoFixture(string Arch, string Photo, string PhotoSha256, string Decoded, string Input, PhotoActivation[] Activations, int[] Top5, float[] Logits)
-    {
-        public string PathOf(string file) => System.IO.Path.Combine(Directory, file);
-    }
+    public sealed record PhotoFixture(string Arch, string Photo, string PhotoSha256, string Decoded, string Input, PhotoActivation[] Activations, int[] Top5, float[] Logits);
+
+    /// <summary>Where a file a fixture names (<see cref="PhotoFixture.Input"/>, an activation's .npy) lies.</summary>
+    public static string PathOf(string file) => System.IO.Path.Combine(Directory, file);
 
     /// <summary>PHOTO_VERSION in tests/fixtures/make_torchvision_fixtures.py (and the .photo-vN names in scripts/test-deps.sh).</summary>
     public const int PhotoVersion = 1;

@@ -29,7 +29,7 @@ public sealed class TorchvisionPhotoParityTests(ITestOutputHelper output)
         var photo = TorchvisionFixtures.GetPhoto(arch);
         using var registry = new ModelRegistry(Repo.Models, Repo.TempDir());
         var model = registry.Get(TorchvisionFixtures.Get(arch).Path);
-        var input = NpyReader.ReadFloats(photo.PathOf(photo.Input));
+        var input = NpyReader.ReadFloats(TorchvisionFixtures.PathOf(photo.Input));
         Assert.Equal([1, 3, 224, 224], input.Shape);
         Assert.True(photo.Activations.Length >= 6, "the fixture captures a handful of layers");
 
@@ -39,7 +39,7 @@ public sealed class TorchvisionPhotoParityTests(ITestOutputHelper output)
         foreach (var expected in photo.Activations)
         {
             var layer = model.GetLayer(expected.Layer);
-            var theirs = NpyReader.ReadFloats(photo.PathOf(expected.File));
+            var theirs = NpyReader.ReadFloats(TorchvisionFixtures.PathOf(expected.File));
             Assert.Equal(expected.Shape, theirs.Shape);
             var ours = captured[expected.Layer][0];
             Assert.Equal(theirs.Shape.Select(d => (long)d), ours.shape); // avgpool's [C,1,1] and classifier.0's [4096] as PyTorch's
@@ -58,7 +58,7 @@ public sealed class TorchvisionPhotoParityTests(ITestOutputHelper output)
     public void The_photo_fixtures_of_every_architecture_start_from_the_same_pixels()
     {
         var inputs = Names.Select(TorchvisionFixtures.GetPhoto)
-            .Select(photo => NpyReader.ReadFloats(photo.PathOf(photo.Input)).Data).ToList();
+            .Select(photo => NpyReader.ReadFloats(TorchvisionFixtures.PathOf(photo.Input)).Data).ToList();
         Assert.All(inputs, input => Assert.Equal(inputs[0], input));
     }
 
@@ -71,7 +71,7 @@ public sealed class TorchvisionPhotoParityTests(ITestOutputHelper output)
     public void Our_preprocessing_of_the_same_decoded_pixels_is_torchvisions_within_one_level()
     {
         var (fixture, spec, theirs) = PhotoAndSpec();
-        var (rgb, shape) = NpyReader.ReadBytes(fixture.PathOf(fixture.Decoded));
+        var (rgb, shape) = NpyReader.ReadBytes(TorchvisionFixtures.PathOf(fixture.Decoded));
         Assert.Equal(3, shape[2]);
         using var decoded = Image.LoadPixelData<Rgb24>(rgb, shape[1], shape[0]);
         using var ours = ImagePreprocessor.Prepare(decoded, spec);
@@ -102,7 +102,7 @@ public sealed class TorchvisionPhotoParityTests(ITestOutputHelper output)
         Assert.True(levels.Max() <= 12, $"pixels up to {levels.Max()} levels apart");
     }
 
-    private (TorchvisionFixtures.PhotoFixture Fixture, Preprocessing Spec, float[] Theirs) PhotoAndSpec()
+    private static (TorchvisionFixtures.PhotoFixture Fixture, Preprocessing Spec, float[] Theirs) PhotoAndSpec()
     {
         var fixture = TorchvisionFixtures.GetPhoto("vgg16");
         var path = Path.Combine(Repo.Root, fixture.Photo);
@@ -112,7 +112,7 @@ public sealed class TorchvisionPhotoParityTests(ITestOutputHelper output)
         Assert.Equal(TorchvisionArchitectures.ImageNet.Mean, spec.Mean);
         Assert.Equal(TorchvisionArchitectures.ImageNet.Std, spec.Std);
         Assert.Equal((256, 224, 224), (spec.Resize, spec.Height, spec.Width));
-        var theirs = NpyReader.ReadFloats(fixture.PathOf(fixture.Input));
+        var theirs = NpyReader.ReadFloats(TorchvisionFixtures.PathOf(fixture.Input));
         Assert.Equal([1, .. spec.InputShape], theirs.Shape);
         return (fixture, spec, theirs.Data);
     }

@@ -132,7 +132,7 @@ public sealed class SanityStripAndReportTests
         foreach (var page in new[] { "a-sandal", "c-trouser" })
         {
             var row = Regex.Match(index, $"<tr><td><a href=\"{page}/index.html\">.*?</tr>").Value;
-            Assert.Equal(methods.Length, Regex.Matches(row, @"<td>\d\.\d{3} / \d\.\d{3}<br>\d\.\d{3} / \d\.\d{3}</td>").Count);
+            Assert.Equal(methods.Length, Regex.Count(row, @"<td>\d\.\d{3} / \d\.\d{3}<br>\d\.\d{3} / \d\.\d{3}</td>"));
             var html = File.ReadAllText(Path.Combine(outDir, page, "index.html"));
             var scores = Regex.Matches(html, "<div class=\"score\">deletion AUC (\\d\\.\\d{3}) \\(random (\\d\\.\\d{3})\\).*?<img src=\"(metrics-[a-z-]+\\.png)\"");
             Assert.Equal(["metrics-grad-cam.png", "metrics-grad-campp.png", "metrics-lime.png", "metrics-kernel-shap.png", "metrics-gradient-shap.png"],

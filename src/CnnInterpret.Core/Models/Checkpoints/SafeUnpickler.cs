@@ -187,13 +187,19 @@ public sealed class SafeUnpickler
         return span;
     }
 
-    private int CheckedLength(long length) =>
+    private static int CheckedLength(long length) =>
         length is >= 0 and <= int.MaxValue ? (int)length : throw Fail($"an absurd length {length}");
 
+    /// <summary>
+    /// A long when it fits (as the BININT opcodes give), else the BigInteger. Two returns, not a conditional: a
+    /// conditional's type would be BigInteger, and a small value came back boxed as one.
+    /// </summary>
     private object ReadLong(int length)
     {
         var value = new BigInteger(Take(length), isUnsigned: false, isBigEndian: false);
-        return value >= long.MinValue && value <= long.MaxValue ? (long)value : value;
+        if (value < long.MinValue || value > long.MaxValue) return value;
+        var small = (long)value;
+        return small;
     }
 
     private string Utf8(int length) => Encoding.UTF8.GetString(Take(length));

@@ -158,7 +158,7 @@ public static class TorchCheckpoint
     }
 
     /// <summary>('storage', torch.XStorage, key, location, numel[, view_metadata]) → the storage it names.</summary>
-    private static object PersistentStorage(object? pid, Dictionary<string, Storage> storages, string path)
+    private static Storage PersistentStorage(object? pid, Dictionary<string, Storage> storages, string path)
     {
         if (pid is not object?[] { Length: >= 5 } t || t[0] as string != "storage" || t[1] is not PickleGlobal type || t[2] is not string key || t[4] is not long count)
             throw Bad(path, "a persistent id that is not a PyTorch storage");
