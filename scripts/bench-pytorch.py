@@ -2,11 +2,11 @@
 """The physical limit beside `cnn-interpret bench --only peers`: the same arithmetic in plain PyTorch (Debian's
 python3-torch), on the same torchvision VGG16 weights and the same photo, on as many threads as the caller.
 
-Usage: bench-pytorch.py WEIGHTS.pth IMAGE LAYER_INDEX THREADS RUNS
+Usage: bench-pytorch.py WEIGHTS.pth IMAGE LAYER_INDEX CAM_LAYER_INDEX THREADS RUNS
 Prints one JSON object of medians in milliseconds:
   forwardBatch8      forward of the whole network, batch 8, no gradients
   forwardBackward    forward to features[LAYER] + backward of a channel's mean to the input, batch 1
-  gradCamNewImage    decode + resize/crop/normalise + forward to the class logits + backward to features[LAYER]
+  gradCamNewImage    decode + resize/crop/normalise + forward to the class logits + backward to features[CAM_LAYER]
                      (pytorch-grad-cam's arithmetic for a new image, without its rendering)
   ascent30           30 steps of gradient ascent on one channel of features[LAYER] at 224 px (the classic recipe)
 """
@@ -18,7 +18,8 @@ import torch
 import torchvision
 from PIL import Image
 
-weights, image_path, layer, threads, runs = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+weights, image_path, layer, cam_layer = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+threads, runs = int(sys.argv[5]), int(sys.argv[6])
 torch.set_num_threads(threads)
 model = torchvision.models.vgg16()
 model.load_state_dict(torch.load(weights))
@@ -56,9 +57,9 @@ def forward_backward():
 
 def grad_cam_new_image():
     inp = preprocess(Image.open(image_path).convert("RGB")).unsqueeze(0)
-    activation = model.features[: layer + 1](inp)
+    activation = model.features[: cam_layer + 1](inp)
     activation.requires_grad_(True)  # a leaf: the backward stops at the layer, as pytorch-grad-cam's hook does
-    logits = model.classifier(torch.flatten(model.avgpool(model.features[layer + 1:](activation)), 1))
+    logits = model.classifier(torch.flatten(model.avgpool(model.features[cam_layer + 1:](activation)), 1))
     torch.autograd.grad(logits[0].max(), activation)
 
 

@@ -103,7 +103,7 @@ public static partial class Cli
     private static Dictionary<string, double> RunPeer(string script, string weights, string image, int threads, int runs)
     {
         var start = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[] { script, weights, image, PeerPatternLayer.Split('.')[1], threads.ToString(CultureInfo.InvariantCulture), runs.ToString(CultureInfo.InvariantCulture) })
+        foreach (var a in new[] { script, weights, image, PeerPatternLayer.Split('.')[1], PeerCamLayer.Split('.')[1], threads.ToString(CultureInfo.InvariantCulture), runs.ToString(CultureInfo.InvariantCulture) })
             start.ArgumentList.Add(a);
         start.Environment["OMP_NUM_THREADS"] = threads.ToString(CultureInfo.InvariantCulture);
         using var process = Process.Start(start) ?? throw new InvalidOperationException("could not start /usr/bin/python3");
