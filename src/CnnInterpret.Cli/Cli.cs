@@ -73,7 +73,7 @@ public static partial class Cli
                   [--colormap viridis|gray] [--shared-scale]
           explain --model M IMAGE --method grad-cam|grad-cam++ --layer L [--target N|LAYER:C] --out DIR [--raw]
                   [--colormap viridis|gray] [--opacity 0.5]
-          explain --model M --method filter-patterns --layer L [--channels A-B] [--preset readable|classic]
+          explain --model M --method filter-patterns --layer L [--channels A-B] [--preset readable|classic|fast]
                   [--steps N] [--seed S] [--size PX] --out DIR   (no IMAGE; cached under $CNN_INTERPRET_CACHE)
           explain --model M IMAGE --method lime|kernel-shap|gradient-shap --out DIR [--target N] [--samples N|auto]
                   [--segments N] [--seed S] [--baseline B] [--score probability|logit] [--layer L (gradient-shap)] [--raw]

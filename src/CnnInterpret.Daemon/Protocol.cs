@@ -212,7 +212,7 @@ public sealed record GradCamResultDto(
     string? Hint = null);
 
 /// <param name="Channels">Channels to optimise; when absent, page <paramref name="Page"/> of 64 channels.</param>
-/// <param name="Preset">"readable" (default) or "classic".</param>
+/// <param name="Preset">"readable" (default), "classic" or "fast" (coarse to fine: a fraction of the time, a lower activation reached).</param>
 /// <param name="Steps">Ascent steps (default: the preset's, 128 readable, 30 classic).</param>
 /// <param name="Seed">Same seed, same pattern (default 0).</param>
 /// <param name="Size">Side of the square pattern in pixels (default: the model's input size).</param>

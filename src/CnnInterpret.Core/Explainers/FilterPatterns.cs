@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 
 namespace CnnInterpret.Core.Explainers;
 
-/// <param name="Preset">"readable" (default) or "classic"; see <see cref="FilterPatternPreset"/>.</param>
+/// <param name="Preset">"readable" (default), "classic" or "fast"; see <see cref="FilterPatternPreset"/>.</param>
 /// <param name="Steps">Ascent steps; default the preset's.</param>
 /// <param name="Size">Side of the square pattern in pixels; default the model's input size.</param>
 /// <param name="BatchSize">Channels optimised together; default <see cref="FilterPatterns.DefaultBatchSize"/> (the answer is the same for every batch size).</param>
@@ -83,7 +83,7 @@ public static class FilterPatterns
         {
             var batch = batches[b];
             using var scope = NewDisposeScope();
-            using var image = preset.Create(batch, c, schedule[0].Side, seed, progressive: schedule.Count > 1);
+            using var image = preset.Create(batch, c, schedule[0].Side, seed);
             var index = tensor(batch.Select(ch => (long)ch).ToArray());
             var before = Activations(model, layer, image.Display(size), index, ref passes);
             var responsive = zeros(batch.Length, dtype: ScalarType.Bool);

@@ -190,14 +190,14 @@ public sealed class FilterPatternsTests
         return new CnnModel(id, id, new Preprocessing("rgb", 112, [112, 112], [0.485f, 0.456f, 0.406f], [0.229f, 0.224f, 0.225f]), ["a", "b"], layers);
     }
 
-    /// <summary>RGB readable patterns were NaN once (the colour matrix); coarse to fine they must be finite and rise.</summary>
+    /// <summary>RGB Fourier patterns were NaN once (the colour matrix); fast ones, coarse to fine, must be finite and rise.</summary>
     [Fact]
-    public void Readable_RGB_patterns_run_coarse_to_fine_finite_and_rising()
+    public void Fast_RGB_patterns_run_coarse_to_fine_finite_and_rising()
     {
         using var model = SmallRgb("small-rgb");
         var reports = new List<ExplainProgress>();
-        var result = NewEngine().FilterPatterns(model, "features.2", [0, 1, 2, 3], new FilterPatternOptions(UseCache: false), new SyncProgress(reports.Add));
-        Assert.Equal(48, result.Steps); // from 112 px: the progressive recipe's default
+        var result = NewEngine().FilterPatterns(model, "features.2", [0, 1, 2, 3], new FilterPatternOptions("fast", UseCache: false), new SyncProgress(reports.Add));
+        Assert.Equal(48, result.Steps);
         Assert.Equal([3, 112, 112], result.PatternShape);
         Assert.All(result.Pixels, v => Assert.True(float.IsFinite(v) && v is >= 0 and <= 1));
         Assert.All(result.Patterns, p => Assert.True(p.ActivationAfter > p.ActivationBefore, $"channel {p.Channel}: {p.ActivationBefore} → {p.ActivationAfter}"));
@@ -217,7 +217,7 @@ public sealed class FilterPatternsTests
             conv.weight![1].zero_();
             conv.bias![1].zero_();
         });
-        foreach (var preset in new[] { "readable", "classic" })
+        foreach (var preset in new[] { "readable", "classic", "fast" })
         {
             var result = NewEngine().FilterPatterns(model, "features.0", [0, 1], new FilterPatternOptions(preset, Steps: 8, UseCache: false));
             var dead = result.Patterns[1];
