@@ -269,7 +269,7 @@ export interface FilterPatternsParams {
     layer: string;
     /** Channels to optimise; when absent, page `page` of 64 channels. */
     channels?: number[];
-    /** "readable" (default) or "classic". */
+    /** "readable" (default), "classic" or "fast" (coarse to fine: a fraction of the time, a lower activation reached). */
     preset?: string;
     /** Ascent steps (default: the preset's, 128 readable, 30 classic). */
     steps?: number;
