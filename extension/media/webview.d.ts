@@ -1,4 +1,4 @@
-// What VS Code gives a webview's script (see media/panel.js, type-checked with //@ts-check).
+// What VS Code gives a webview's script (see media/modelFile.js, type-checked with //@ts-check; the panel is TypeScript: src/webview/).
 interface VsCodeApi {
     postMessage(message: unknown): void;
     getState(): any;

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The extension's tests, run by the repository's `npm test` once the daemon is built:
 #   extension unit  type-check, then node --test: the client against the real daemon, the tree model, the
-#                   webview's messages
+#                   webview's messages, the panel's webview itself in a DOM (happy-dom)
 #   extension vsix  `npm run package -- --target all` (CNN_INTERPRET_PACKAGE_TARGETS to pack fewer), then every
 #                   platform's .vsix opened and checked statically (test/vsix: manifest target, entry point,
 #                   natives of that platform only, macOS signatures, models/)
@@ -26,7 +26,7 @@ unit_log="$(mktemp)"; vsix_log="$(mktemp)"; e2e_log="$(mktemp)"
 typecheck_failed=0
 npm run --silent typecheck || { typecheck_failed=1; status=1; }
 node esbuild.mjs --tests || status=1
-timed "tests: extension unit" node --test --test-reporter=spec out/test/unit/ 2>&1 | tee "$unit_log"
+timed "tests: extension unit" node --test --test-reporter=spec out/test/unit/ out/test/webview/ 2>&1 | tee "$unit_log"
 [[ ${PIPESTATUS[0]} -eq 0 ]] || status=1
 
 # Every platform's .vsix, checked statically; then end to end on the one this machine runs. A failed packaging

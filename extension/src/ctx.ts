@@ -6,7 +6,8 @@ import { checkDaemon, DaemonNotFoundError, fileProbe, launchFor, locateDaemon, S
 import { DaemonClient, DaemonRequestError, DaemonUnavailableError, type StateChange } from "./daemon";
 import type { TreeNode } from "./layerModel";
 import { LayersProvider } from "./layersView";
-import type { ModelDetails, ModelsListResult } from "./protocol";
+import { describeMemory, memoryBudgetEnv } from "./memory";
+import type { DaemonInfoResult, ModelDetails, ModelsListResult } from "./protocol";
 import { modelAllowed } from "./trust";
 
 export type Cmd = (...args: unknown[]) => unknown;
@@ -28,6 +29,9 @@ export class Ctx implements vscode.Disposable {
     private readonly modelEmitter = new vscode.EventEmitter<ModelDetails>();
     private modelId: string;
     private lastFailure: string | undefined;
+    /** The last daemon/info: its memory figures refresh the tooltip while the daemon runs. */
+    private memoryInfo: DaemonInfoResult | undefined;
+    private readonly memoryTimer: ReturnType<typeof setInterval>;
 
     /** Fires when the active model changes (the panel re-explains its image with it). */
     readonly onDidChangeModel = this.modelEmitter.event;
@@ -52,6 +56,19 @@ export class Ctx implements vscode.Disposable {
         );
         this.renderStatus(this.client.state);
         this.status.show();
+        // The tooltip's resident memory and loaded models, every 30 s while the daemon runs (daemon/info is cheap).
+        this.memoryTimer = setInterval(() => void this.refreshMemory(), 30_000);
+        this.disposables.push({ dispose: () => clearInterval(this.memoryTimer) });
+    }
+
+    private async refreshMemory(): Promise<void> {
+        if (this.client.state.state !== "running") return;
+        try {
+            this.memoryInfo = await this.client.request("daemon/info", undefined);
+            this.renderStatus(this.client.state);
+        } catch (e) {
+            this.log.debug(`daemon/info for the memory figures failed: ${message(e)}`);
+        }
     }
 
     get activeModelId(): string {
@@ -100,6 +117,11 @@ export class Ctx implements vscode.Disposable {
         return loading;
     }
 
+    /** Forgets a model's load, so the next models/load reads its file and sidecar again. */
+    forgetModel(id: string): void {
+        this.models.delete(id);
+    }
+
     async listModels(): Promise<ModelsListResult> {
         return this.client.request("models/list", undefined);
     }
@@ -114,6 +136,7 @@ export class Ctx implements vscode.Disposable {
         this.modelId = details.id;
         this.layers.setModel(details);
         this.renderStatus(this.client.state);
+        void this.refreshMemory();
         this.modelEmitter.fire(details);
     }
 
@@ -166,6 +189,7 @@ export class Ctx implements vscode.Disposable {
         const env: Record<string, string> = { DOTNET_EnableDiagnostics: "0" };
         if (cache) env["CNN_INTERPRET_CACHE"] = cache;
         if (maxPixels && Number.isInteger(maxPixels) && maxPixels > 0) env["CNN_INTERPRET_MAX_PIXELS"] = String(maxPixels);
+        Object.assign(env, memoryBudgetEnv(config.get<number>("memoryBudgetMiB")));
         const launch = launchFor(location);
         // The channel's level ("Developer: Set Log Level…") reaches the daemon's own logging at its next start.
         const daemonLevel = { [vscode.LogLevel.Trace]: "Trace", [vscode.LogLevel.Debug]: "Debug" }[this.log.logLevel as number];
@@ -196,6 +220,8 @@ export class Ctx implements vscode.Disposable {
             case "running":
                 s.text = `$(circuit-board) ${this.modelId} · ${info?.device ?? "?"}`;
                 detail = `running · model \`${this.modelId}\` · device ${info?.device} · pid ${info?.processId}\n\ndaemon ${info?.version} · TorchSharp ${info?.torchSharpVersion} · libtorch ${info?.libTorchVersion}`;
+                const memory = describeMemory(this.memoryInfo?.processId === info?.processId ? this.memoryInfo : info);
+                if (memory) detail += `\n\n${memory}`;
                 s.accessibilityInformation = {
                     label: `CNN Interpret daemon running, model ${this.modelId}, device ${info?.device}, process ${info?.processId}`,
                 };
@@ -223,6 +249,7 @@ export class Ctx implements vscode.Disposable {
         if (e.affectsConfiguration("cnnInterpret.daemon.path")) void this.offerRestart("The daemon path changed.");
         if (e.affectsConfiguration("cnnInterpret.cacheFolder")) void this.offerRestart("The cache folder changed.");
         if (e.affectsConfiguration("cnnInterpret.maxImagePixels")) void this.offerRestart("The image size limit changed.");
+        if (e.affectsConfiguration("cnnInterpret.memoryBudgetMiB")) void this.offerRestart("The memory budget changed.");
         if (e.affectsConfiguration("cnnInterpret.defaultModel")) {
             const id = vscode.workspace.getConfiguration("cnnInterpret").get<string>("defaultModel");
             if (id && id !== this.modelId) void this.setActiveModel(id).catch((err) => this.showError(message(err)));

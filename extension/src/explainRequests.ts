@@ -12,6 +12,7 @@ import type {
     FilterPatternsResult,
     GradCamParams,
     GradCamResult,
+    GridLayout,
     LimeParams,
     LimeResult,
     ModelDetails,
@@ -185,6 +186,65 @@ export interface ViewImage {
     id: string;
     label: string;
     png: string;
+}
+
+/** One cell of a grid view, as the panel opens it large: its channel, its figures in words, and where it is largest. */
+export interface GridCell {
+    channel: number;
+    figures: { label: string; value: string }[];
+    /** The top activating position (row, column at the layer's resolution); feature maps only. */
+    top?: { y: number; x: number };
+}
+
+/** Where each channel of a grid view is in its picture (the daemon's layout), and what the panel says about each. */
+export interface GridCells {
+    layout: GridLayout;
+    /** One map's (or pattern's) height and width, in its own pixels. */
+    mapHeight: number;
+    mapWidth: number;
+    cells: GridCell[];
+}
+
+/** The cells of a feature-map or filter-pattern grid; none for other views, or a daemon that does not say where its cells are. */
+export function gridCells(kind: TabId | "attribution", result: RenderedResult): GridCells | undefined {
+    if (kind === "featureMaps") {
+        const r = result as unknown as FeatureMapsResult;
+        if (!r.grid) return undefined;
+        return {
+            layout: r.grid,
+            mapHeight: r.shape[1] ?? 0,
+            mapWidth: r.shape[2] ?? 0,
+            cells: r.stats.map((s) => ({
+                channel: s.channel,
+                figures: [
+                    { label: "Min", value: fixedShort(s.min) },
+                    { label: "Max", value: fixedShort(s.max) },
+                    { label: "Mean", value: fixedShort(s.mean) },
+                    { label: "Std", value: fixedShort(s.std) },
+                    ...(s.topY !== undefined && s.topX !== undefined ? [{ label: "Top at", value: `row ${s.topY}, column ${s.topX}` }] : []),
+                ],
+                ...(s.topY !== undefined && s.topX !== undefined ? { top: { y: s.topY, x: s.topX } } : {}),
+            })),
+        };
+    }
+    if (kind === "filterPatterns") {
+        const r = result as unknown as FilterPatternsResult;
+        if (!r.grid) return undefined;
+        return {
+            layout: r.grid,
+            mapHeight: r.patternShape[1] ?? 0,
+            mapWidth: r.patternShape[2] ?? 0,
+            cells: r.patterns.map((p) => ({
+                channel: p.channel,
+                figures: [
+                    { label: "Activation before the ascent", value: fixedShort(p.activationBefore) },
+                    { label: "Activation of the pattern", value: fixedShort(p.activationAfter) },
+                    { label: "From the cache", value: p.fromCache ? "yes" : "no" },
+                ],
+            })),
+        };
+    }
+    return undefined;
 }
 
 /** Below 0.8 (the daemon's own bar for "auto"), the top segments still differ between halves of the samples. */

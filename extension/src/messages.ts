@@ -1,4 +1,4 @@
-// The messages between the panel's webview (media/panel.js) and the extension, and their validation.
+// The messages between the panel's webview (src/webview/, bundled to dist/panel.js) and the extension, and their validation.
 // A webview is untrusted input: every message is checked here before anything reaches the daemon.
 // No `vscode` import, so the unit tests cover it in plain Node.
 import type {
@@ -18,7 +18,7 @@ import type {
     WorkDoneProgress,
 } from "./protocol";
 import type { CheckView } from "./checks";
-import type { ViewImage } from "./explainRequests";
+import type { GridCells, ViewImage } from "./explainRequests";
 import { OptionError, requestOptions, type PanelMethod, type PanelTab } from "./methods";
 import type { FitOffers } from "./models";
 
@@ -26,7 +26,9 @@ import { TABS, tabById, type Tab, type TabId } from "./tabs";
 
 export { TABS, tabById, type Tab, type TabId };
 
-export const COLORMAPS = ["viridis", "gray"] as const;
+export const COLORMAPS = ["viridis", "gray", "jet", "turbo"] as const;
+/** The colormap of a map over the picture unless the user picks another: turbo reads best over a photo's own colours. */
+export const OVERLAY_COLORMAP = "turbo" satisfies (typeof COLORMAPS)[number];
 export const SCALINGS = ["perChannel", "shared"] as const;
 export const METHODS = ["grad-cam", "grad-cam++", "kernel", "gradient"] as const;
 export const PRESETS = ["readable", "classic", "fast"] as const;
@@ -299,6 +301,10 @@ export type ExtensionMessage =
           /** What a registry method reports about its answer (integrated gradients' completeness error…), in words. */
           figures?: { label: string; value: string }[];
           note?: string;
+          /** A grid's cells (feature maps, filter patterns): where each channel is, and what to say when it is opened large. */
+          cells?: GridCells;
+          /** The colormap of an unsigned map from 0 to 1 (a 256×1 PNG): the overlay's legend. */
+          legendPng?: string;
       }
     | { type: "error"; id: number; tab: string; message: string; unavailable: boolean; cancelled: boolean }
     | { type: "showLayer"; layer: string; tab?: TabId }

@@ -1,13 +1,13 @@
 // The explanation panel: one webview beside the editor showing one image, its predictions and the five
 // views. createOrShow / revive / dispose as in vscode-extension-samples' webview-sample; the webview's
-// script is media/panel.js, and every message it sends is validated (messages.ts) before use.
+// script is src/webview/ bundled to dist/panel.js, and every message it sends is validated (messages.ts) before use.
 import * as path from "node:path";
 import * as vscode from "vscode";
 import { message, type Ctx } from "./ctx";
 import { DaemonRequestError } from "./daemon";
 import { checkRequest, checkView, type CheckMessage } from "./checks";
-import { attributionCaption, attributionFigures, attributionRequest, caption, defaultLayers, explainRequest, viewImages, type ExplainMessage, type RenderedResult } from "./explainRequests";
-import { CHECKS, InvalidMessageError, panelLayer, parseWebviewMessage, scoreCount, tabById, type AttributeMessage, type ExtensionMessage, type RegistryMethod, type TabId, type WebviewMessage } from "./messages";
+import { attributionCaption, attributionFigures, attributionRequest, caption, defaultLayers, explainRequest, gridCells, viewImages, type ExplainMessage, type RenderedResult } from "./explainRequests";
+import { CHECKS, COLORMAPS, InvalidMessageError, OVERLAY_COLORMAP, panelLayer, parseWebviewMessage, scoreCount, tabById, type AttributeMessage, type ExtensionMessage, type RegistryMethod, type TabId, type WebviewMessage } from "./messages";
 import { defaultMethodLayer, methodsState, panelMethods, panelTabs, type MethodsState, type PanelTab } from "./methods";
 import { fitOffers } from "./models";
 import { npyFloat32 } from "./npy";
@@ -59,6 +59,8 @@ export class ExplainPanel implements vscode.Disposable {
     private sawReady = false;
     private loading: Promise<void> | undefined;
     private offered = new Set<string>();
+    /** The image whose picture the webview has (it keeps it across sessions): sent once per panel, not with every session. */
+    private sentImage: string | undefined;
 
     /** Opens the panel beside the active editor for `image`, or points the open one at it. */
     static createOrShow(ctx: Ctx, image: vscode.Uri, show?: { layer?: string; tab?: TabId }): ExplainPanel {
@@ -103,6 +105,7 @@ export class ExplainPanel implements vscode.Disposable {
 
     setImage(image: vscode.Uri): void {
         this.image = image;
+        this.sentImage = undefined; // explaining it again: its picture may have changed on disk
         this.panel.title = title(image);
         void this.load();
     }
@@ -125,11 +128,13 @@ export class ExplainPanel implements vscode.Disposable {
         await this.webviewReady;
         const image = this.image;
         if (!image) return;
-        const [model, src] = await Promise.all([this.ctx.loadModel(), imageSource(image)]);
+        const sendPicture = this.sentImage !== image.fsPath;
+        const [model, src] = await Promise.all([this.ctx.loadModel(), sendPicture ? imageSource(image) : undefined]);
         const info = await this.ctx.client.start();
         const methods = await this.readMethods(info);
         if (image !== this.image) return;
         this.model = model;
+        this.sentImage = image.fsPath;
         this.setMethods(methods, info.processId);
         const config = vscode.workspace.getConfiguration("cnnInterpret");
         const groupTabs = this.tabs.filter((t) => t.methods);
@@ -143,12 +148,13 @@ export class ExplainPanel implements vscode.Disposable {
             ...(methods.available ? {} : { methodsNote: methods.reason }),
             layers: { ...defaultLayers(model), ...Object.fromEntries(methodLayer ? groupTabs.map((t) => [t.id, methodLayer]) : []) },
             defaults: {
-                featureMaps: { colormap: config.get<"viridis" | "gray">("featureMaps.colormap") ?? "viridis", scaling: "perChannel" },
+                featureMaps: { colormap: config.get<(typeof COLORMAPS)[number]>("featureMaps.colormap") ?? "viridis", scaling: "perChannel" },
                 filterPatterns: { preset: "readable", seed: config.get<number>("explain.seed") ?? 0 },
-                gradCam: { method: "grad-cam", colormap: "viridis", opacity: 0.5 },
+                // Maps over a photo: turbo, jet's hues without its bands (what pytorch-grad-cam's users know, easier to read).
+                gradCam: { method: "grad-cam", colormap: OVERLAY_COLORMAP, opacity: 0.5 },
                 lime: { samples: config.get<number>("explain.samples") ?? 1000, seed: config.get<number>("explain.seed") ?? 0 },
                 shap: { method: "kernel", samples: config.get<number>("explain.samples") ?? 1000, seed: config.get<number>("explain.seed") ?? 0 },
-                ...Object.fromEntries(groupTabs.map((t) => [t.id, { colormap: "viridis" as const, opacity: 0.5 }])),
+                ...Object.fromEntries(groupTabs.map((t) => [t.id, { colormap: OVERLAY_COLORMAP, opacity: 0.5 }])),
             },
             daemon: { version: info.version, device: info.device },
         });
@@ -217,6 +223,7 @@ export class ExplainPanel implements vscode.Disposable {
         switch (msg.type) {
             case "ready":
                 // A second "ready" is a rebuilt webview (reloaded, or restored without its context): it needs the session again.
+                this.sentImage = undefined;
                 if (this.sawReady) void this.load();
                 this.sawReady = true;
                 this.markReady();
@@ -278,6 +285,7 @@ export class ExplainPanel implements vscode.Disposable {
             const images = viewImages(kind, result);
             const attribution = kind === "attribution" ? (result as unknown as AttributionResult) : undefined;
             const figures = attribution ? attributionFigures(attribution) : [];
+            const cells = gridCells(kind, result);
             this.post({
                 type: "result",
                 id: msg.id,
@@ -289,6 +297,8 @@ export class ExplainPanel implements vscode.Disposable {
                 ...(typeof result.pageCount === "number" ? { pageCount: result.pageCount } : {}),
                 ...(figures.length ? { figures } : {}),
                 ...(typeof attribution?.note === "string" && attribution.note ? { note: attribution.note } : {}),
+                ...(cells ? { cells } : {}),
+                ...(typeof result["legendPng"] === "string" && result["legendPng"] ? { legendPng: result["legendPng"] } : {}),
             });
         } catch (e) {
             const notFound = e instanceof DaemonRequestError && e.methodNotFound;
@@ -400,10 +410,11 @@ export class ExplainPanel implements vscode.Disposable {
     private html(): string {
         const webview = this.panel.webview;
         const media = vscode.Uri.joinPath(this.ctx.extension.extensionUri, "media");
+        const dist = vscode.Uri.joinPath(this.ctx.extension.extensionUri, "dist");
         return webviewHtml({
             cspSource: webview.cspSource,
             nonce: newNonce(),
-            script: webview.asWebviewUri(vscode.Uri.joinPath(media, "panel.js")).toString(),
+            script: webview.asWebviewUri(vscode.Uri.joinPath(dist, "panel.js")).toString(),
             style: webview.asWebviewUri(vscode.Uri.joinPath(media, "panel.css")).toString(),
             title: "CNN Interpret",
             placeholder: "Starting the CNN Interpret daemon…",
@@ -420,7 +431,7 @@ export class ExplainPanel implements vscode.Disposable {
 
 function webviewOptions(ctx: Ctx): vscode.WebviewOptions & vscode.WebviewPanelOptions {
     // retainContextWhenHidden: a panel moved to a background tab keeps its views, and results that arrive meanwhile.
-    return { enableScripts: true, retainContextWhenHidden: true, localResourceRoots: [vscode.Uri.joinPath(ctx.extension.extensionUri, "media")] };
+    return { enableScripts: true, retainContextWhenHidden: true, localResourceRoots: ["media", "dist"].map((d) => vscode.Uri.joinPath(ctx.extension.extensionUri, d)) };
 }
 
 function title(image: vscode.Uri): string {

@@ -66,6 +66,12 @@ export interface DaemonInfoResult {
     device: string;
     processId: number;
     models: ModelSummary[];
+    /** The daemon's resident memory now (what the OS counts). */
+    residentBytes?: number;
+    /** The one memory budget (--memory-budget, cnnInterpret.memoryBudgetMiB). */
+    memoryBudgetBytes?: number;
+    /** The ids of the models in memory now. */
+    loadedModels?: string[];
 }
 
 export interface ModelSummary {
@@ -86,13 +92,30 @@ export interface ModelsListResult {
     defaultModel: string;
 }
 
+/** A model to load. The preprocessing and labels fields override the model file's sidecar (FILE.json beside it, with the same fields), which overrides its ONNX metadata_props, which override the model's defaults. */
 export interface ModelParams {
     /** A built-in id, or the path of a model file (.pth/.pt/.safetensors/.onnx). */
     model?: string;
-    /** Other weights for a built-in architecture (a checkpoint or safetensors file). */
+    /** Other weights for a built-in architecture (a checkpoint or safetensors file; for vgg16 also Keras's .h5). */
     weights?: string;
     /** The torchvision architecture of a checkpoint file, when it cannot be inferred. */
     arch?: string;
+    /** "imagenet", "unit", "minus-one-to-one" or "caffe": a mean and std by name. */
+    preset?: string;
+    /** R,G,B on the 0–1 scale (or one value). */
+    mean?: number[];
+    /** R,G,B on the 0–1 scale (or one value). */
+    std?: number[];
+    /** The shorter side after resizing, in pixels. */
+    resize?: number;
+    /** The center crop: [size] or [height, width]. */
+    crop?: number[];
+    /** "rgb", "bgr" or "gray". */
+    channels?: string;
+    /** The class names, in output order. */
+    labels?: string[];
+    /** A file of class names: one per line, or a JSON list. */
+    labelsFile?: string;
 }
 
 export interface ModelDetails {
@@ -103,6 +126,8 @@ export interface ModelDetails {
     layers: LayerInfo[];
     parameterCount: number;
     weightsSha256: string;
+    /** The preprocessing in use and where each part came from. */
+    preprocessing?: Preprocessing;
 }
 
 /** One layer of a model, as the tree, the CLI and the protocol show it. */
@@ -121,6 +146,28 @@ export interface LayerInfo {
     parameterCount: number;
     /** True when the output is a [C,H,W] map (what feature maps and Grad-CAM need). */
     isSpatial: boolean;
+}
+
+/** What a model does to an image before the network sees it. */
+export interface Preprocessing {
+    /** The preset whose mean and std are in use, or null. */
+    preset?: string;
+    /** R,G,B (gray: one value), on the 0–1 scale. */
+    mean: number[];
+    /** R,G,B (gray: one value), on the 0–1 scale. */
+    std: number[];
+    /** The shorter side after resizing, in pixels. */
+    resize: number;
+    /** [height, width] of the center crop. */
+    crop: number[];
+    /** "rgb", "bgr" or "gray". */
+    channels: string;
+    /** Where the fields not in `sources` come from (e.g. "torchvision's ImageNet transform"). */
+    defaults: string;
+    /** For each field set by the user ("mean", "labels"…), where: a sidecar's path, "request" (this request's parameters), "flags" (the command line), or an ONNX file's metadata_props. */
+    sources: Record<string, string>;
+    /** The sidecar file this model reads (it may not exist yet), for model files. */
+    sidecar?: string;
 }
 
 export interface ModelsFetchParams {
@@ -189,7 +236,7 @@ export interface FeatureMapsParams {
     page?: number;
     /** "perChannel" (default) or "shared". */
     scaling?: string;
-    /** "viridis" (default) or "gray". */
+    /** "viridis" (default), "gray", "jet" or "turbo". */
     colormap?: string;
 }
 
@@ -200,9 +247,12 @@ export interface FeatureMapsResult {
     channels: number[];
     page: number;
     pageCount: number;
+    /** Per channel shown, in grid order: its range, mean, spread and top position (row, column at the layer's resolution). */
     stats: ChannelStats[];
     png: string;
     raw?: RawArray;
+    /** Where each channel's cell lies in `png`. */
+    grid?: GridLayout;
 }
 
 export interface ChannelStats {
@@ -211,12 +261,29 @@ export interface ChannelStats {
     max: number;
     mean: number;
     std: number;
+    /** The row of the channel's largest value (its first, in row-major order), in the layer's own resolution. */
+    topY?: number;
+    /** Its column. */
+    topX?: number;
 }
 
 /** Numbers as base64 of little-endian float32, with their shape. */
 export interface RawArray {
     shape: number[];
     data: string;
+}
+
+/** Where a grid's cells lie in its picture, in picture pixels: cell i's top-left corner is (Left + (i mod Columns)·StepX, Top + ⌊i ÷ Columns⌋·StepY), and each map pixel is Scale×Scale picture pixels. What the panel needs to tell which channel was clicked and to show one cell large. */
+export interface GridLayout {
+    columns: number;
+    rows: number;
+    left: number;
+    top: number;
+    cellWidth: number;
+    cellHeight: number;
+    stepX: number;
+    stepY: number;
+    scale: number;
 }
 
 export interface GradCamParams {
@@ -230,7 +297,7 @@ export interface GradCamParams {
     method?: string;
     /** Also return the numbers: the map [H,W] and the low-resolution map [h,w]. */
     raw?: boolean;
-    /** "viridis" (default) or "gray". */
+    /** "viridis" (default), "gray", "jet" or "turbo". */
     colormap?: string;
     /** Of the heatmap over the picture, 0–1 (default 0.5). */
     opacity?: number;
@@ -262,6 +329,8 @@ export interface GradCamResult {
     /** The map is zero everywhere (every position's weighted sum was negative); `Hint` says what to try. */
     empty?: boolean;
     hint?: string;
+    /** The colormap from 0 (left) to 1 (right), 256×1 pixels: the legend of the heatmap. */
+    legendPng?: string;
 }
 
 export interface FilterPatternsParams {
@@ -301,6 +370,8 @@ export interface FilterPatternsResult {
     raw?: RawArray;
     /** Passes through the truncated network this request ran (0: all from the cache). */
     forwardPasses: number;
+    /** Where each pattern's cell lies in `png` (its label is below the cell). */
+    grid?: GridLayout;
 }
 
 /** One channel's pattern: its mean activation on the starting image and on the pattern as returned (the pixels shown). */
@@ -616,7 +687,7 @@ export interface AttributionParams {
     options?: Record<string, MethodOptionValue>;
     /** Also return the numbers: the map [H,W], per-channel attributions [C,H,W] (pixel methods), the low-resolution map and channel weights (layer methods). */
     raw?: boolean;
-    /** Of unsigned maps: "viridis" (default) or "gray". */
+    /** Of unsigned maps: "viridis" (default), "gray", "jet" (pytorch-grad-cam's) or "turbo". */
     colormap?: string;
     /** Of an unsigned map over the picture, 0–1 (default 0.5). */
     opacity?: number;
@@ -649,6 +720,8 @@ export interface AttributionResult {
     rawAttributions?: RawArray;
     rawLowRes?: RawArray;
     weights?: number[];
+    /** Of an unsigned map: its colormap from 0 (left) to 1 (right), 256×1 pixels (a signed map's legend is drawn in its heatmap). */
+    legendPng?: string;
 }
 
 /** The params of a `$/progress` notification, sent for a request whose params carry a `workDoneToken`. */

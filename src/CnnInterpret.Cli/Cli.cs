@@ -18,6 +18,12 @@ public static partial class Cli
             }
             var command = words[0];
             words.RemoveAt(0);
+            if (command != "serve") // the daemon reads its own options
+            {
+                var budget = line.Long("memory-budget");
+                if (budget is < 1) throw CommandLine.Usage($"--memory-budget is in MiB and must be at least 1; got {budget}.");
+                Core.Memory.MemoryBudget.SetMiB(budget);
+            }
             var code = command switch
             {
                 "info" => Info(line),
@@ -70,9 +76,9 @@ public static partial class Cli
           layers --model M [--json]              a model's layers in forward order
           predict --model M [--top K] [--json] IMAGE...
           explain --model M IMAGE --method feature-maps --layer L [--channels A-B] --out DIR [--raw]
-                  [--colormap viridis|gray] [--shared-scale]
+                  [--colormap viridis|gray|jet|turbo] [--shared-scale]
           explain --model M IMAGE --method grad-cam|grad-cam++ --layer L [--target N|LAYER:C] --out DIR [--raw]
-                  [--colormap viridis|gray] [--opacity 0.5]
+                  [--colormap viridis|gray|jet|turbo] [--opacity 0.5]
           explain --model M --method filter-patterns --layer L [--channels A-B] [--preset readable|classic|fast]
                   [--steps N] [--seed S] [--size PX] --out DIR   (no IMAGE; cached under $CNN_INTERPRET_CACHE)
           explain --model M IMAGE --method lime|kernel-shap|gradient-shap --out DIR [--target N] [--samples N|auto]
@@ -85,13 +91,20 @@ public static partial class Cli
           sanity --method M IMAGE --out DIR [--stages N]   the model-randomisation sanity check
           evaluate --model M [--data DIR] [--json]  accuracy on the Fashion-MNIST test set
           train-default [--data DIR] [--epochs N] [--seed S]  retrain the embedded fashion-vgg
-          bench [--model M] [--runs N] [--only SECTIONS] [--json] [--weights VGG16.pth] [--channels N]  speed and memory figures (peers: beside PyTorch)
+          bench [--model M] [--runs N] [--only SECTIONS] [--json]  speed and memory figures (--only memory: the daemon's memory against PyTorch's)
+                  [--weights VGG16.pth] [--channels N]  (--only peers: beside plain PyTorch)
           serve                                  the JSON-RPC daemon on stdin/stdout
 
         --model defaults to fashion-vgg; it also takes a model file (FILE.pth with --arch NAME when it cannot be
         inferred, FILE.safetensors, FILE.onnx), and --weights FILE runs a built-in architecture with other weights.
+        --model vgg16 --weights FILE.h5 reads Keras's VGG16 weights (and uses Keras's preprocessing for them).
+        Your model's preprocessing and labels (every command with --model): --preset imagenet|unit|minus-one-to-one|caffe,
+        --mean R,G,B and --std R,G,B (0-1 scale), --resize N, --crop N|HxW, --channels rgb|bgr|gray, --labels FILE (one
+        label per line, or a JSON list). A sidecar FILE.json beside the model file (net.onnx.json) holds the same fields
+        (preset, mean, std, resize, crop, channels, labels or labelsFile); flags override it, it overrides the defaults.
         Layers are named by path (features.0) or display name (block1_conv1).
         Images whose header declares more than 100,000,000 pixels are refused before decoding; --max-pixels N
-        (or CNN_INTERPRET_MAX_PIXELS) changes the limit.
+        (or CNN_INTERPRET_MAX_PIXELS) changes the limit. --memory-budget MIB (or CNN_INTERPRET_MEMORY_BUDGET_MIB,
+        default 2048) is the run's one memory budget: models, caches and an eighth of it for each batch.
         """;
 }

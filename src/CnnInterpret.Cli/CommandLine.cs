@@ -52,6 +52,9 @@ public sealed class CommandLine
         return _options.GetValueOrDefault(name);
     }
 
+    /// <summary>An option's value without counting it as read (for options two meanings share by value).</summary>
+    public string? Peek(string name) => _options.GetValueOrDefault(name);
+
     public string Require(string name, string what) =>
         Option(name) ?? throw Usage($"Missing --{name} ({what}).");
 

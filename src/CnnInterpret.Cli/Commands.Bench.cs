@@ -21,6 +21,8 @@ public static partial class Cli
         var only = line.Option("only");
         var weights = line.Option("weights");
         var patternChannels = line.Int("channels") ?? 64;
+        var cacheDirectory = line.Option("cache-dir");
+        var samples = line.Int("samples");
         line.RejectUnknown();
         // Each section measures one area and prints its own figures; explainers add theirs here.
         var sections = new List<(string Name, Action Run)>
@@ -30,12 +32,13 @@ public static partial class Cli
             ("lime", () => BenchLime(json)),
             ("responsiveness", () => BenchResponsiveness(modelId, json, images)),
             ("peers", () => BenchPeers(json, images, weights, patternChannels)),
+            ("memory", () => BenchMemory(json, cacheDirectory, samples ?? 16)),
         };
         var unknown = only?.Split(',').Except(sections.Select(s => s.Name)).ToList();
         if (unknown is { Count: > 0 })
             throw CommandLine.Usage($"Unknown bench section(s) {string.Join(", ", unknown)}; sections: {string.Join(", ", sections.Select(s => s.Name))}.");
         foreach (var (name, run) in sections)
-            if (only is null || only.Split(',').Contains(name))
+            if (only is null ? name != "memory" : only.Split(',').Contains(name)) // memory starts daemons and PyTorch: only when asked
             {
                 if (!json) Console.Out.WriteLine($"== {name} ==");
                 run();

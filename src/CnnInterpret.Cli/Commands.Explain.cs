@@ -16,10 +16,11 @@ public static partial class Cli
         var model = line.Option("model") ?? ModelRegistry.DefaultModelId;
         var weights = line.Option("weights");
         var arch = line.Option("arch");
+        var settings = ModelSettingsFrom(line);
         var engine = new Engine(new ModelRegistry(cacheDirectory: line.Option("cache-dir")), imageLimits: ImageLimits.Configured(line.Long("max-pixels")), ownsModels: true);
         try
         {
-            modelId = engine.Models.Register(model, weights, arch).Id;
+            modelId = engine.Models.Register(model, weights, arch, settings).Id;
             return engine;
         }
         catch
@@ -27,6 +28,27 @@ public static partial class Cli
             engine.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// The model's preprocessing and labels from the flags (they override the sidecar FILE.json, which overrides the
+    /// model's defaults): --preset, --mean R,G,B, --std R,G,B, --resize N, --crop N|HxW, --channels rgb|bgr|gray,
+    /// --labels FILE. --preset and --channels share their names with filter-patterns' and feature-maps' options,
+    /// whose values (readable|classic, a channel range) never look like these, so each takes only its own.
+    /// </summary>
+    private static ModelSettings ModelSettingsFrom(CommandLine line)
+    {
+        const string flags = "the command line";
+        var preset = line.Peek("preset") is { } p && ModelSettings.PresetNames.Contains(p.ToLowerInvariant()) ? line.Option("preset") : null;
+        var channels = line.Peek("channels") is { } c && ModelSettings.ChannelNames.Contains(c.ToLowerInvariant()) ? line.Option("channels") : null;
+        return new ModelSettings(
+            Preset: preset is null ? null : ModelSettings.ParsePreset(preset, flags),
+            Mean: line.Option("mean") is { } mean ? ModelSettings.ParseNumbers(mean, "--mean", flags) : null,
+            Std: line.Option("std") is { } std ? ModelSettings.ParseNumbers(std, "--std", flags) : null,
+            Resize: line.Option("resize") is { } resize ? ModelSettings.ParseSize(resize, "--resize", flags) : null,
+            Crop: line.Option("crop") is { } crop ? ModelSettings.ParseCrop(crop, flags) : null,
+            Channels: channels is null ? null : ModelSettings.ParseChannels(channels, flags),
+            LabelsFile: line.Option("labels") is { } labels ? Path.GetFullPath(labels) : null);
     }
 
     private static int Predict(CommandLine line, List<string> images)
@@ -46,7 +68,8 @@ public static partial class Cli
                 var prediction = engine.Predict(model.Id, image, top);
                 var fit = ImageFits.Assess(model, engine.Activations(model, image).DisplayPng);
                 if (!fit.Suitable) Console.Error.WriteLine($"note: {Path.GetFileName(image)}: {fit.Reason}");
-                if (json) results.Add(new { image, model = model.Id, top = prediction.Top.Select(t => new { t.Index, t.Label, t.Probability }), logits = prediction.Logits, fit });
+                if (json) results.Add(new { image, model = model.Id, top = prediction.Top.Select(t => new { t.Index, t.Label, t.Probability }), logits = prediction.Logits, fit,
+                    preprocessing = new { model.Origin.Preset, mean = model.Input.MeanRgb, std = model.Input.StdRgb, model.Input.Resize, model.Input.Crop, model.Input.Channels, model.Origin.Defaults, model.Origin.Sources } });
                 else Console.Out.WriteLine($"{image}: " + string.Join(", ", prediction.Top.Select(t =>
                     model.Classes.Count > 0 ? $"{t.Label} {t.Probability:P1}" : $"{t.Label} (mean {t.Logit:F2})")));
             }

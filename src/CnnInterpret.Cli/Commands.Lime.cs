@@ -52,11 +52,9 @@ public static partial class Cli
         double? compactness = line.Option("compactness") is { } c
             ? double.TryParse(c, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? v : throw CommandLine.Usage($"--compactness must be a number, not '{c}'.")
             : null;
-        var budget = line.Int("memory-budget");
-        if (budget is < 1) throw CommandLine.Usage($"--memory-budget is in MiB and must be at least 1; got {budget}.");
+        // --memory-budget is the run's one budget (read for every command in Cli.Run): batches get their share of it.
         return new SamplingRequest(Target.Parse(line.Option("target")), line.Option("samples"), line.Int("segments"), compactness, line.Int("seed"),
-            line.Option("baseline"), line.Option("score"), line.Int("batch-size"), budget is null ? null : (long)budget << 20,
-            allowLayer ? line.Option("layer") : null);
+            line.Option("baseline"), line.Option("score"), line.Int("batch-size"), null, allowLayer ? line.Option("layer") : null);
     }
 
     private static void WriteSegments(string outDir, Segmentation segments, byte[] png, Action<string, string, string> add)

@@ -115,7 +115,7 @@ public static partial class Cli
         var top = Array.IndexOf(logits, logits.Max());
         var segmentation = Slic.Segment(picture, new SlicOptions(segments));
         var fill = SegmentFill.Build(SegmentFill.Default(model.Input), input, model.Input, segmentation);
-        var size = batch ?? PerturbationScorer.BatchSizeFor(model, PerturbationScorer.DefaultBudgetBytes);
+        var size = batch ?? PerturbationScorer.BatchSizeFor(model, CnnInterpret.Core.Memory.MemoryBudget.BatchBytes);
         return (PerturbationScorer.ForModel(model, input, fill, segmentation, [new Target.Class(top)], ScoreKind.Probability, size), input);
     }
 

@@ -57,11 +57,16 @@ public sealed record LimeExplanation(
 public sealed partial class Engine
 {
     /// <summary>
-    /// The activations one batch of perturbed images may hold (a setting: CNN_INTERPRET_MEMORY_BUDGET_MIB,
-    /// default 1024). Sets the batch size of LIME, KernelSHAP and GradientSHAP; peak memory does not grow with samples.
+    /// The activations one batch of perturbed images may hold: <see cref="Memory.MemoryBudget.BatchBytes"/> (an eighth of the
+    /// one memory budget) unless set. Sets the batch size of LIME, KernelSHAP and GradientSHAP; peak memory does not grow with samples.
     /// </summary>
-    public long SamplingMemoryBudget { get; set; } =
-        long.TryParse(Environment.GetEnvironmentVariable("CNN_INTERPRET_MEMORY_BUDGET_MIB"), out var mib) && mib > 0 ? mib << 20 : PerturbationScorer.DefaultBudgetBytes;
+    public long SamplingMemoryBudget
+    {
+        get => _samplingMemoryBudget ?? Memory.MemoryBudget.BatchBytes;
+        set => _samplingMemoryBudget = value;
+    }
+
+    private long? _samplingMemoryBudget;
 
     public LimeExplanation Lime(string? modelId, string imagePath, SamplingRequest request, IProgress<ExplainProgress>? progress = null,
         CancellationToken cancellation = default)

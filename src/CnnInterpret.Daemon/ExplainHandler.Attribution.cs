@@ -20,9 +20,10 @@ public sealed partial class ExplainHandler
                 throw new CnnInterpretException(ErrorKind.InvalidArgument, $"explain/attribution needs 'method': one of {string.Join(", ", engine.Methods.Names)} (see daemon/methods).");
             var info = engine.Methods.Get(request.Method).Info;
             var model = engine.GetModel(request.Model);
+            var overlay = new OverlayOptions(request.Colormap ?? "viridis", request.Opacity ?? 0.5);
             var result = engine.Attribute(model.Id, request.Image,
                 new AttributionRequest(info.Name, request.Layer, ParseTarget(request.Target), OptionTexts(request.Options)),
-                new OverlayOptions(request.Colormap ?? "viridis", request.Opacity ?? 0.5), Progress.For(request.WorkDoneToken), cancellation: cancellation);
+                overlay, Progress.For(request.WorkDoneToken), cancellation: cancellation);
             var a = result.Attribution;
             var raw = request.Raw == true;
             return new AttributionResultDto(model.Id, info.Name, info.DisplayName, info.Kind.ToString().ToLowerInvariant(), info.Signed,
@@ -31,7 +32,8 @@ public sealed partial class ExplainHandler
                 raw ? RawArray.From(a.Map, result.Shape) : null,
                 raw && a.Attributions is { } perChannel ? RawArray.From(perChannel, [model.Input.ChannelCount, .. result.Shape]) : null,
                 raw && a.LowRes is { } lowRes ? RawArray.From(lowRes, a.LowResShape!) : null,
-                raw ? a.ChannelWeights : null);
+                raw ? a.ChannelWeights : null,
+                info.Signed ? null : Convert.ToBase64String(Colormap.Get(overlay.Colormap).LegendPng()));
         }, cancellation, engine.Methods.Find(request?.Method ?? "")?.Info.Sampling == true ? Lane.Heavy : Lane.Interactive);
 
     /// <summary>JSON option values as the text the registry's parser reads (numbers as written, booleans as true/false).</summary>

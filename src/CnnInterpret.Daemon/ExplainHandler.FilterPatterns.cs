@@ -1,5 +1,6 @@
 using CnnInterpret.Core;
 using CnnInterpret.Core.Explainers;
+using CnnInterpret.Core.Imaging;
 using StreamJsonRpc;
 
 namespace CnnInterpret.Daemon;
@@ -23,6 +24,7 @@ public sealed partial class ExplainHandler
         return new FilterPatternsResultDto(model.Id, result.Layer, result.Preset, result.Steps, result.Seed, result.PatternShape, page, pageCount,
             result.Patterns, Convert.ToBase64String(result.GridPng),
             request.Raw == true ? RawArray.From(result.Pixels, [result.Patterns.Count, .. result.PatternShape]) : null,
-            result.ForwardPasses);
+            result.ForwardPasses,
+            PatternGrid.Layout(result.Patterns.Count, result.PatternShape[1], result.PatternShape[2]));
     }, cancellation, Lane.Heavy);
 }

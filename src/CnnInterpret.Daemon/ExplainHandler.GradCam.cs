@@ -26,7 +26,8 @@ public sealed partial class ExplainHandler
             raw ? RawArray.From(result.LowRes, result.LowResShape) : null,
             raw ? result.Weights : null,
             result.Empty,
-            result.Hint);
+            result.Hint,
+            Convert.ToBase64String(Colormap.Get(overlay.Colormap).LegendPng()));
     }, cancellation);
 
     /// <summary>A target given as a number (class) or a string ("7", "features.12:5"); null or absent: the top class.</summary>

@@ -32,9 +32,11 @@ public sealed partial class ExplainHandler(Engine engine, RequestRunner runner, 
             "shared" => ChannelScaling.Shared,
             _ => throw new CnnInterpretException(ErrorKind.InvalidArgument, $"Unknown scaling '{request.Scaling}'; use \"perChannel\" or \"shared\"."),
         };
-        var result = engine.FeatureMaps(model.Id, request.Image, layer.Name, channels, new GridOptions(Scaling: scaling, Colormap: request.Colormap ?? "viridis"), cancellation);
+        var grid = new GridOptions(Scaling: scaling, Colormap: request.Colormap ?? "viridis");
+        var result = engine.FeatureMaps(model.Id, request.Image, layer.Name, channels, grid, cancellation);
         int[] rawShape = [result.Channels.Length, result.Shape[1], result.Shape[2]];
         return new FeatureMapsResultDto(model.Id, result.Layer, result.Shape, result.Channels, page, pageCount, result.Stats,
-            Convert.ToBase64String(result.Png), request.Raw == true ? RawArray.From(result.Values, rawShape) : null);
+            Convert.ToBase64String(result.Png), request.Raw == true ? RawArray.From(result.Values, rawShape) : null,
+            ChannelGrid.Layout(result.Channels.Length, result.Shape[1], result.Shape[2], grid));
     }, cancellation);
 }

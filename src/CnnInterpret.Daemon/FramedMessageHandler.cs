@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Globalization;
 using System.Text;
+using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using StreamJsonRpc;
 using StreamJsonRpc.Protocol;
@@ -16,6 +17,9 @@ namespace CnnInterpret.Daemon;
 /// resumes at the next line that starts a header. A Content-Length that lies cannot always be told from the bytes:
 /// too short gives a parse error for that message and the next one resyncs; too long (under the size limit)
 /// swallows the start of the next message.
+/// A body is scanned before it is deserialized: a string longer than <see cref="MaxStringBytes"/> (no parameter of this
+/// protocol needs one; a path is at most 4096 bytes) refuses the whole message at once, answered with its id, so a
+/// 50-million-character path costs its bytes once and nothing more. Messages and log lines never echo such input.
 /// When the client closes its end, the end of input is reported only once every request read has been answered:
 /// <c>printf '…request…' | cnn-interpret-daemon</c> gets its answer before the daemon exits.
 /// </summary>
@@ -24,6 +28,10 @@ public sealed class FramedMessageHandler(Stream output, Stream input, IJsonRpcMe
 {
     public const int DefaultMaxMessageBytes = 64 * 1024 * 1024;
     public const string MalformedMessageMethod = "$/cnnInterpret/malformedMessage";
+    public const string RefusedMessageMethod = "$/cnnInterpret/refusedMessage";
+
+    /// <summary>The longest string a message may hold, in bytes as sent (escapes included).</summary>
+    public const int MaxStringBytes = 16 * 1024;
     private const int MaxHeaderBytes = 8 * 1024;
 
     private readonly BufferedStream _input = new(input, 64 * 1024);
@@ -96,6 +104,7 @@ public sealed class FramedMessageHandler(Stream output, Stream input, IJsonRpcMe
         }
         var body = new byte[length.Value];
         await _input.ReadExactlyAsync(body, cancellationToken).ConfigureAwait(false);
+        if (Scan(body) is { } refusal) return refusal;
         JsonRpcMessage message;
         try
         {
@@ -107,6 +116,44 @@ public sealed class FramedMessageHandler(Stream output, Stream input, IJsonRpcMe
         }
         if (message is JsonRpcRequest { IsResponseExpected: true } request) Track(request.RequestId, answered: false);
         return message;
+    }
+
+    /// <summary>
+    /// Walks the body's tokens without allocating: null when every string is short enough (or the body is not JSON, which
+    /// the formatter then reports), else a refusal answered with the message's id when it has one.
+    /// </summary>
+    private JsonRpcRequest? Scan(byte[] body)
+    {
+        var reader = new Utf8JsonReader(body, new JsonReaderOptions { MaxDepth = 64 });
+        long longest = 0;
+        RequestId id = RequestId.Null;
+        try
+        {
+            while (reader.Read())
+            {
+                if (reader.TokenType is JsonTokenType.String or JsonTokenType.PropertyName) longest = Math.Max(longest, reader.ValueSpan.Length);
+                if (reader.CurrentDepth == 1 && reader.TokenType == JsonTokenType.PropertyName && reader.ValueTextEquals("id"u8) && reader.Read())
+                {
+                    if (reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out var number)) id = new RequestId(number);
+                    else if (reader.TokenType == JsonTokenType.String && reader.ValueSpan.Length <= 256) id = new RequestId(reader.GetString());
+                    else if (reader.TokenType == JsonTokenType.String) longest = Math.Max(longest, reader.ValueSpan.Length);
+                }
+            }
+        }
+        catch (JsonException)
+        {
+            return null; // not JSON: the formatter says so, as before
+        }
+        if (longest <= MaxStringBytes) return null;
+        var problem = $"the message holds a string of {longest:N0} bytes; strings are at most {MaxStringBytes:N0} bytes (a file path at most 4,096)";
+        logger.RefusedMessage(body.Length, problem);
+        if (!id.IsNull) Track(id, answered: false);
+        return new JsonRpcRequest
+        {
+            RequestId = id,
+            Method = RefusedMessageMethod,
+            ArgumentsList = [$"Refused: {problem}. Check the paths and values you send; nothing was done."],
+        };
     }
 
     private static TaskCompletionSource Answered()

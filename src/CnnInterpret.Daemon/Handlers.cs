@@ -1,6 +1,7 @@
 using CnnInterpret.Core;
 using CnnInterpret.Core.Explainers;
 using CnnInterpret.Core.Imaging;
+using CnnInterpret.Core.Memory;
 using CnnInterpret.Core.Models;
 using StreamJsonRpc;
 
@@ -13,7 +14,7 @@ public sealed class DaemonHandler(Engine engine, RequestRunner runner)
     public Task<DaemonInfoResult> InfoAsync(CancellationToken cancellation) => runner.Run(() => new DaemonInfoResult(
         typeof(DaemonHandler).Assembly.GetName().Version?.ToString(3) ?? "0.0.0",
         Engine.TorchSharpVersion, Engine.LibTorchVersion, Engine.Device, Environment.ProcessId,
-        ModelsHandler.Summaries(engine)), cancellation);
+        ModelsHandler.Summaries(engine), ProcessMemory.ResidentBytes, MemoryBudget.Bytes, engine.Models.LoadedIds), cancellation);
 
     /// <summary>The explainer registry's methods with their options, so a client needs no change for a new method.</summary>
     [JsonRpcMethod(Methods.DaemonMethods)]
@@ -31,9 +32,35 @@ public sealed class ModelsHandler(Engine engine, RequestRunner runner, ProgressN
     [JsonRpcMethod(Methods.ModelsLoad, UseSingleObjectParameterDeserialization = true)]
     public Task<ModelDetails> LoadAsync(ModelParams? request, CancellationToken cancellation) => runner.Run(() =>
     {
-        var model = engine.Models.Register(request?.Model ?? ModelRegistry.DefaultModelId, request?.Weights, request?.Arch);
-        return new ModelDetails(model.Id, model.DisplayName, model.Input.InputShape, model.Classes, model.Layers, model.ParameterCount, model.WeightsHash);
+        var name = request?.Model ?? ModelRegistry.DefaultModelId;
+        var model = engine.Models.Register(name, request?.Weights, request?.Arch, Settings(request), "request");
+        var file = request?.Weights ?? (engine.Models.Manifest.Models.Any(m => m.Id == name) ? null : name);
+        return new ModelDetails(model.Id, model.DisplayName, model.Input.InputShape, model.Classes, model.Layers, model.ParameterCount, model.WeightsHash,
+            new PreprocessingDto(model.Origin.Preset, model.Input.MeanRgb, model.Input.StdRgb, model.Input.Resize, model.Input.Crop, model.Input.Channels,
+                model.Origin.Defaults, model.Origin.Sources, file is null ? null : ModelSettings.SidecarPath(Path.GetFullPath(file))));
     }, cancellation);
+
+    /// <summary>The request's preprocessing and labels, each checked as the sidecar's are.</summary>
+    private static ModelSettings? Settings(ModelParams? request)
+    {
+        if (request is null) return null;
+        const string source = "the models/load request";
+        return new ModelSettings(
+            request.Preset is null ? null : ModelSettings.ParsePreset(request.Preset, source),
+            request.Mean is null ? null : ModelSettings.ParseNumbers(string.Join(',', request.Mean.Select(v => v.ToString("R", System.Globalization.CultureInfo.InvariantCulture))), "mean", source),
+            request.Std is null ? null : ModelSettings.ParseNumbers(string.Join(',', request.Std.Select(v => v.ToString("R", System.Globalization.CultureInfo.InvariantCulture))), "std", source),
+            request.Resize is { } resize ? ModelSettings.ParseSize(resize.ToString(System.Globalization.CultureInfo.InvariantCulture), "resize", source) : null,
+            request.Crop switch
+            {
+                null => null,
+                [var size] => ModelSettings.ParseCrop($"{size}", source),
+                [var h, var w] => ModelSettings.ParseCrop($"{h}x{w}", source),
+                _ => throw new CnnInterpretException(ErrorKind.InvalidArgument, "crop must be [size] or [height, width]."),
+            },
+            request.Channels is null ? null : ModelSettings.ParseChannels(request.Channels, source),
+            request.Labels,
+            request.LabelsFile is null ? null : Path.GetFullPath(request.LabelsFile));
+    }
 
     [JsonRpcMethod(Methods.ModelsFetch, UseSingleObjectParameterDeserialization = true)]
     public Task<ModelsFetchResult> FetchAsync(ModelsFetchParams request, CancellationToken cancellation) => runner.Run(() =>

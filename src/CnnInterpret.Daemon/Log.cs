@@ -30,4 +30,18 @@ internal static partial class Log
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Internal error")]
     public static partial void InternalError(this ILogger logger, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Waiting for the requests in flight to finish or cancel")]
+    public static partial void WaitingForRequests(this ILogger logger);
+
+    /// <summary>A message refused before parsing (a string over the limit): its size and why, never its contents.</summary>
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Refused a {Bytes}-byte message: {Problem}")]
+    public static partial void RefusedMessage(this ILogger logger, int bytes, string problem);
+
+    /// <summary>What the model registry did on its own, such as unloading a model.</summary>
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Message}")]
+    public static partial void Registry(this ILogger logger, string message);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Memory budget {Budget} MiB (--memory-budget or cnnInterpret.memoryBudgetMiB): models {Models} MiB, caches {Caches} MiB, one batch {Batch} MiB")]
+    public static partial void MemoryBudget(this ILogger logger, long budget, long models, long caches, long batch);
 }

@@ -4,6 +4,7 @@
 // until the generated file matches). Names are a contract: add optional members, never rename.
 using System.Text.Json;
 using CnnInterpret.Core.Explainers;
+using CnnInterpret.Core.Imaging;
 using CnnInterpret.Core.Models;
 
 namespace CnnInterpret.Daemon;
@@ -94,7 +95,11 @@ public sealed record WorkDoneProgress(string Kind, string? Title, string? Messag
 /// <param name="Png">The grid of the finished patterns, labelled with channel numbers.</param>
 public sealed record FilterPatternsPartialDto(IReadOnlyList<FilterPattern> Patterns, string Png);
 
-public sealed record DaemonInfoResult(string Version, string TorchSharpVersion, string LibTorchVersion, string Device, int ProcessId, IReadOnlyList<ModelSummary> Models);
+/// <param name="ResidentBytes">The daemon's resident memory now (what the OS counts).</param>
+/// <param name="MemoryBudgetBytes">The one memory budget (--memory-budget, cnnInterpret.memoryBudgetMiB).</param>
+/// <param name="LoadedModels">The ids of the models in memory now.</param>
+public sealed record DaemonInfoResult(string Version, string TorchSharpVersion, string LibTorchVersion, string Device, int ProcessId, IReadOnlyList<ModelSummary> Models,
+    long? ResidentBytes = null, long? MemoryBudgetBytes = null, IReadOnlyList<string>? LoadedModels = null);
 
 /// <param name="State">"built in" (weights ship with the tool), "ready" (fetched) or "weights missing" (models/fetch or models/add first).</param>
 public sealed record ModelSummary(string Id, string DisplayName, string Description, int[] InputShape, int ClassCount, bool Loaded,
@@ -102,10 +107,24 @@ public sealed record ModelSummary(string Id, string DisplayName, string Descript
 
 public sealed record ModelsListResult(IReadOnlyList<ModelSummary> Models, string DefaultModel);
 
+/// <summary>
+/// A model to load. The preprocessing and labels fields override the model file's sidecar (FILE.json beside it,
+/// with the same fields), which overrides its ONNX metadata_props, which override the model's defaults.
+/// </summary>
 /// <param name="Model">A built-in id, or the path of a model file (.pth/.pt/.safetensors/.onnx).</param>
-/// <param name="Weights">Other weights for a built-in architecture (a checkpoint or safetensors file).</param>
+/// <param name="Weights">Other weights for a built-in architecture (a checkpoint or safetensors file; for vgg16 also Keras's .h5).</param>
 /// <param name="Arch">The torchvision architecture of a checkpoint file, when it cannot be inferred.</param>
-public sealed record ModelParams(string? Model, string? Weights = null, string? Arch = null);
+/// <param name="Preset">"imagenet", "unit", "minus-one-to-one" or "caffe": a mean and std by name.</param>
+/// <param name="Mean">R,G,B on the 0–1 scale (or one value).</param>
+/// <param name="Std">R,G,B on the 0–1 scale (or one value).</param>
+/// <param name="Resize">The shorter side after resizing, in pixels.</param>
+/// <param name="Crop">The center crop: [size] or [height, width].</param>
+/// <param name="Channels">"rgb", "bgr" or "gray".</param>
+/// <param name="Labels">The class names, in output order.</param>
+/// <param name="LabelsFile">A file of class names: one per line, or a JSON list.</param>
+public sealed record ModelParams(string? Model, string? Weights = null, string? Arch = null,
+    string? Preset = null, float[]? Mean = null, float[]? Std = null, int? Resize = null, int[]? Crop = null, string? Channels = null,
+    IReadOnlyList<string>? Labels = null, string? LabelsFile = null);
 
 /// <param name="Url">A mirror to download from instead of the published address.</param>
 /// <param name="Sha256">The full sha256 to check (the file name's prefix is always checked).</param>
@@ -118,6 +137,7 @@ public sealed record ModelsAddParams(string Model, string File, string? Sha256 =
 
 public sealed record ModelsAddResult(string Model, string Path);
 
+/// <param name="Preprocessing">The preprocessing in use and where each part came from.</param>
 public sealed record ModelDetails(
     string Id,
     string DisplayName,
@@ -125,7 +145,21 @@ public sealed record ModelDetails(
     IReadOnlyList<string> Classes,
     IReadOnlyList<LayerInfo> Layers,
     long ParameterCount,
-    string WeightsSha256);
+    string WeightsSha256,
+    PreprocessingDto? Preprocessing = null);
+
+/// <summary>What a model does to an image before the network sees it.</summary>
+/// <param name="Preset">The preset whose mean and std are in use, or null.</param>
+/// <param name="Mean">R,G,B (gray: one value), on the 0–1 scale.</param>
+/// <param name="Std">R,G,B (gray: one value), on the 0–1 scale.</param>
+/// <param name="Resize">The shorter side after resizing, in pixels.</param>
+/// <param name="Crop">[height, width] of the center crop.</param>
+/// <param name="Channels">"rgb", "bgr" or "gray".</param>
+/// <param name="Defaults">Where the fields not in <paramref name="Sources"/> come from (e.g. "torchvision's ImageNet transform").</param>
+/// <param name="Sources">For each field set by the user ("mean", "labels"…), where: a sidecar's path, "request" (this request's parameters), "flags" (the command line), or an ONNX file's metadata_props.</param>
+/// <param name="Sidecar">The sidecar file this model reads (it may not exist yet), for model files.</param>
+public sealed record PreprocessingDto(string? Preset, float[] Mean, float[] Std, int Resize, int[] Crop, string Channels,
+    string Defaults, IReadOnlyDictionary<string, string> Sources, string? Sidecar);
 
 public sealed record PredictParams(string? Model, string Image, int? TopK);
 
@@ -137,7 +171,7 @@ public sealed record FitDto(bool Suitable, string? Reason, IReadOnlyList<string>
 /// <param name="Channels">Channels to show; when absent, page <paramref name="Page"/> of 64 channels.</param>
 /// <param name="Raw">Also return the numbers (base64 little-endian float32).</param>
 /// <param name="Scaling">"perChannel" (default) or "shared".</param>
-/// <param name="Colormap">"viridis" (default) or "gray".</param>
+/// <param name="Colormap">"viridis" (default), "gray", "jet" or "turbo".</param>
 public sealed record FeatureMapsParams(
     string? Model,
     string Image,
@@ -155,6 +189,8 @@ public sealed record RawArray(int[] Shape, string Data)
         new(shape, Convert.ToBase64String(System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan())));
 }
 
+/// <param name="Stats">Per channel shown, in grid order: its range, mean, spread and top position (row, column at the layer's resolution).</param>
+/// <param name="Grid">Where each channel's cell lies in <paramref name="Png"/>.</param>
 public sealed record FeatureMapsResultDto(
     string Model,
     LayerInfo Layer,
@@ -164,7 +200,8 @@ public sealed record FeatureMapsResultDto(
     int PageCount,
     IReadOnlyList<ChannelStats> Stats,
     string Png,
-    RawArray? Raw);
+    RawArray? Raw,
+    GridLayout? Grid = null);
 
 // ---- Grad-CAM and filter patterns (issue 4) ----
 
@@ -172,7 +209,7 @@ public sealed record FeatureMapsResultDto(
 /// <param name="Method">"grad-cam" (default) or "grad-cam++".</param>
 /// <param name="Layer">A layer with a spatial output (conv, ReLU, pool), or a block name such as "block3" (its last one).</param>
 /// <param name="Raw">Also return the numbers: the map [H,W] and the low-resolution map [h,w].</param>
-/// <param name="Colormap">"viridis" (default) or "gray".</param>
+/// <param name="Colormap">"viridis" (default), "gray", "jet" or "turbo".</param>
 /// <param name="Opacity">Of the heatmap over the picture, 0–1 (default 0.5).</param>
 public sealed record GradCamParams(
     string? Model,
@@ -194,6 +231,7 @@ public sealed record GradCamParams(
 /// <param name="RawLowRes">The map [h,w] after the ReLU, before normalisation (with raw: true).</param>
 /// <param name="Weights">Each channel's weight α_k (with raw: true).</param>
 /// <param name="Empty">The map is zero everywhere (every position's weighted sum was negative); <c>Hint</c> says what to try.</param>
+/// <param name="LegendPng">The colormap from 0 (left) to 1 (right), 256×1 pixels: the legend of the heatmap.</param>
 public sealed record GradCamResultDto(
     string Model,
     string Method,
@@ -209,7 +247,8 @@ public sealed record GradCamResultDto(
     RawArray? RawLowRes,
     float[]? Weights,
     bool Empty = false,
-    string? Hint = null);
+    string? Hint = null,
+    string? LegendPng = null);
 
 /// <param name="Channels">Channels to optimise; when absent, page <paramref name="Page"/> of 64 channels.</param>
 /// <param name="Preset">"readable" (default), "classic" or "fast" (coarse to fine: a fraction of the time, a lower activation reached).</param>
@@ -234,6 +273,7 @@ public sealed record FilterPatternsParams(
 /// <param name="Patterns">Per channel, in grid order: its mean activation before and after, and whether it came from the disk cache.</param>
 /// <param name="Png">The grid of patterns, labelled with channel numbers.</param>
 /// <param name="ForwardPasses">Passes through the truncated network this request ran (0: all from the cache).</param>
+/// <param name="Grid">Where each pattern's cell lies in <paramref name="Png"/> (its label is below the cell).</param>
 public sealed record FilterPatternsResultDto(
     string Model,
     LayerInfo Layer,
@@ -246,7 +286,8 @@ public sealed record FilterPatternsResultDto(
     IReadOnlyList<FilterPattern> Patterns,
     string Png,
     RawArray? Raw,
-    int ForwardPasses);
+    int ForwardPasses,
+    GridLayout? Grid = null);
 
 // ---- LIME and SHAP (issue 5) ----
 
@@ -514,7 +555,7 @@ public sealed record DaemonMethodsResult(IReadOnlyList<MethodInfoDto> Methods, I
 /// <param name="Target">A class index (number or "7"), or "LAYER:CHANNEL"; absent: the top class.</param>
 /// <param name="Options">The method's options by name (numbers, strings or booleans); absent ones take their defaults.</param>
 /// <param name="Raw">Also return the numbers: the map [H,W], per-channel attributions [C,H,W] (pixel methods), the low-resolution map and channel weights (layer methods).</param>
-/// <param name="Colormap">Of unsigned maps: "viridis" (default) or "gray".</param>
+/// <param name="Colormap">Of unsigned maps: "viridis" (default), "gray", "jet" (pytorch-grad-cam's) or "turbo".</param>
 /// <param name="Opacity">Of an unsigned map over the picture, 0–1 (default 0.5).</param>
 /// <param name="WorkDoneToken">When set, a sampling method's progress goes out as $/progress.</param>
 public sealed record AttributionParams(
@@ -533,6 +574,7 @@ public sealed record AttributionParams(
 /// <param name="Figures">What the method reports about its answer, e.g. integrated gradients' completenessError.</param>
 /// <param name="Note">Something the user should know about this answer, or null.</param>
 /// <param name="Png">The map over the picture.</param>
+/// <param name="LegendPng">Of an unsigned map: its colormap from 0 (left) to 1 (right), 256×1 pixels (a signed map's legend is drawn in its heatmap).</param>
 /// <param name="HeatmapPng">The map alone (signed maps: beside the picture, with the scale).</param>
 public sealed record AttributionResultDto(
     string Model,
@@ -553,4 +595,5 @@ public sealed record AttributionResultDto(
     RawArray? Raw,
     RawArray? RawAttributions,
     RawArray? RawLowRes,
-    float[]? Weights);
+    float[]? Weights,
+    string? LegendPng = null);

@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using CnnInterpret.Core;
+using CnnInterpret.Core.Memory;
 using Microsoft.Extensions.Logging;
 using StreamJsonRpc;
 
@@ -22,17 +23,90 @@ public enum Lane
 /// Scheduling: heavy requests queue for a single slot, so one user's LIME never starves a feature-map
 /// click, which runs beside it at once (libtorch shares the cores between the two); a queued heavy request
 /// can be cancelled while it waits.
+/// Memory: a heavy request gives its memory back to the OS when it ends (<see cref="ProcessMemory.GiveBack"/>), and so
+/// does the daemon once it has been idle for a moment after quick ones, so its resident size returns to what the models
+/// and caches hold. Shutdown: <see cref="WhenIdleAsync"/> lets the server wait for requests in flight before anything is disposed.
 /// </summary>
-public sealed class RequestRunner(ILogger<RequestRunner> logger) : IDisposable
+public sealed class RequestRunner : IDisposable
 {
     private readonly SemaphoreSlim _heavy = new(1, 1);
+    private readonly ILogger<RequestRunner> _logger;
+    private readonly Timer _idleGiveBack;
+    private readonly Timer _sweep;
+    private readonly Engine? _engine;
+    private readonly object _gate = new();
+    private int _inFlight;
+    private TaskCompletionSource _idle = Completed();
 
-    /// <summary>The host's container disposes its singletons when the daemon stops.</summary>
-    public void Dispose() => _heavy.Dispose();
+    /// <summary>How long the daemon waits, idle, before giving memory back after quick requests.</summary>
+    public static readonly TimeSpan IdleGiveBackDelay = TimeSpan.FromSeconds(1);
+
+    /// <summary>How long a model may go unused before it is unloaded (it loads again on its next use).</summary>
+    public static readonly TimeSpan UnusedModelLifetime = TimeSpan.FromMinutes(15);
+
+    /// <param name="engine">Whose models are unloaded when unused and disposed once no request runs (none: nothing unloaded).</param>
+    public RequestRunner(ILogger<RequestRunner> logger, Engine? engine = null)
+    {
+        _logger = logger;
+        _engine = engine;
+        _idleGiveBack = new Timer(_ => GiveBackIfIdle(always: true));
+        _sweep = new Timer(_ => GiveBackIfIdle(always: false), null, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
+    }
+
+    /// <summary>Completes when no request is running (at once when none is).</summary>
+    public Task WhenIdleAsync()
+    {
+        lock (_gate) return _idle.Task;
+    }
+
+    private static TaskCompletionSource Completed()
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        done.SetResult();
+        return done;
+    }
+
+    private void Enter()
+    {
+        lock (_gate)
+            if (_inFlight++ == 0) _idle = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    private void Leave()
+    {
+        lock (_gate)
+        {
+            if (--_inFlight > 0) return;
+            _idle.TrySetResult();
+        }
+        _idleGiveBack.Change(IdleGiveBackDelay, Timeout.InfiniteTimeSpan);
+    }
+
+    /// <param name="always">After requests: give memory back. From the minute sweep: only when a model was unloaded.</param>
+    private void GiveBackIfIdle(bool always)
+    {
+        int disposed;
+        lock (_gate)
+        {
+            if (_inFlight > 0) return; // the next request's end schedules it again
+            // Under the lock, so no request starts while a model is being disposed.
+            _engine?.Models.RetireUnused(UnusedModelLifetime);
+            disposed = _engine?.Models.DisposeRetired() ?? 0;
+        }
+        if (always || disposed > 0) ProcessMemory.GiveBack();
+    }
+
+    public void Dispose()
+    {
+        _sweep.Dispose();
+        _idleGiveBack.Dispose();
+        _heavy.Dispose();
+    }
 
     public async Task<T> Run<T>(Func<T> work, CancellationToken cancellation, Lane lane = Lane.Interactive)
     {
         var holdsHeavySlot = false;
+        Enter();
         try
         {
             cancellation.ThrowIfCancellationRequested();
@@ -51,22 +125,27 @@ public sealed class RequestRunner(ILogger<RequestRunner> logger) : IDisposable
         }
         catch (CnnInterpretException e)
         {
-            logger.ExpectedFailure(e.Kind, e.Message);
+            _logger.ExpectedFailure(e.Kind, e.Message);
             throw Error(e.Kind, e.Message, e.Details);
         }
         catch (Exception e) when (IsOutOfMemory(e))
         {
-            logger.OutOfMemory(e);
+            _logger.OutOfMemory(e);
             throw Error(ErrorKind.OutOfMemory, "The daemon ran out of memory for this request. Try a smaller image, fewer channels or samples, or close other models; the daemon is still running.");
         }
         catch (Exception e)
         {
-            logger.InternalError(e);
+            _logger.InternalError(e);
             throw Error(ErrorKind.Internal, $"Internal error ({e.GetType().Name}: {e.Message}). The daemon is still running; the log (CNN Interpret output) has the details.");
         }
         finally
         {
-            if (holdsHeavySlot) _heavy.Release();
+            if (holdsHeavySlot)
+            {
+                ProcessMemory.GiveBack(); // what the batches used goes back to the OS before the next heavy request starts
+                _heavy.Release();
+            }
+            Leave();
         }
     }
 

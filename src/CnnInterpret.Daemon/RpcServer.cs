@@ -18,7 +18,8 @@ public sealed class RpcServer(
     IHostApplicationLifetime lifetime,
     ProgressNotifier progress,
     ILogger<RpcServer> logger,
-    int maxMessageBytes = FramedMessageHandler.DefaultMaxMessageBytes) : BackgroundService
+    int maxMessageBytes = FramedMessageHandler.DefaultMaxMessageBytes,
+    RequestRunner? runner = null) : BackgroundService
 {
     /// <summary>How results and parameters are written and read (camelCase, nulls left out).</summary>
     public static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web)
@@ -28,13 +29,23 @@ public sealed class RpcServer(
 
     public static SystemTextJsonFormatter CreateFormatter() => new() { JsonSerializerOptions = JsonOptions };
 
+    /// <summary>
+    /// Serves until the client closes stdin (every request read is answered first) or the host stops (a signal: requests
+    /// in flight are cancelled). Either way the requests still running finish before this returns, and only then may the
+    /// host dispose the engine and its models: work in flight never meets a disposed tensor.
+    /// </summary>
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var rpc = new ClearErrorsJsonRpc(new FramedMessageHandler(output, input, CreateFormatter(), logger, maxMessageBytes));
+        var rpc = new ClearErrorsJsonRpc(new FramedMessageHandler(output, input, CreateFormatter(), logger, maxMessageBytes))
+        {
+            CancelLocallyInvokedMethodsWhenConnectionIsClosed = true,
+        };
         var options = new JsonRpcTargetOptions { AllowNonPublicInvocation = false, DisposeOnDisconnect = false };
         foreach (var handler in handlers) rpc.AddLocalRpcTarget(handler, options);
         rpc.AddLocalRpcMethod(FramedMessageHandler.MalformedMessageMethod,
             new Action<string>(reason => throw new LocalRpcException(reason) { ErrorCode = (int)JsonRpcErrorCode.ParseError }));
+        rpc.AddLocalRpcMethod(FramedMessageHandler.RefusedMessageMethod,
+            new Action<string>(reason => throw new LocalRpcException(reason) { ErrorCode = (int)JsonRpcErrorCode.InvalidParams }));
         progress.Attach(rpc);
         rpc.StartListening();
         logger.Listening(Environment.ProcessId);
@@ -52,6 +63,13 @@ public sealed class RpcServer(
         }
         finally
         {
+            rpc.Dispose(); // cancels what is still running (a signal stopped the host)
+            if (runner is not null)
+            {
+                var idle = runner.WhenIdleAsync();
+                if (!idle.IsCompleted) logger.WaitingForRequests();
+                await idle.ConfigureAwait(false);
+            }
             lifetime.StopApplication();
         }
     }

@@ -22,6 +22,17 @@ const vsix = process.env["CNN_INTERPRET_VSIX"] || path.join(repoRoot, "extension
 const IMAGE = "ankle-boot-0.png";
 /** A model file in the workspace, opened "while coding": the embedded model's own weights. */
 const MODEL_FILE = "fashion-vgg.safetensors";
+/**
+ * A user's own ONNX model with a sidecar: a ResNet18 fine-tuned to 5 classes, made by PyTorch into the test-fixtures
+ * cache (tests/fixtures/make_user_model_fixtures.py, run by scripts/test-deps.sh).
+ */
+const USER_ONNX = "resnet18-5.onnx";
+const userModelsDir = path.join(
+    process.env["CNN_INTERPRET_TEST_FIXTURES"] || path.join(process.env["XDG_CACHE_HOME"] || path.join(os.homedir(), ".cache"), "cnn-interpret", "test-fixtures"),
+    "user-models",
+);
+const SIDECAR_LABELS = ["sky", "grass", "sand", "snow", "sea"];
+const FILE_LABELS = ["aster", "bluebell", "crocus", "dahlia", "iris"];
 
 interface Tools {
     NODE24: string;
@@ -45,18 +56,6 @@ function freePort(): Promise<number> {
             server.close(() => resolve(port));
         });
         server.on("error", reject);
-    });
-}
-
-/** Scrolls to an element, retrying while late results (scores, partial maps) redraw the panel under it. */
-async function scrollSteady(locator: { scrollIntoViewIfNeeded(options?: { timeout?: number }): Promise<void> }): Promise<void> {
-    await until("the panel to hold still", 30_000, async () => {
-        try {
-            await locator.scrollIntoViewIfNeeded({ timeout: 2_000 });
-            return true;
-        } catch {
-            return undefined;
-        }
     });
 }
 
@@ -161,6 +160,10 @@ describe("CNN Interpret in code-server", { timeout: 15 * 60_000 }, () => {
         }
         fs.copyFileSync(path.join(repoRoot, "models", "samples", IMAGE), path.join(workspace, IMAGE));
         fs.copyFileSync(path.join(repoRoot, "models", MODEL_FILE), path.join(workspace, MODEL_FILE));
+        assert.ok(fs.existsSync(path.join(userModelsDir, USER_ONNX)), `${path.join(userModelsDir, USER_ONNX)} is missing: scripts/test-deps.sh makes it`);
+        fs.copyFileSync(path.join(userModelsDir, USER_ONNX), path.join(workspace, USER_ONNX));
+        fs.writeFileSync(path.join(workspace, `${USER_ONNX}.json`), JSON.stringify({ preset: "imagenet", labels: SIDECAR_LABELS }));
+        fs.writeFileSync(path.join(workspace, "flowers.txt"), `${FILE_LABELS.join("\n")}\n`);
         fs.writeFileSync(
             path.join(userDataDir, "User", "settings.json"),
             JSON.stringify({
@@ -296,6 +299,35 @@ describe("CNN Interpret in code-server", { timeout: 15 * 60_000 }, () => {
         await shot("01-explain-feature-maps");
     });
 
+    step("a click on a channel of the feature maps opens it large, with its figures; arrow keys step through the channels", async () => {
+        const grid = panel.locator('#view[data-tab="featureMaps"][data-state="ready"] #view-img');
+        // block1_conv1's 16 channels of 28×28: 8 columns of 56-pixel cells (scale 2) with 2 pixels between and 4 around,
+        // so channel 5's middle is at (4 + 5·58 + 28, 4 + 28) in the picture; the panel shows the picture at its own width.
+        const { natural, shown } = await grid.evaluate((el: HTMLImageElement) => ({ natural: el.naturalWidth, shown: el.getBoundingClientRect().width }));
+        assert.ok(shown > natural, `the grid uses the panel's width: ${natural} px shown at ${shown.toFixed(0)}`);
+        const scale = shown / natural;
+        await grid.click({ position: { x: (4 + 5 * 58 + 28) * scale, y: (4 + 28) * scale } });
+        const zoom = panel.locator("#channel-zoom");
+        await zoom.waitFor({ timeout: 10_000 });
+        assert.equal(await panel.locator("#zoom-title").textContent(), "Channel 5 of block1_conv1");
+        const stats = (await panel.locator("#zoom-stats").textContent()) ?? "";
+        assert.match(stats, /Min-?[\d.]+Max-?[\d.]+Mean-?[\d.]+Std[\d.]+Top atrow \d+, column \d+/, stats);
+        const frame = await panel.locator(".zoom-frame").evaluate((el) => el.getBoundingClientRect().width);
+        assert.ok(frame > 300, `the channel is shown large: ${frame.toFixed(0)} px wide`);
+        await zoom.focus();
+        await zoom.press("ArrowRight");
+        await panel.locator("#zoom-title", { hasText: "Channel 6 of block1_conv1" }).waitFor({ timeout: 5_000 });
+        await zoom.press("ArrowLeft");
+        await panel.locator("#zoom-title", { hasText: "Channel 5 of block1_conv1" }).waitFor({ timeout: 5_000 });
+        assert.equal(await zoom.evaluate((el) => el === document.activeElement), true, "the zoomed channel keeps the focus while stepping");
+        await assertNotBlank(panel.locator("#zoom-img"), "the channel opened large");
+        covered.push(`channel zoom: ${stats}`);
+        await zoom.scrollIntoViewIfNeeded();
+        await shot("01b-channel-zoom");
+        await zoom.press("Escape");
+        await zoom.waitFor({ state: "detached", timeout: 5_000 });
+    });
+
     step("shows each view, the registry's groups among them: a non-blank image, or plainly that the daemon does not have it yet", async () => {
         // The fixed views, and one tab per group of the daemon's registry methods (daemon/methods): CAM replaces Grad-CAM.
         const shown = (await panel.getByRole("tab").allTextContents()).map((t) => t.trim());
@@ -323,6 +355,8 @@ describe("CNN Interpret in code-server", { timeout: 15 * 60_000 }, () => {
                 assert.match(text, new RegExp(`${title} is not available yet: this daemon has no 'explain/\\w+' method`));
                 covered.push(`${title} (not in this daemon: says so)`);
             }
+            // The tabs at the top: the view's controls and as much of its picture as fits.
+            await panel.locator(".tabs").evaluate((el) => el.scrollIntoView({ block: "start" }));
             await shot(`02-view-${i + 1}-${title.toLowerCase().replace(/[^a-z]+/g, "-")}`);
         }
     });
@@ -339,7 +373,7 @@ describe("CNN Interpret in code-server", { timeout: 15 * 60_000 }, () => {
         assert.ok(text.includes("AUC"));
         await assertNotBlank(panel.locator("#metrics-img"), "the deletion and insertion curves", 3);
         covered.push(`Grad-CAM faithfulness: ${text}`);
-        await scrollSteady(panel.locator("#metrics"));
+        await panel.locator("#metrics").scrollIntoViewIfNeeded();
         await shot("05-grad-cam-scores");
 
         await panel.locator("#sweep-btn").click();
@@ -348,7 +382,7 @@ describe("CNN Interpret in code-server", { timeout: 15 * 60_000 }, () => {
         await assertNotBlank(sweep, "the layer sweep");
         const names = await panel.locator("#layer-sweep .sweep-layers button").allTextContents();
         assert.ok(names.length >= 2 && names.includes("block2_conv1_relu"), `layers of the sweep: ${names.join(", ")}`);
-        await scrollSteady(panel.locator("#layer-sweep"));
+        await panel.locator("#layer-sweep").scrollIntoViewIfNeeded();
         await shot("06-layer-sweep");
         await panel.locator("#layer-sweep .sweep-layers").getByRole("button", { name: "block2_conv1_relu", exact: true }).click();
         await panel.locator("#caption", { hasText: "at block2_conv1_relu (" }).waitFor({ timeout: 120_000 });
@@ -362,7 +396,7 @@ describe("CNN Interpret in code-server", { timeout: 15 * 60_000 }, () => {
         assert.ok(stages.length >= 2 && stages.every((s) => /: (ρ -?[\d.]+|flat map)$/.test(s)), `stages: ${stages.join(" | ")}`);
         await assertNotBlank(panel.locator("#sanity-img"), "the sanity check's strip");
         covered.push(`sanity check: ${(await verdict.textContent()) ?? ""}`);
-        await scrollSteady(panel.locator("#sanity"));
+        await panel.locator("#sanity").scrollIntoViewIfNeeded();
         await shot("07-sanity-check");
     });
 
@@ -400,7 +434,7 @@ describe("CNN Interpret in code-server", { timeout: 15 * 60_000 }, () => {
         const line = panel.locator("#metrics-line");
         await line.waitFor({ timeout: 240_000 });
         assert.match((await line.textContent()) ?? "", /^Deletion AUC [\d.]+ vs random [\d.]+ · Insertion AUC/);
-        await scrollSteady(panel.locator("#view"));
+        await panel.locator("#view").scrollIntoViewIfNeeded();
         await shot(shotName);
 
         await panel.getByRole("button", { name: "Export the view as a NumPy .npy file", exact: true }).click();
@@ -450,7 +484,7 @@ describe("CNN Interpret in code-server", { timeout: 15 * 60_000 }, () => {
         assert.equal(both.length, 2);
         await assertNotBlank(right, "the right pane of Compare");
         covered.push("compare with linked zoom");
-        await scrollSteady(panel.locator("#compare"));
+        await panel.locator("#compare").scrollIntoViewIfNeeded();
         await shot("08-compare");
         await panel.getByRole("button", { name: "Close compare" }).click();
         await panel.locator("#compare").waitFor({ state: "detached", timeout: 10_000 });
@@ -486,7 +520,7 @@ describe("CNN Interpret in code-server", { timeout: 15 * 60_000 }, () => {
         assert.ok(stages.length >= 2 && stages.every((s) => /: (ρ -?[\d.]+|flat map)$/.test(s)), `stages: ${stages.join(" | ")}`);
         await assertNotBlank(panel.locator("#sanity-img"), "the LIME sanity strip");
         covered.push(`LIME sanity check: ${(await verdict.textContent()) ?? ""}`);
-        await scrollSteady(panel.locator("#sanity"));
+        await panel.locator("#sanity").scrollIntoViewIfNeeded();
         await shot("07b-lime-sanity-check");
     });
 
@@ -526,6 +560,15 @@ describe("CNN Interpret in code-server", { timeout: 15 * 60_000 }, () => {
         await samples.fill("50000");
         await samples.dispatchEvent("change");
         await panel.locator('#view[data-tab="lime"][data-state="loading"] .progress progress[value]').waitFor({ timeout: 60_000 });
+        // Typing into Samples while it runs: the progress ticks (and partial maps) leave the text and the focus alone.
+        await samples.fill("12345"); // typed, not committed (no change event yet)
+        const meter = panel.locator("#view-progress progress");
+        const first = Number(await meter.getAttribute("value"));
+        await until("two more progress ticks", 60_000, async () => (Number(await meter.getAttribute("value")) > first + 1 ? true : undefined));
+        assert.equal(await samples.inputValue(), "12345", "a progress tick wiped what was typed into Samples");
+        assert.equal(await samples.evaluate((el) => el === document.activeElement), true, "a progress tick took the focus from Samples");
+        covered.push("typing into Samples while a LIME runs keeps the text and the focus");
+        await shot("04a-typing-while-lime-runs");
         const killed = Date.now();
         process.kill(pid, "SIGKILL");
 
@@ -577,5 +620,48 @@ describe("CNN Interpret in code-server", { timeout: 15 * 60_000 }, () => {
         await table.frame.getByRole("button", { name: "Active model" }).waitFor({ timeout: 60_000 });
         await page.locator('[aria-label^="CNN Interpret daemon running"]', { hasText: MODEL_FILE }).first().waitFor({ timeout: 60_000 });
         covered.push("model file opened → layers → active model");
+    });
+    step("a user's .onnx shows the preprocessing of its sidecar; the form writes a labels file into it; the panel predicts with those labels", async () => {
+        // The Explorer's icon toggles the side bar: click it only when the explorer is not showing already.
+        if (!(await page.locator(".explorer-folders-view").isVisible())) await page.locator('.activitybar .action-label[aria-label^="Explorer"]').click();
+        const row = page.locator(".explorer-folders-view .monaco-list-row", { hasText: USER_ONNX }).filter({ hasNotText: ".json" });
+        await row.waitFor({ timeout: 30_000 });
+        await row.dblclick();
+        const view = await until("the user model's preprocessing", 120_000, async () => {
+            for (const frame of page.frames()) {
+                const names = frame.locator("#class-names");
+                if (((await names.textContent({ timeout: 500 }).catch(() => null)) ?? "").includes("sky")) return frame;
+            }
+            return undefined;
+        });
+        assert.equal(await view.locator("#class-names").textContent(), `Classes: ${SIDECAR_LABELS.join(", ")}`);
+        // The preset row: its value and where it came from (the sidecar, over the labels in the file's metadata_props).
+        const presetRow = await view.locator("table.preprocessing tbody tr").first().locator("th, td").allTextContents();
+        assert.deepEqual(presetRow, ["preset", "imagenet", `${USER_ONNX}.json`]);
+        await shot("11-user-model-preprocessing");
+
+        await view.locator("#labels-file").fill(path.join(workspace, "flowers.txt"));
+        await view.getByRole("button", { name: `Save to ${USER_ONNX}.json` }).click();
+        await until("the labels file's names in the view", 60_000, async () =>
+            ((await view.locator("#class-names").textContent({ timeout: 500 }).catch(() => null)) ?? "").includes("aster") ? true : undefined);
+        const sidecar = JSON.parse(fs.readFileSync(path.join(workspace, `${USER_ONNX}.json`), "utf8")) as Record<string, unknown>;
+        assert.deepEqual(sidecar, { preset: "imagenet", labelsFile: "flowers.txt" });
+
+        await view.getByRole("button", { name: "Use as active model" }).click();
+        await page.locator('[aria-label^="CNN Interpret daemon running"]', { hasText: USER_ONNX }).first().waitFor({ timeout: 60_000 });
+        const image = page.locator(".explorer-folders-view .monaco-list-row", { hasText: IMAGE });
+        await image.click({ button: "right" });
+        await page.getByRole("menuitem", { name: "Explain with CNN Interpret" }).click();
+        // Any webview frame: the model file's view is a webview too, so the panel need not be the first.
+        const labels = await until("the panel's predictions with the labels file's names", 120_000, async () => {
+            for (const frame of page.frames()) {
+                const texts = await frame.locator("#predictions .class-row .label").allTextContents().catch(() => []);
+                if (texts.length === 5 && texts.every((l) => FILE_LABELS.includes(l))) return texts;
+            }
+            return undefined;
+        });
+        assert.deepEqual([...labels].sort(), FILE_LABELS);
+        await shot("12-user-model-predictions");
+        covered.push("user .onnx + sidecar → preprocessing shown → sidecar written by the form → labels in the panel");
     });
 });

@@ -15,10 +15,11 @@ import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { checkRequest, checkView, type CheckMessage } from "../../src/checks";
 import { DaemonClient, DaemonRequestError } from "../../src/daemon";
-import { attributionCaption, attributionFigures, caption, defaultLayers, explainRequest, viewImages, attributionRequest, type ExplainMessage } from "../../src/explainRequests";
+import { attributionCaption, attributionFigures, caption, defaultLayers, explainRequest, gridCells, viewImages, attributionRequest, type ExplainMessage } from "../../src/explainRequests";
 import { buildLayerTree } from "../../src/layerModel";
-import { panelLayer, parseWebviewMessage, scoreCount, type AttributeMessage, type RegistryMethod, type TabId, type ValidationContext } from "../../src/messages";
+import { COLORMAPS, panelLayer, parseWebviewMessage, scoreCount, type AttributeMessage, type RegistryMethod, type TabId, type ValidationContext } from "../../src/messages";
 import { defaultMethodLayer, methodsState, panelMethods, type MethodsState } from "../../src/methods";
+import { describeMemory } from "../../src/memory";
 import { fitOffers } from "../../src/models";
 import { ErrorCodes, type MethodInfo, type MethodOption, type ModelDetails, type WorkDoneProgress } from "../../src/protocol";
 import { daemonLaunch, memoryLog, samples } from "./support";
@@ -203,15 +204,15 @@ describe("the extension–daemon contract, method by method (real daemon)", () =
     /** Export as .npy asks again with raw: true (panel.ts). */
     const raw: Variant = { value: true };
     /** What panel.ts reads of any view's answer besides caption() and viewImages(). */
-    const viewReads = (kind: TabId | "attribution") => (r: never) => {
-        const result = r as { png?: unknown; page?: unknown; pageCount?: unknown };
-        return [result.png, kind === "attribution" ? [attributionCaption(r), attributionFigures(r)] : caption(kind, r), viewImages(kind, r)];
+    const viewReads = (kind: TabId | "attribution", legend = false) => (r: never) => {
+        const result = r as { png?: unknown; page?: unknown; pageCount?: unknown; legendPng?: unknown };
+        return [result.png, kind === "attribution" ? [attributionCaption(r), attributionFigures(r)] : caption(kind, r), viewImages(kind, r), gridCells(kind, r), legend ? result.legendPng : undefined];
     };
     const checkReads = (kind: CheckMessage["check"]) => (r: never) => checkView(kind, r);
 
     it("daemon/info, models/list, daemon/methods: what the extension reads is there", async () => {
         for (const c of [
-            { method: "daemon/info", read: (r: never) => { const i = r as { version: string; device: string; processId: number; models: unknown[] }; return [i.version, i.device, i.processId]; } },
+            { method: "daemon/info", read: (r: never) => { const i = r as { version: string; device: string; processId: number; models: unknown[] }; return [i.version, i.device, i.processId, describeMemory(r)]; } },
             { method: "models/list", read: (r: never) => { const l = r as { models: { id: string; displayName: string; state: string; weightsFile: string }[]; defaultModel: string }; return l.models.map((m) => [m.id, m.displayName, m.state]); } },
             // An option has a range or choices only when its type has them (null fields are left out of the JSON).
             { method: "daemon/methods", read: (r: never) => panelMethods(methodsState(r)),
@@ -334,7 +335,7 @@ describe("the extension–daemon contract, method by method (real daemon)", () =
                 raw,
             },
             ignored: { workDoneToken: "one forward and one backward: no progress" },
-            read: viewReads("gradCam"),
+            read: viewReads("gradCam", true),
             optionalReads: ["hint"],
         });
     });
@@ -371,9 +372,35 @@ describe("the extension–daemon contract, method by method (real daemon)", () =
                     ...(info.options.length ? {} : { options: `${info.displayName} declares no options` }),
                     ...(info.sampling ? {} : { workDoneToken: `${info.displayName} does not sample: no progress` }),
                 },
-                read: viewReads("attribution"),
+                read: viewReads("attribution", !info.signed),
                 optionalReads: ["note", ...(info.needsLayer ? [] : ["layer"])],
             });
+        }
+    });
+
+    it("every colormap the panel offers draws its own picture and legend (feature maps, Grad-CAM, a registry CAM)", async () => {
+        const layer = defaultMethodLayer(model.layers)!;
+        const cam = methods.available ? methods.methods.find((m) => m.name === "grad-cam") : undefined;
+        assert.ok(cam, "the registry has grad-cam");
+        const requests = {
+            featureMaps: (colormap: string) => explain({ tab: "featureMaps", layer: "features.0", page: 0, options: { colormap: colormap as "viridis" } }),
+            gradCam: (colormap: string) => explain({ tab: "gradCam", layer, target: 9, options: { method: "grad-cam", colormap: colormap as "viridis", opacity: 0.5 } }),
+            attribution: (colormap: string) => attributionRequest(parseWebviewMessage({ type: "attribute", id: 1, tab: "cam", method: "grad-cam", layer, target: 9, options: {}, colormap, opacity: 0.5 }, context) as AttributeMessage, boot, MODEL),
+        };
+        for (const [view, request] of Object.entries(requests)) {
+            const answers = new Map<string, { png: string; heatmapPng?: string; legendPng?: string }>();
+            for (const colormap of COLORMAPS) {
+                const { method, params } = request(colormap);
+                const answer = await ask(method, params);
+                assert.ok(!("error" in answer), `${view} in ${colormap}: ${"error" in answer ? answer.error.message : ""}`);
+                answers.set(colormap, answer.result as { png: string; legendPng?: string });
+            }
+            for (const part of ["png", "heatmapPng", "legendPng"] as const) {
+                const seen = [...answers.values()].map((a) => a[part]);
+                if (seen.every((x) => x === undefined)) continue;
+                assert.equal(new Set(seen).size, COLORMAPS.length, `${view}: the ${part} of ${COLORMAPS.join(", ")} are not all different`);
+            }
+            if (view !== "featureMaps") assert.ok([...answers.values()].every((a) => typeof a.legendPng === "string"), `${view}: a legend for every colormap`);
         }
     });
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { caption, defaultLayers, explainRequest, viewImages } from "../../src/explainRequests";
+import { caption, defaultLayers, explainRequest, gridCells, viewImages } from "../../src/explainRequests";
 import { InvalidMessageError, parseWebviewMessage, scoreCount, TABS } from "../../src/messages";
 import { npyFloat32 } from "../../src/npy";
 import { modelAllowed } from "../../src/trust";
@@ -77,7 +77,8 @@ describe("parseWebviewMessage", () => {
 
     it("accepts only known enums", () => {
         rejects({ type: "explain", id: 1, tab: "deepDream" }, /tab must be one of featureMaps, filterPatterns, gradCam, lime, shap/);
-        rejects({ type: "explain", id: 1, tab: "featureMaps", layer: "features.0", options: { colormap: "jet" } }, /options.colormap/);
+        rejects({ type: "explain", id: 1, tab: "featureMaps", layer: "features.0", options: { colormap: "plasma" } }, /options.colormap/);
+        for (const colormap of ["viridis", "gray", "jet", "turbo"]) assert.equal((parse({ type: "explain", id: 1, tab: "gradCam", layer: "features.0", options: { colormap } }) as { options: { colormap?: string } }).options.colormap, colormap);
         rejects({ type: "export", tab: "lime", format: "exe" }, /format must be one of png, json, npy/);
         rejects({ type: "export", tab: "lime", format: "png", picture: "../x" }, /picture must be a picture's id/);
         rejects({ type: "command", command: "workbench.action.terminal.new" }, /command must be one of/);
@@ -85,6 +86,33 @@ describe("parseWebviewMessage", () => {
 
     it("has the five tabs, in order", () => {
         assert.deepEqual(TABS.map((t) => t.title), ["Feature maps", "Filter patterns", "Grad-CAM", "LIME", "SHAP"]);
+    });
+});
+
+describe("gridCells", () => {
+    const grid = { columns: 16, rows: 1, left: 4, top: 4, cellWidth: 56, cellHeight: 56, stepX: 58, stepY: 58, scale: 2 };
+    it("tells the panel where each feature map is and what to say of it, top position included", () => {
+        const result = {
+            shape: [16, 28, 28], grid,
+            stats: [{ channel: 3, min: -0.25, max: 2.5, mean: 0.12345, std: 0.5, topY: 7, topX: 20 }],
+        };
+        assert.deepEqual(gridCells("featureMaps", result), {
+            layout: grid, mapHeight: 28, mapWidth: 28,
+            cells: [{
+                channel: 3,
+                figures: [
+                    { label: "Min", value: "-0.25" }, { label: "Max", value: "2.5" }, { label: "Mean", value: "0.1235" }, { label: "Std", value: "0.5" },
+                    { label: "Top at", value: "row 7, column 20" },
+                ],
+                top: { y: 7, x: 20 },
+            }],
+        });
+    });
+    it("gives filter patterns their activations, and nothing for a view without a grid or a daemon that does not lay it out", () => {
+        const cells = gridCells("filterPatterns", { grid, patternShape: [1, 28, 28], patterns: [{ channel: 0, activationBefore: 0.1, activationAfter: 4, fromCache: true }] });
+        assert.deepEqual(cells?.cells[0]?.figures.map((f) => f.value), ["0.1", "4", "yes"]);
+        assert.equal(gridCells("featureMaps", { shape: [16, 28, 28], stats: [] }), undefined);
+        assert.equal(gridCells("lime", { grid }), undefined);
     });
 });
 

@@ -49,6 +49,8 @@ describe("platform .vsix files", () => {
                 assert.equal(manifest.version, version);
                 assert.ok(byName.has(`extension/${manifest.icon}`), `the icon ${manifest.icon} is missing`);
                 assert.ok(byName.has("extension/dist/extension.js"));
+                // The webviews' scripts and styles: the panel (bundled from src/webview/) and the model file view.
+                for (const file of ["dist/panel.js", "media/panel.css", "media/modelFile.js"]) assert.ok(byName.has(`extension/${file}`), `${file} is missing`);
             });
 
             it(`carries the daemon's entry point for ${describeTarget(host)}`, () => {

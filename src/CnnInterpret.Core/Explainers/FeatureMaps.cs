@@ -4,7 +4,9 @@ using CnnInterpret.Core.Models;
 
 namespace CnnInterpret.Core.Explainers;
 
-public sealed record ChannelStats(int Channel, float Min, float Max, float Mean, float Std);
+/// <param name="TopY">The row of the channel's largest value (its first, in row-major order), in the layer's own resolution.</param>
+/// <param name="TopX">Its column.</param>
+public sealed record ChannelStats(int Channel, float Min, float Max, float Mean, float Std, int TopY = 0, int TopX = 0);
 
 /// <summary>The selected channels of a layer's output, rendered as a grid.</summary>
 /// <param name="Shape">The layer's full output shape [C,H,W].</param>
@@ -52,20 +54,26 @@ public static class FeatureMaps
         {
             var source = activation.Data.AsSpan(selected[i] * plane, plane);
             source.CopyTo(values.AsSpan(i * plane));
-            stats[i] = Describe(selected[i], source);
+            stats[i] = Describe(selected[i], source, w);
         }
         using var grid = ChannelGrid.Render(values, selected.Length, h, w, options);
         return new FeatureMapsResult(layer, activation.Shape, selected, stats, ChannelGrid.ToPng(grid), values);
     }
 
-    public static ChannelStats Describe(int channel, ReadOnlySpan<float> values)
+    /// <summary>A channel's range, mean, spread and where it is largest; <paramref name="width"/> is the map's (values are [H,W] row-major).</summary>
+    public static ChannelStats Describe(int channel, ReadOnlySpan<float> values, int width)
     {
         var (min, max) = ChannelGrid.Range(values);
         double sum = 0, squares = 0;
-        foreach (var v in values) sum += v;
+        var top = 0;
+        for (var i = 0; i < values.Length; i++)
+        {
+            sum += values[i];
+            if (values[i] > values[top] || float.IsNaN(values[top])) top = i;
+        }
         var mean = sum / values.Length;
         foreach (var v in values) squares += (v - mean) * (v - mean);
-        return new ChannelStats(channel, min, max, (float)mean, (float)Math.Sqrt(squares / values.Length));
+        return new ChannelStats(channel, min, max, (float)mean, (float)Math.Sqrt(squares / values.Length), top / width, top % width);
     }
 
     /// <summary>Parses "A-B", "A" or "A,B,C-D" (inclusive ranges) into channel indices.</summary>

@@ -179,7 +179,9 @@ public static class FilterPatterns
         var spec = model.Input;
         var mean = tensor(spec.Mean, [1, spec.ChannelCount, 1, 1]);
         var std = tensor(spec.Std, [1, spec.ChannelCount, 1, 1]);
-        var output = model.ForwardTo((pixels - mean) / std, layer.Name);
+        // The pattern's pixels are RGB (they are shown as a picture); a BGR network takes them reversed.
+        var ordered = spec.Channels == "bgr" ? pixels.flip(1) : pixels;
+        var output = model.ForwardTo((ordered - mean) / std, layer.Name);
         var k = output.shape[0];
         var flat = output.reshape(k, output.shape[1], -1);
         return flat.gather(1, channels.view(k, 1, 1).expand(k, 1, flat.shape[2])).squeeze(1);

@@ -49,7 +49,7 @@ internal static class InputGradients
     /// 130 MiB a point, so 27 points would hold 3.5 GiB; on the CPU a larger batch is hardly faster per point).
     /// </summary>
     public static int BatchSize(ExplainContext context) =>
-        Math.Max(1, Math.Min(context.BatchSize, PerturbationScorer.BatchSizeFor(context.Model, PerturbationScorer.DefaultBudgetBytes, gradients: true)));
+        Math.Max(1, Math.Min(context.BatchSize, PerturbationScorer.BatchSizeFor(context.Model, Memory.MemoryBudget.BatchBytes, gradients: true)));
 
     /// <summary>The target's score for each of <paramref name="images"/> ([C,H,W] each), in one forward without gradients.</summary>
     public static float[] Scores(ExplainContext context, params float[][] images)

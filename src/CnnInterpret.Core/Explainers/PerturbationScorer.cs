@@ -91,7 +91,8 @@ public sealed class PerturbationScorer(int segments, int targets, int batchSize,
     /// <summary>
     /// How many perturbed images fit in <paramref name="budgetBytes"/> of activations: every layer's output of
     /// one image stays alive until its batch is done (plus the image, its mask and its perturbed copy; three
-    /// times that with gradients). The weights are not part of the budget. At most <see cref="MaxBatch"/>.
+    /// times that with gradients). The weights are not part of the budget. At most <see cref="MaxBatch"/>; an out-of-memory
+    /// error when not even one image fits.
     /// </summary>
     public static int BatchSizeFor(CnnModel model, long budgetBytes, bool gradients = false)
     {
@@ -100,7 +101,7 @@ public sealed class PerturbationScorer(int segments, int targets, int batchSize,
         var perSample = 4L * (3L * model.Input.InputShape.Aggregate(1, (a, b) => a * b)
                               + model.Layers.Sum(l => (long)l.OutputShape.Aggregate(1, (a, b) => a * b)));
         if (gradients) perSample *= 3;
-        return (int)Math.Clamp(budgetBytes / perSample, 1, MaxBatch);
+        return Memory.MemoryBudget.BatchSize(perSample, MaxBatch, budgetBytes, $"a batch of {model.Id}'s perturbed images");
     }
 }
 

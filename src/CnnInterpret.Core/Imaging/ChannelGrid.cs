@@ -16,6 +16,13 @@ public enum ChannelScaling
 /// <param name="MinCellSize">Small maps are enlarged (nearest neighbour, so pixels stay true) to at least this many pixels.</param>
 public sealed record GridOptions(int? Columns = null, ChannelScaling Scaling = ChannelScaling.PerChannel, string Colormap = "viridis", int MinCellSize = 48);
 
+/// <summary>
+/// Where a grid's cells lie in its picture, in picture pixels: cell i's top-left corner is
+/// (Left + (i mod Columns)·StepX, Top + ⌊i ÷ Columns⌋·StepY), and each map pixel is Scale×Scale picture pixels. What
+/// the panel needs to tell which channel was clicked and to show one cell large.
+/// </summary>
+public sealed record GridLayout(int Columns, int Rows, int Left, int Top, int CellWidth, int CellHeight, int StepX, int StepY, int Scale);
+
 /// <summary>Renders [N,H,W] maps as a grid of colour-mapped cells with a value legend underneath.</summary>
 public static class ChannelGrid
 {
@@ -30,10 +37,8 @@ public static class ChannelGrid
         if (count <= 0 || maps.Length != count * height * width)
             throw new ArgumentException($"Expected {count}×{height}×{width} values, got {maps.Length}.");
         var colormap = Colormap.Get(options.Colormap);
-        var columns = Math.Clamp(options.Columns ?? DefaultColumns(count), 1, count);
-        var rows = (count + columns - 1) / columns;
-        var scale = Math.Max(1, (int)Math.Ceiling((double)options.MinCellSize / Math.Max(height, width)));
-        int cellW = width * scale, cellH = height * scale;
+        var layout = Layout(count, height, width, options);
+        int columns = layout.Columns, rows = layout.Rows, scale = layout.Scale, cellW = layout.CellWidth, cellH = layout.CellHeight;
         var gridW = columns * cellW + (columns - 1) * Gap;
         var legendH = Gap * 3 + LegendBar + BitmapFont.GlyphHeight * TextScale;
         var image = new Image<Rgb24>(Math.Max(gridW, 120) + 2 * Margin, rows * cellH + (rows - 1) * Gap + 2 * Margin + legendH, Background);
@@ -45,7 +50,7 @@ public static class ChannelGrid
             var values = maps.Slice(c * plane, plane);
             var (min, max) = options.Scaling == ChannelScaling.Shared ? (sharedMin, sharedMax) : Range(values);
             var span = max - min;
-            int left = Margin + c % columns * (cellW + Gap), top = Margin + c / columns * (cellH + Gap);
+            int left = layout.Left + c % columns * layout.StepX, top = layout.Top + c / columns * layout.StepY;
             for (var y = 0; y < height; y++)
                 for (var x = 0; x < width; x++)
                     BitmapFont.Fill(image, left + x * scale, top + y * scale, scale, scale,
@@ -64,6 +69,16 @@ public static class ChannelGrid
         BitmapFont.Draw(image, low, Margin, textTop, TextScale, Text);
         BitmapFont.Draw(image, high, Margin + barW - BitmapFont.Measure(high, TextScale), textTop, TextScale, Text);
         return image;
+    }
+
+    /// <summary>Where <see cref="Render"/> puts each of <paramref name="count"/> cells of <paramref name="height"/>×<paramref name="width"/> maps.</summary>
+    public static GridLayout Layout(int count, int height, int width, GridOptions? options = null)
+    {
+        options ??= new GridOptions();
+        var columns = Math.Clamp(options.Columns ?? DefaultColumns(count), 1, Math.Max(1, count));
+        var scale = Math.Max(1, (int)Math.Ceiling((double)options.MinCellSize / Math.Max(height, width)));
+        int cellW = width * scale, cellH = height * scale;
+        return new GridLayout(columns, (count + columns - 1) / columns, Margin, Margin, cellW, cellH, cellW + Gap, cellH + Gap, scale);
     }
 
     public static (float Min, float Max) Range(ReadOnlySpan<float> values)

@@ -32,17 +32,58 @@ public sealed class Colormap
 
     public static readonly Colormap Gray = new("gray", t => (t, t, t));
 
-    public static IReadOnlyList<string> Names => ["viridis", "gray"];
+    /// <summary>
+    /// matplotlib's jet (its piecewise-linear segment data): the rainbow pytorch-grad-cam's overlays use (OpenCV's
+    /// COLORMAP_JET), so its users read our maps as they read theirs. Not perceptually uniform: prefer turbo.
+    /// </summary>
+    public static readonly Colormap Jet = new("jet", t => (
+        Segments(t, (0, 0), (0.35, 0), (0.66, 1), (0.89, 1), (1, 0.5)),
+        Segments(t, (0, 0), (0.125, 0), (0.375, 1), (0.64, 1), (0.91, 0), (1, 0)),
+        Segments(t, (0, 0.5), (0.11, 1), (0.34, 1), (0.65, 0), (1, 0))));
+
+    /// <summary>
+    /// Turbo (Mikhailov, Google AI blog, 2019): jet's hues without its bands and dead ends, so the hot region of a map
+    /// stands out over a photo's own colours; the default of the panel's overlays. Mikhailov's polynomial
+    /// approximation (as d3-scale-chromatic's interpolateTurbo), within a few levels of his table except at the dark ends.
+    /// </summary>
+    public static readonly Colormap Turbo = new("turbo", t =>
+    {
+        double t2 = t * t, t3 = t2 * t, t4 = t3 * t, t5 = t4 * t;
+        return (0.13572138 + 4.61539260 * t - 42.66032258 * t2 + 132.13108234 * t3 - 152.94239396 * t4 + 59.28637943 * t5,
+                0.09140261 + 2.19418839 * t + 4.84296658 * t2 - 14.18503333 * t3 + 4.27729857 * t4 + 2.82956604 * t5,
+                0.10667330 + 12.64194608 * t - 60.58204836 * t2 + 110.36276771 * t3 - 89.90310912 * t4 + 27.34824973 * t5);
+    });
+
+    public static IReadOnlyList<string> Names => ["viridis", "gray", "jet", "turbo"];
 
     public static Colormap Get(string? name) => (name ?? "viridis").ToLowerInvariant() switch
     {
         "viridis" => Viridis,
         "gray" or "grey" => Gray,
+        "jet" => Jet,
+        "turbo" => Turbo,
         _ => throw new CnnInterpretException(ErrorKind.InvalidArgument, $"Unknown colormap '{name}'. Use one of: {string.Join(", ", Names)}."),
     };
 
     /// <summary>Colour for <paramref name="t"/> in [0,1] (clamped; NaN maps to 0).</summary>
     public Rgb24 Map(double t) => _table[double.IsNaN(t) ? 0 : (int)Math.Round(Math.Clamp(t, 0, 1) * 255)];
+
+    /// <summary>The colours from 0 (left) to 1 (right), one pixel high: the legend of a map drawn in this colormap.</summary>
+    public byte[] LegendPng()
+    {
+        using var image = new SixLabors.ImageSharp.Image<Rgb24>(_table.Length, 1);
+        for (var x = 0; x < _table.Length; x++) image[x, 0] = _table[x];
+        return ChannelGrid.ToPng(image);
+    }
+
+    /// <summary>matplotlib's LinearSegmentedColormap: straight lines between (x, value) points, x rising from 0 to 1.</summary>
+    private static double Segments(double t, params (double X, double Y)[] points)
+    {
+        for (var i = 1; i < points.Length; i++)
+            if (t <= points[i].X)
+                return points[i - 1].Y + (points[i].Y - points[i - 1].Y) * (t - points[i - 1].X) / (points[i].X - points[i - 1].X);
+        return points[^1].Y;
+    }
 
     private static byte ToByte(double v) => (byte)Math.Round(Math.Clamp(v, 0, 1) * 255);
 }

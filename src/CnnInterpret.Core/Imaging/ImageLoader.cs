@@ -72,6 +72,7 @@ public static class ImageLoader
     {
         if (string.IsNullOrWhiteSpace(path))
             throw Bad("No image was given. Pass the path of a PNG, JPEG, BMP, GIF or WebP file.");
+        InputText.RequirePath(path, ErrorKind.BadImage, "image");
         var file = new FileInfo(path);
         if (!file.Exists)
             throw Bad($"The image '{path}' does not exist. Check the path{(Path.IsPathRooted(path) ? "" : $" (relative to {Environment.CurrentDirectory})")}.");

@@ -42,11 +42,13 @@ public static class ImagePreprocessor
         return new ModelInput(Normalise(display, spec), spec.InputShape, display);
     }
 
-    /// <summary>Pixels → [C,H,W] floats: gray uses PIL's "L" conversion (ITU-R 601 weights, same rounding), then (x/255 − mean)/std.</summary>
+    /// <summary>Pixels → [C,H,W] floats in the network's channel order: gray uses PIL's "L" conversion (ITU-R 601 weights, same rounding), then (x/255 − mean)/std.</summary>
     public static float[] Normalise(Image<Rgb24> image, Preprocessing spec)
     {
         int channels = spec.ChannelCount, h = image.Height, w = image.Width, plane = h * w;
         var data = new float[channels * plane];
+        // BGR networks (Caffe's, Keras's VGG16) take blue as their first channel.
+        int red = spec.Channels == "bgr" ? 2 * plane : 0, blue = spec.Channels == "bgr" ? 0 : 2 * plane;
         image.ProcessPixelRows(rows =>
         {
             for (var y = 0; y < h; y++)
@@ -60,9 +62,9 @@ public static class ImagePreprocessor
                         data[i] = ((p.R * 19595 + p.G * 38470 + p.B * 7471 + 0x8000) >> 16) / 255f;
                     else
                     {
-                        data[i] = p.R / 255f;
+                        data[red + i] = p.R / 255f;
                         data[plane + i] = p.G / 255f;
-                        data[2 * plane + i] = p.B / 255f;
+                        data[blue + i] = p.B / 255f;
                     }
                 }
             }

@@ -18,19 +18,26 @@ public static class PatternGrid
         var plane = channels * height * width;
         if (count <= 0 || pixels.Length != count * plane || labels.Count != count)
             throw new ArgumentException($"Expected {count}×{channels}×{height}×{width} values and {count} labels.");
-        var cols = Math.Clamp(columns ?? DefaultColumns(count), 1, count);
-        var rows = (count + cols - 1) / cols;
-        var scale = Math.Max(1, (int)Math.Ceiling((double)minCellSize / Math.Max(height, width)));
-        int cellW = width * scale, cellH = height * scale, labelH = BitmapFont.GlyphHeight * TextScale + Gap;
-        var image = new Image<Rgb24>(cols * cellW + (cols - 1) * Gap + 2 * Margin, rows * (cellH + labelH) + (rows - 1) * Gap + 2 * Margin, Background);
+        var layout = Layout(count, height, width, columns, minCellSize);
+        int cols = layout.Columns, rows = layout.Rows, scale = layout.Scale, cellW = layout.CellWidth, cellH = layout.CellHeight;
+        var image = new Image<Rgb24>(cols * cellW + (cols - 1) * Gap + 2 * Margin, rows * layout.StepY - Gap + 2 * Margin, Background);
         for (var i = 0; i < count; i++)
         {
-            int left = Margin + i % cols * (cellW + Gap), top = Margin + i / cols * (cellH + labelH + Gap);
+            int left = layout.Left + i % cols * layout.StepX, top = layout.Top + i / cols * layout.StepY;
             Draw(image, pixels.Slice(i * plane, plane), channels, height, width, left, top, scale);
             var label = labels[i].ToString(System.Globalization.CultureInfo.InvariantCulture);
             BitmapFont.Draw(image, label, left + (cellW - BitmapFont.Measure(label, TextScale)) / 2, top + cellH + Gap, TextScale, Text);
         }
         return image;
+    }
+
+    /// <summary>Where <see cref="Render"/> puts each pattern (the label under a cell is not part of it).</summary>
+    public static GridLayout Layout(int count, int height, int width, int? columns = null, int minCellSize = 64)
+    {
+        var cols = Math.Clamp(columns ?? DefaultColumns(count), 1, Math.Max(1, count));
+        var scale = Math.Max(1, (int)Math.Ceiling((double)minCellSize / Math.Max(height, width)));
+        int cellW = width * scale, cellH = height * scale, labelH = BitmapFont.GlyphHeight * TextScale + Gap;
+        return new GridLayout(cols, (count + cols - 1) / cols, Margin, Margin, cellW, cellH, cellW + Gap, cellH + labelH + Gap, scale);
     }
 
     /// <summary>One pattern [C,H,W], enlarged (nearest neighbour) to at least <paramref name="minSize"/> pixels.</summary>

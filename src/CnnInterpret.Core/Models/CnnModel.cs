@@ -35,7 +35,13 @@ public sealed class CnnModel : IDisposable
     public string Id { get; internal set; }
     public string DisplayName { get; }
     public Preprocessing Input { get; }
-    public IReadOnlyList<string> Classes { get; }
+    public IReadOnlyList<string> Classes { get; internal set; }
+
+    /// <summary>Where <see cref="Input"/> and <see cref="Classes"/> came from (a sidecar, flags, the model's defaults).</summary>
+    public InputOrigin Origin { get; internal set; } = InputOrigin.Default;
+
+    /// <summary>The logits' shape for one image (without the batch axis): [K] for a classifier.</summary>
+    public int[] OutputShape { get; private set; } = [];
 
     /// <summary>Every layer in forward order.</summary>
     public IReadOnlyList<LayerInfo> Layers { get; }
@@ -51,7 +57,7 @@ public sealed class CnnModel : IDisposable
     public LayerInfo GetLayer(string name) =>
         Layers.FirstOrDefault(l => l.Name == name) ?? Layers.FirstOrDefault(l => l.DisplayName == name)
         ?? throw new CnnInterpretException(ErrorKind.UnknownLayer,
-            $"Model '{Id}' has no layer '{name}'. Valid layers: {string.Join(", ", Layers.Select(l => $"{l.Name} ({l.DisplayName})"))}.",
+            $"Model '{Id}' has no layer '{InputText.Quote(name)}'. Valid layers: {string.Join(", ", Layers.Select(l => $"{l.Name} ({l.DisplayName})"))}.",
             new { layers = Layers.Select(l => l.Name).ToArray() });
 
     /// <summary>
@@ -159,10 +165,21 @@ public sealed class CnnModel : IDisposable
     {
         using var scope = NewDisposeScope();
         using var _ = no_grad();
-        var (_, captured) = Forward(zeros([1, .. Input.InputShape.Select(d => (long)d)]), _graph.Nodes.Select(n => n.Name).ToHashSet());
+        var (logits, captured) = Forward(zeros([1, .. Input.InputShape.Select(d => (long)d)]), _graph.Nodes.Select(n => n.Name).ToHashSet());
+        OutputShape = logits.shape.Skip(1).Select(d => (int)d).ToArray();
         return _graph.Nodes.Select(n => new LayerInfo(
             n.Name, n.DisplayName, n.Kind, n.Group,
             captured[n.Name].shape.Skip(1).Select(d => (int)d).ToArray(),
             n.ParameterCount)).ToList();
     }
+}
+
+/// <summary>
+/// Where a model's preprocessing and class names came from: <paramref name="Sources"/> maps a field ("mean",
+/// "labels"…) to the source that set it; fields not in it are the model's own (<paramref name="Defaults"/>).
+/// </summary>
+/// <param name="Preset">The preset whose mean and std are in use, if any.</param>
+public sealed record InputOrigin(string Defaults, string? Preset, IReadOnlyDictionary<string, string> Sources)
+{
+    public static readonly InputOrigin Default = new("the model", null, new Dictionary<string, string>());
 }

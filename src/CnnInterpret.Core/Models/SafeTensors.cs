@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using CnnInterpret.Core.Models.Checkpoints;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -53,20 +54,26 @@ public static class SafeTensors
     /// Loads every tensor of the file. The caller owns (and disposes) the returned tensors. Anything malformed
     /// (the header, a dtype, a shape, offsets outside the data) is refused with a <see cref="CnnInterpretException"/>
     /// naming the file: the header is untrusted data, its sizes are checked before anything is allocated.
+    /// Only the header is read into managed memory; each tensor's data goes from the file straight into libtorch's.
     /// </summary>
     public static Dictionary<string, Tensor> Load(string path)
     {
-        var bytes = File.ReadAllBytes(path);
-        if (bytes.Length < 8) throw Bad(path, "shorter than its 8-byte header");
-        var headerLength = BinaryPrimitives.ReadUInt64LittleEndian(bytes);
-        if (headerLength > (ulong)(bytes.Length - 8)) throw Bad(path, "header length past the end of the file");
+        using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+        if (file.Length < 8) throw Bad(path, "shorter than its 8-byte header");
+        Span<byte> lengthBytes = stackalloc byte[8];
+        file.ReadExactly(lengthBytes);
+        var headerLength = BinaryPrimitives.ReadUInt64LittleEndian(lengthBytes);
+        if (headerLength > (ulong)(file.Length - 8)) throw Bad(path, "header length past the end of the file");
+        if (headerLength > MaxHeaderBytes) throw Bad(path, $"a header of {headerLength:N0} bytes; at most {MaxHeaderBytes:N0} are supported");
+        var header = new byte[headerLength];
+        file.ReadExactly(header);
         var dataStart = 8 + (long)headerLength;
-        var dataLength = bytes.Length - dataStart;
-        if (!System.Text.Unicode.Utf8.IsValid(bytes.AsSpan(8, (int)headerLength))) throw Bad(path, "header is not valid UTF-8");
+        var dataLength = file.Length - dataStart;
+        if (!System.Text.Unicode.Utf8.IsValid(header)) throw Bad(path, "header is not valid UTF-8");
         JsonDocument document;
         try
         {
-            document = JsonDocument.Parse(bytes.AsMemory(8, (int)headerLength),
+            document = JsonDocument.Parse(header,
                 new JsonDocumentOptions { MaxDepth = 8, AllowDuplicateProperties = false });
         }
         catch (JsonException e) { throw Bad(path, $"header is not JSON: {e.Message}"); }
@@ -107,9 +114,9 @@ public static class SafeTensors
                 }
                 if (offsets[1] - offsets[0] != count * 4)
                     throw Bad(path, $"tensor '{name}' has data offsets that do not match its shape [{string.Join(", ", shape)}]");
-                var data = new float[count];
-                Buffer.BlockCopy(bytes, (int)(dataStart + offsets[0]), data, 0, (int)(count * 4));
-                result[name] = torch.tensor(data, shape);
+                file.Position = dataStart + offsets[0];
+                using var flat = TensorStorage.Read(file, ScalarType.Float32, count);
+                result[name] = flat.reshape(shape);
             }
             return result;
         }
@@ -119,6 +126,9 @@ public static class SafeTensors
             throw;
         }
     }
+
+    /// <summary>The largest header read (the format's own reader allows 100 MB); VGG16's is about 3 KB.</summary>
+    private const long MaxHeaderBytes = 100_000_000;
 
     /// <summary>The most dimensions a tensor may have (models use at most 5; the cap keeps hostile headers cheap).</summary>
     private const int MaxRank = 16;

@@ -51,11 +51,21 @@ public sealed partial class OnnxGraph : Module<Tensor, Tensor>, ILayerGraph
                 throw new CnnInterpretException(ErrorKind.BadModelFile,
                     $"Graph input '{input.Name}' is {(input.ElemType == OnnxDataType.Undefined ? "not a tensor (a sequence, map or optional)" : $"of type {input.ElemType}")}, which is not supported.");
 
-        Compile(stages);
-        Sort();
-        foreach (var (key, value) in _stored.ToList()) Register(key, value);
-        NameLayers();
-        Nodes = DescribeLayers(inputShape);
+        try
+        {
+            Compile(stages);
+            Sort();
+            foreach (var (key, value) in _stored.ToList()) Register(key, value);
+            NameLayers();
+            Nodes = DescribeLayers(inputShape);
+        }
+        catch
+        {
+            // Nothing loaded half-way: the weights read so far live outside any dispose scope.
+            foreach (var t in _stored.Values) t.Dispose();
+            Dispose();
+            throw;
+        }
     }
 
     /// <summary>Reads an .onnx file (and its preprocessing graph) and builds the module.</summary>

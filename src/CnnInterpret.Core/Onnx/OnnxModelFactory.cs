@@ -24,20 +24,29 @@ public static class OnnxModelFactory
     /// was trained with other normalisation. Without <paramref name="classes"/> the model has none (targets
     /// are then channels).
     /// </summary>
+    /// <param name="adjust">Changes the preprocessing read from the graph (the user's settings).</param>
+    /// <param name="sizeHint">The input's [C,H,W] when the graph leaves its height and width open.</param>
     public static CnnModel Import(string onnxPath, Preprocessing? input = null, IReadOnlyList<string>? classes = null,
-        string? preprocessPath = null, string? id = null)
+        string? preprocessPath = null, string? id = null, Func<Preprocessing, Preprocessing>? adjust = null, int[]? sizeHint = null)
     {
         var name = Path.GetFileNameWithoutExtension(onnxPath);
-        return Build(id ?? name, name, input, classes ?? [], Path.GetFullPath(onnxPath), preprocessPath is null ? null : Path.GetFullPath(preprocessPath));
+        return Build(id ?? name, name, input, classes ?? [], Path.GetFullPath(onnxPath), preprocessPath is null ? null : Path.GetFullPath(preprocessPath), adjust, sizeHint);
     }
 
-    private static CnnModel Build(string id, string displayName, Preprocessing? input, IReadOnlyList<string> classes, string network, string? preprocess)
+    private static CnnModel Build(string id, string displayName, Preprocessing? input, IReadOnlyList<string> classes, string network, string? preprocess,
+        Func<Preprocessing, Preprocessing>? adjust = null, int[]? sizeHint = null)
     {
         var shape = input?.InputShape;
         var graph = OnnxGraph.Load(network, preprocess, shape);
+        if (graph.InputShape is null && shape is null && sizeHint is not null)
+        {
+            graph.Dispose(); // its size is open: read it again at the size the user gave
+            graph = OnnxGraph.Load(network, preprocess, sizeHint);
+        }
         try
         {
             var spec = input ?? DefaultPreprocessing(graph, network);
+            if (adjust is not null) spec = adjust(spec);
             if (graph.InputShape is null || !graph.InputShape.SequenceEqual(spec.InputShape))
                 throw new CnnInterpretException(ErrorKind.BadModelFile,
                     $"The ONNX model '{network}' takes input [{string.Join(", ", ((graph.InputInfo is [var first, ..] ? first.Shape : null) ?? []))}], which does not fit images of shape [{string.Join(", ", spec.InputShape)}] (channels, height, width).");
@@ -61,7 +70,7 @@ public static class OnnxModelFactory
         if (graph.InputInfo.Count != 1 || shape is not [var channels, var height, var width] || channels is not (1 or 3))
             throw new CnnInterpretException(ErrorKind.BadModelFile,
                 $"The ONNX model '{path}' takes input {string.Join(", ", graph.InputInfo.Select(i => $"'{i.Name}' [{string.Join(", ", i.Shape ?? [])}]"))}; " +
-                "an image model takes one input [N, 1 or 3, H, W]. If its height and width are left open, give the input size.");
+                "an image model takes one input [N, 1 or 3, H, W]. If its height and width are left open, give the input size (--crop HxW, or \"crop\" in the sidecar FILE.onnx.json).");
         return new Preprocessing(channels == 1 ? "gray" : "rgb", Math.Min(height, width), [height, width],
             Enumerable.Repeat(0f, channels).ToArray(), Enumerable.Repeat(1f, channels).ToArray());
     }

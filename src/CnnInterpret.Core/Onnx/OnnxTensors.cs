@@ -43,7 +43,7 @@ public static class OnnxTensors
         var raw = t.HasRaw ? t.Raw.Span : default;
         int Check(int available) => available == n ? n : throw Fail($"tensor '{t.Name}' has {available} values but its shape [{string.Join(", ", t.Dims)}] needs {n}.");
 
-        Tensor flat = type switch
+        Tensor flat = t.HasRaw ? Models.Checkpoints.TensorStorage.FromBytes(raw, type, n) : type switch // raw data: one copy, into libtorch's memory
         {
             ScalarType.Float32 => tensor(t.HasRaw ? MemoryMarshal.Cast<byte, float>(raw).ToArray() : t.Floats.Take(Check(t.Floats.Count)).ToArray()),
             ScalarType.Float64 => tensor(t.HasRaw ? MemoryMarshal.Cast<byte, double>(raw).ToArray() : t.Doubles.Take(Check(t.Doubles.Count)).ToArray()),

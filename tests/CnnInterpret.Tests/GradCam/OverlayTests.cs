@@ -50,6 +50,6 @@ public sealed class OverlayTests
     {
         using var picture = Picture();
         Assert.Contains("between 0 and 1", Assert.Throws<CnnInterpretException>(() => Overlay.Blend(picture, Map, 2, 3, new OverlayOptions(Opacity: 1.5))).Message);
-        Assert.Contains("viridis, gray", Assert.Throws<CnnInterpretException>(() => Overlay.Heatmap(Map, 2, 3, new OverlayOptions("jet"))).Message);
+        Assert.Contains("viridis, gray", Assert.Throws<CnnInterpretException>(() => Overlay.Heatmap(Map, 2, 3, new OverlayOptions("plasma"))).Message);
     }
 }

@@ -56,10 +56,56 @@ public sealed class ColormapTests
             Assert.Equal(new Rgb24((byte)i, (byte)i, (byte)i), Colormap.Gray.Map(i / 255.0));
     }
 
+    [Theory]
+    // matplotlib's jet at table entries 0, 32, … 255, from its segment data by hand: entry 128 (t = 0.502) has red
+    // (0.502 − 0.35) ÷ 0.31 = 0.490 → 125 and blue 1 − (0.502 − 0.34) ÷ 0.31 = 0.478 → 122, as matplotlib's cm.jet(128).
+    [InlineData(0, 0, 0, 128)]
+    [InlineData(32, 0, 0, 255)]
+    [InlineData(64, 0, 128, 255)]
+    [InlineData(96, 22, 255, 225)]
+    [InlineData(128, 125, 255, 122)]
+    [InlineData(160, 228, 255, 19)]
+    [InlineData(192, 255, 148, 0)]
+    [InlineData(224, 255, 30, 0)]
+    [InlineData(255, 128, 0, 0)]
+    public void Jet_MatchesMatplotlibsSegments(int index, int r, int g, int b) =>
+        AssertClose(Colormap.Jet.Map(index / 255.0), r, g, b, tolerance: 0);
+
+    [Theory]
+    // d3-scale-chromatic's interpolateTurbo, an independent rounding of the same fit in 0–255: within 2 levels.
+    [InlineData(0, 35, 23, 27)]
+    [InlineData(64, 38, 189, 225)]
+    [InlineData(128, 150, 250, 80)]
+    [InlineData(192, 255, 128, 29)]
+    [InlineData(255, 144, 12, 0)]
+    public void Turbo_MatchesD3(int index, int r, int g, int b) =>
+        AssertClose(Colormap.Turbo.Map(index / 255.0), r, g, b, tolerance: 2);
+
+    [Fact]
+    public void Turbo_RunsFromBlueThroughGreenToRed()
+    {
+        static int Strongest(Rgb24 c) => c.B >= c.G && c.B >= c.R ? 2 : c.G >= c.R ? 1 : 0;
+        Assert.Equal(2, Strongest(Colormap.Turbo.Map(0.15)));
+        Assert.Equal(1, Strongest(Colormap.Turbo.Map(0.5)));
+        Assert.Equal(0, Strongest(Colormap.Turbo.Map(0.85)));
+    }
+
+    [Fact]
+    public void LegendPng_IsTheTableFromLeftToRight()
+    {
+        foreach (var name in Colormap.Names)
+        {
+            var map = Colormap.Get(name);
+            using var legend = Image.Load<Rgb24>(map.LegendPng());
+            Assert.Equal((256, 1), (legend.Width, legend.Height));
+            for (var x = 0; x < 256; x++) Assert.Equal(map.Map(x / 255.0), legend[x, 0]);
+        }
+    }
+
     [Fact]
     public void NaN_MapsToEntryZero_AndOutOfRangeIsClamped()
     {
-        foreach (var map in new[] { Colormap.Viridis, Colormap.Gray })
+        foreach (var map in new[] { Colormap.Viridis, Colormap.Gray, Colormap.Jet, Colormap.Turbo })
         {
             Assert.Equal(map.Map(0), map.Map(double.NaN));
             Assert.Equal(map.Map(0), map.Map(-3));
@@ -84,7 +130,7 @@ public sealed class ColormapTests
     }
 
     [Theory]
-    [InlineData("jet")]
+    [InlineData("plasma")]
     [InlineData("")]
     [InlineData("viridis ")]
     public void Get_UnknownName_IsInvalidArgument(string name)
@@ -214,6 +260,42 @@ public sealed class ChannelGridTests
         using var image = ChannelGrid.Render(new float[count * h * w], count, h, w, new GridOptions(columns, MinCellSize: minCell));
         Assert.Equal(width, image.Width);
         Assert.Equal(height, image.Height);
+    }
+
+    [Fact]
+    public void Layout_SaysWhereEachCellIs()
+    {
+        // Five 3×4 channels, each one flat grey level (0, 0.25, … 1 on a shared scale), 2 columns: the layout's cells hold them.
+        const int count = 5, h = 3, w = 4;
+        var options = new GridOptions(Columns: 2, Scaling: ChannelScaling.Shared, Colormap: "gray");
+        using var image = ChannelGrid.Render(Ramp(count, h, w, (c, _) => c), count, h, w, options);
+        var layout = ChannelGrid.Layout(count, h, w, options);
+        Assert.Equal(new GridLayout(2, 3, Margin, Margin, 48, 36, 48 + Gap, 36 + Gap, 12), layout);
+        for (var c = 0; c < count; c++)
+        {
+            int left = layout.Left + c % layout.Columns * layout.StepX, top = layout.Top + c / layout.Columns * layout.StepY;
+            var level = (byte)Math.Round(c / 4.0 * 255);
+            foreach (var (x, y) in new[] { (0, 0), (layout.CellWidth - 1, layout.CellHeight - 1) })
+                Assert.Equal(new Rgb24(level, level, level), image[left + x, top + y]);
+            Assert.NotEqual(new Rgb24(level, level, level), image[left + layout.CellWidth, top]); // the gap after the cell
+        }
+    }
+
+    [Fact]
+    public void PatternLayout_SaysWhereEachPatternIs()
+    {
+        // Three 1×2×2 gray patterns of levels 0.2, 0.6 and 1, two columns; labels go under the cells.
+        using var image = PatternGrid.Render(Ramp(3, 2, 2, (c, _) => 0.2f + 0.4f * c), 3, 1, 2, 2, [7, 8, 9], columns: 2);
+        var layout = PatternGrid.Layout(3, 2, 2, columns: 2);
+        Assert.Equal((2, 2, 64, 64, 32), (layout.Columns, layout.Rows, layout.CellWidth, layout.CellHeight, layout.Scale));
+        for (var c = 0; c < 3; c++)
+        {
+            int left = layout.Left + c % 2 * layout.StepX, top = layout.Top + c / 2 * layout.StepY;
+            var level = (byte)Math.Round((0.2f + 0.4f * c) * 255);
+            Assert.Equal(new Rgb24(level, level, level), image[left, top]);
+            Assert.Equal(new Rgb24(level, level, level), image[left + 63, top + 63]);
+        }
+        Assert.Equal(image.Height, layout.Top + layout.Rows * layout.StepY - 4 + layout.Top); // margins 4, gap 4
     }
 
     [Theory]
@@ -358,7 +440,7 @@ public sealed class ChannelGridTests
     {
         Assert.Throws<ArgumentException>(() => ChannelGrid.Render(new float[7], 2, 2, 2).Dispose());
         Assert.Throws<ArgumentException>(() => ChannelGrid.Render([], 0, 2, 2).Dispose());
-        var e = Assert.Throws<CnnInterpretException>(() => ChannelGrid.Render(new float[4], 1, 2, 2, new GridOptions(Colormap: "jet")).Dispose());
+        var e = Assert.Throws<CnnInterpretException>(() => ChannelGrid.Render(new float[4], 1, 2, 2, new GridOptions(Colormap: "plasma")).Dispose());
         Assert.Equal(ErrorKind.InvalidArgument, e.Kind);
     }
 
@@ -384,5 +466,20 @@ public sealed class ChannelGridTests
         for (var y = 0; y < image.Height; y++)
             for (var x = 0; x < image.Width; x++)
                 Assert.Equal(image[x, y], decoded[x, y]);
+    }
+}
+
+public sealed class ChannelStatsTests
+{
+    [Fact]
+    public void Describe_GivesRangeMeanSpreadAndTheFirstTopPosition()
+    {
+        // [1, 5, 2; 5, 0, −1]: the largest value, 5, is at row 0, column 1 first (and again at row 1, column 0).
+        var s = CnnInterpret.Core.Explainers.FeatureMaps.Describe(3, [1f, 5f, 2f, 5f, 0f, -1f], width: 3);
+        Assert.Equal((3, -1f, 5f, 2f), (s.Channel, s.Min, s.Max, s.Mean));
+        Assert.Equal(Math.Sqrt(32.0 / 6), s.Std, 5);
+        Assert.Equal((0, 1), (s.TopY, s.TopX));
+        var last = CnnInterpret.Core.Explainers.FeatureMaps.Describe(0, [0f, 0f, 0f, 0f, 0f, 9f], width: 2);
+        Assert.Equal((2, 1), (last.TopY, last.TopX));
     }
 }

@@ -104,6 +104,25 @@ public sealed class OnnxGraphTests
     }
 
     [Fact]
+    public void Batch_norm_passes_gradients_when_its_scale_and_running_variance_are_one_initializer()
+    {
+        // PyTorch's exporter shares identical initializers: in a fresh network the scale and the running variance
+        // (both ones) become one tensor, a parameter. y = x / √(1 + ε) · 1 + 0, so dy/dx = 1/√(1 + ε), dy/dscale = x/√(1 + ε).
+        var model = Model(13, [Node("BatchNormalization", ["x", "ones", "zeros", "zeros", "ones"], ["y"], "bn")],
+            [Tensor("ones", [2], [1, 1]), Tensor("zeros", [2], [0, 0])], [ValueInfo("x", 1, 2, 1, 1)], [ValueInfo("y")]);
+        using var graph = Graph(model);
+        using var scope = NewDisposeScope();
+        var x = tensor(new float[] { 3, -2 }).reshape(1, 2, 1, 1).requires_grad_();
+        graph.forward(x).sum().backward();
+        var k = 1 / Math.Sqrt(1 + 1e-5);
+        Assert.All(Values(x.grad!), g => Assert.Equal(k, g, 1e-6));
+        var scale = graph.named_parameters().Single(p => p.name == "ones").parameter;
+        var grad = Values(scale.grad!);
+        Assert.Equal(3 * k, grad[0], 1e-5);
+        Assert.Equal(-2 * k, grad[1], 1e-5);
+    }
+
+    [Fact]
     public void An_unsupported_operator_is_named_with_its_node()
     {
         var model = Model(13, [Node("Relu", ["x"], ["r"], "ok"), Node("Hardmax", ["r"], ["y"], "head/hardmax")], [], [ValueInfo("x", 1, 3)], [ValueInfo("y")]);

@@ -22,7 +22,7 @@ public sealed record PickleCall(PickleGlobal Callable, object?[] Arguments);
 /// </summary>
 public sealed class SafeUnpickler
 {
-    private readonly byte[] _data;
+    private readonly ReadOnlyMemory<byte> _data;
     private readonly IReadOnlySet<string> _allowed;
     private readonly Func<object?, object?> _persistentLoad;
     private readonly Func<PickleCall, object?> _call;
@@ -37,7 +37,7 @@ public sealed class SafeUnpickler
     /// tensor, then its state); null ignores the state. Dictionaries' state (their attributes, e.g. a
     /// state_dict's _metadata) is always ignored.
     /// </param>
-    public SafeUnpickler(byte[] data, int start, IReadOnlySet<string> allowedGlobals, Func<object?, object?> persistentLoad, Func<PickleCall, object?> call,
+    public SafeUnpickler(ReadOnlyMemory<byte> data, int start, IReadOnlySet<string> allowedGlobals, Func<object?, object?> persistentLoad, Func<PickleCall, object?> call,
         Action<object?, object?>? build = null)
     {
         _data = data;
@@ -177,12 +177,12 @@ public sealed class SafeUnpickler
         return items;
     }
 
-    private byte ReadByte() => _pos < _data.Length ? _data[_pos++] : throw Fail("the pickle ends too early (is the file truncated?)");
+    private byte ReadByte() => _pos < _data.Length ? _data.Span[_pos++] : throw Fail("the pickle ends too early (is the file truncated?)");
 
     private ReadOnlySpan<byte> Take(long count)
     {
         if (count < 0 || _pos + count > _data.Length) throw Fail("the pickle ends too early (is the file truncated?)");
-        var span = _data.AsSpan(_pos, (int)count);
+        var span = _data.Span.Slice(_pos, (int)count);
         _pos += (int)count;
         return span;
     }
@@ -207,10 +207,10 @@ public sealed class SafeUnpickler
 
     private string ReadLine()
     {
-        var end = Array.IndexOf(_data, (byte)'\n', _pos);
+        var end = _data.Span[_pos..].IndexOf((byte)'\n');
         if (end < 0) throw Fail("the pickle ends too early (is the file truncated?)");
-        var line = Encoding.ASCII.GetString(_data, _pos, end - _pos);
-        _pos = end + 1;
+        var line = Encoding.ASCII.GetString(_data.Span.Slice(_pos, end));
+        _pos += end + 1;
         return line;
     }
 

@@ -2,7 +2,6 @@ using System.Buffers.Binary;
 using System.Collections;
 using System.IO.Compression;
 using System.Numerics;
-using System.Runtime.InteropServices;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -41,14 +40,15 @@ public static class TorchCheckpoint
             "collections.OrderedDict", "torch._utils._rebuild_tensor", "torch._utils._rebuild_tensor_v2", "torch._utils._rebuild_parameter",
         ]));
 
-    /// <summary>A storage named by the pickle; its bytes are attached once read.</summary>
+    /// <summary>A storage named by the pickle; its tensor (flat, libtorch's memory) is attached once read.</summary>
     private sealed class Storage(string key, ScalarType type, int elementSize, long count)
     {
         public string Key { get; } = key;
         public ScalarType Type { get; } = type;
         public int ElementSize { get; } = elementSize;
         public long Count { get; } = count;
-        public ReadOnlyMemory<byte> Bytes { get; set; }
+        public long ByteCount => Count * ElementSize;
+        public Tensor? Data { get; set; }
     }
 
     /// <summary>A tensor as the pickle describes it (a strided view of a storage), built once storages are read.</summary>
@@ -61,15 +61,28 @@ public static class TorchCheckpoint
         public TensorView? View { get; set; }
     }
 
-    /// <summary>Loads the state_dict's tensors (the caller owns them). Accepts a bare state_dict or one under "state_dict"/"model".</summary>
+    /// <summary>
+    /// Loads the state_dict's tensors (the caller owns them). Accepts a bare state_dict or one under "state_dict"/"model".
+    /// Each storage is read from the file straight into libtorch's memory (<see cref="TensorStorage"/>); the tensors are
+    /// views of those storages, so the weights exist once, never as a whole-file buffer or a managed copy.
+    /// </summary>
     public static Dictionary<string, Tensor> Load(string path)
     {
-        var bytes = File.ReadAllBytes(path);
-        if (bytes.Length == 0) throw Bad(path, "the file is empty");
+        using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+        if (file.Length == 0) throw Bad(path, "the file is empty");
+        Span<byte> magic = stackalloc byte[4];
+        var zip = file.ReadAtLeast(magic, 4, throwOnEndOfStream: false) == 4 && magic.SequenceEqual("PK\x03\x04"u8);
+        file.Position = 0;
+        List<Storage> storages = [];
         try
         {
-            var (root, storages) = bytes.AsSpan().StartsWith("PK\x03\x04"u8) ? ReadZip(bytes, path) : ReadLegacy(bytes, path);
+            object? root;
+            (root, storages) = zip ? ReadZip(file, path) : ReadLegacy(file, path);
             return BuildStateDict(root, path);
+        }
+        catch (EndOfStreamException)
+        {
+            throw Bad(path, "it ends before all storages (is it truncated?)");
         }
         catch (InvalidDataException e)
         {
@@ -84,13 +97,17 @@ public static class TorchCheckpoint
         {
             throw new CnnInterpretException(e.Kind, $"'{path}': {e.Message}", e.Details, e); // the pickle reader does not know the file
         }
+        finally
+        {
+            foreach (var storage in storages) storage.Data?.Dispose(); // the state_dict's views keep what they use
+        }
     }
 
-    private static (object? Root, List<Storage> Storages) ReadZip(byte[] bytes, string path)
+    private static (object? Root, List<Storage> Storages) ReadZip(FileStream file, string path)
     {
         try
         {
-            return ReadZipArchive(bytes, path);
+            return ReadZipArchive(file, path);
         }
         catch (InvalidDataException e)
         {
@@ -98,24 +115,39 @@ public static class TorchCheckpoint
         }
     }
 
-    private static (object? Root, List<Storage> Storages) ReadZipArchive(byte[] bytes, string path)
+    private static (object? Root, List<Storage> Storages) ReadZipArchive(FileStream file, string path)
     {
-        using var zip = new ZipArchive(new MemoryStream(bytes), ZipArchiveMode.Read);
+        using var zip = new ZipArchive(file, ZipArchiveMode.Read, leaveOpen: true);
         var pickle = zip.Entries.FirstOrDefault(e => e.FullName.EndsWith("data.pkl", StringComparison.Ordinal))
                      ?? throw Bad(path, "a zip file without data.pkl is not a PyTorch checkpoint");
         var prefix = pickle.FullName[..^"data.pkl".Length];
         var storages = new Dictionary<string, Storage>();
         var root = new SafeUnpickler(ReadEntry(pickle), 0, AllowedGlobals, pid => PersistentStorage(pid, storages, path), Rebuild, Build).Load();
-        foreach (var storage in storages.Values)
+        var read = new List<Storage>();
+        try
         {
-            var entry = zip.GetEntry($"{prefix}data/{storage.Key}") ?? throw Bad(path, $"storage {storage.Key} is missing from the archive");
-            storage.Bytes = ReadEntry(entry);
+            foreach (var storage in storages.Values)
+            {
+                var entry = zip.GetEntry($"{prefix}data/{storage.Key}") ?? throw Bad(path, $"storage {storage.Key} is missing from the archive");
+                if (entry.Length != storage.ByteCount) throw Bad(path, $"storage {storage.Key} has the wrong size");
+                using var stream = entry.Open();
+                storage.Data = TensorStorage.Read(stream, storage.Type, storage.Count);
+                read.Add(storage);
+            }
         }
-        return (root, storages.Values.ToList());
+        catch
+        {
+            foreach (var storage in read) storage.Data?.Dispose();
+            throw;
+        }
+        return (root, read);
     }
 
-    private static (object? Root, List<Storage> Storages) ReadLegacy(byte[] bytes, string path)
+    private static (object? Root, List<Storage> Storages) ReadLegacy(FileStream file, string path)
     {
+        // The pickles come first and are small: parse them in place from a memory map, then read each storage from the file.
+        using var mapped = new TensorStorage.MappedFile(file);
+        var bytes = mapped.Memory;
         var position = 0;
         object? Next(IReadOnlySet<string> allowed, Func<object?, object?> persistent)
         {
@@ -143,18 +175,33 @@ public static class TorchCheckpoint
         var storages = new Dictionary<string, Storage>();
         var root = Next(AllowedGlobals, pid => PersistentStorage(pid, storages, path));
         if (Next(none, noPersistent) is not List<object?> keys) throw Bad(path, "the storage key list is missing");
-        foreach (var key in keys.Select(k => k as string ?? throw Bad(path, "a storage key that is not a string")))
+        var read = new List<Storage>();
+        try
         {
-            if (!storages.TryGetValue(key, out var storage)) throw Bad(path, $"storage {key} is listed but never used");
-            if (position + 8 > bytes.Length) throw Bad(path, "it ends before all storages (is it truncated?)");
-            var count = BinaryPrimitives.ReadInt64LittleEndian(bytes.AsSpan(position));
-            position += 8;
-            var length = count * storage.ElementSize;
-            if (count < 0 || position + length > bytes.Length) throw Bad(path, "it ends before all storages (is it truncated?)");
-            storage.Bytes = bytes.AsMemory(position, (int)length);
-            position += (int)length;
+            long offset = position;
+            Span<byte> header = stackalloc byte[8];
+            foreach (var key in keys.Select(k => k as string ?? throw Bad(path, "a storage key that is not a string")))
+            {
+                if (!storages.TryGetValue(key, out var storage)) throw Bad(path, $"storage {key} is listed but never used");
+                if (storage.Data is not null) throw Bad(path, $"storage {key} is listed twice");
+                if (offset + 8 > file.Length) throw Bad(path, "it ends before all storages (is it truncated?)");
+                file.Position = offset;
+                file.ReadExactly(header);
+                var count = BinaryPrimitives.ReadInt64LittleEndian(header);
+                offset += 8;
+                if (count < 0 || count > (file.Length - offset) / storage.ElementSize) throw Bad(path, "it ends before all storages (is it truncated?)");
+                if (count != storage.Count) throw Bad(path, $"storage {storage.Key} has the wrong size");
+                storage.Data = TensorStorage.Read(file, storage.Type, storage.Count);
+                read.Add(storage);
+                offset += storage.ByteCount;
+            }
         }
-        return (root, storages.Values.ToList());
+        catch
+        {
+            foreach (var storage in read) storage.Data?.Dispose();
+            throw;
+        }
+        return (root, read);
     }
 
     /// <summary>('storage', torch.XStorage, key, location, numel[, view_metadata]) → the storage it names.</summary>
@@ -253,34 +300,17 @@ public static class TorchCheckpoint
         return result;
     }
 
+    /// <summary>The tensor a view describes: a strided view of its storage's memory (no copy).</summary>
     private static Tensor Materialise(TensorView view, string path)
     {
         var storage = view.Storage;
-        if (storage.Bytes.Length != storage.Count * storage.ElementSize) throw Bad(path, $"storage {storage.Key} has the wrong size");
+        var data = storage.Data ?? throw Bad(path, $"storage {storage.Key} is used but its data is missing");
         long last = view.Offset;
         for (var i = 0; i < view.Size.Length; i++) last += Math.Max(0, view.Size[i] - 1) * view.Stride[i];
         if (view.Size.Any(s => s < 0) || view.Offset < 0 || (view.Size.All(s => s > 0) && last >= storage.Count))
             throw Bad(path, $"a tensor reaches past the end of storage {storage.Key}");
-        using var scope = NewDisposeScope();
-        var flat = FromBytes(storage.Bytes.Span, storage.Type, storage.Count);
-        var tensor = flat.as_strided(view.Size, view.Stride, view.Offset).clone();
-        return tensor.MoveToOuterDisposeScope();
+        return data.as_strided(view.Size, view.Stride, view.Offset);
     }
-
-    private static Tensor FromBytes(ReadOnlySpan<byte> bytes, ScalarType type, long count) => type switch
-    {
-        ScalarType.Float32 => torch.tensor(MemoryMarshal.Cast<byte, float>(bytes).ToArray(), [count]),
-        ScalarType.Float64 => torch.tensor(MemoryMarshal.Cast<byte, double>(bytes).ToArray(), [count]),
-        ScalarType.Float16 => torch.tensor(MemoryMarshal.Cast<byte, Half>(bytes).ToArray().Select(h => (float)h).ToArray(), [count]),
-        ScalarType.BFloat16 => torch.tensor(MemoryMarshal.Cast<byte, ushort>(bytes).ToArray().Select(u => BitConverter.Int32BitsToSingle(u << 16)).ToArray(), [count]),
-        ScalarType.Int64 => torch.tensor(MemoryMarshal.Cast<byte, long>(bytes).ToArray(), [count]),
-        ScalarType.Int32 => torch.tensor(MemoryMarshal.Cast<byte, int>(bytes).ToArray(), [count]),
-        ScalarType.Int16 => torch.tensor(MemoryMarshal.Cast<byte, short>(bytes).ToArray(), [count]),
-        ScalarType.Int8 => torch.tensor(MemoryMarshal.Cast<byte, sbyte>(bytes).ToArray(), [count]),
-        ScalarType.Byte => torch.tensor(bytes.ToArray(), [count]),
-        ScalarType.Bool => torch.tensor(bytes.ToArray().Select(b => b != 0).ToArray(), [count]),
-        _ => throw new InvalidDataException($"unsupported dtype {type}"),
-    };
 
     private static byte[] ReadEntry(ZipArchiveEntry entry)
     {

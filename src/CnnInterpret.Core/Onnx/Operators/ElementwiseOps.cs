@@ -5,7 +5,10 @@ using F = TorchSharp.torch.nn.functional;
 
 namespace CnnInterpret.Core.Onnx;
 
-/// <summary>Add/Sub/Mul/Div with numpy broadcasting, and the pointwise activations Relu, LeakyRelu, Sigmoid, Clip.</summary>
+/// <summary>
+/// Add/Sub/Mul/Div/Pow with numpy broadcasting, the pointwise activations Relu, LeakyRelu, Sigmoid, HardSigmoid,
+/// HardSwish, Clip, and the pointwise functions Sqrt, Exp, Erf, Tanh, Neg, Abs, Reciprocal.
+/// </summary>
 internal static class ElementwiseOps
 {
     public static OnnxKernel Binary(OnnxNodeContext node, Func<Tensor, Tensor, Tensor> op)
@@ -58,5 +61,31 @@ internal static class ElementwiseOps
             if (min is null && max is null) return [x.alias()];
             return [x.clamp(min, max)];
         };
+    }
+
+    /// <summary>max(0, min(1, α·x + β)); PyTorch exports hardsigmoid with α = 1/6.</summary>
+    public static OnnxKernel HardSigmoid(OnnxNodeContext node)
+    {
+        var alpha = node.Float("alpha", 0.2f);
+        var beta = node.Float("beta", 0.5f);
+        return (inputs, _) => [(node.Required(inputs, 0) * alpha + beta).clamp(0, 1)];
+    }
+
+    /// <summary>x · max(0, min(1, x/6 + 1/2)) (opset 14; PyTorch exports hardswish with it from opset 14).</summary>
+    public static OnnxKernel HardSwish(OnnxNodeContext node) => (inputs, _) =>
+    {
+        var x = node.Required(inputs, 0);
+        return [x * (x / 6 + 0.5).clamp(0, 1)];
+    };
+
+    /// <summary>A function of one tensor (Sqrt, Exp, Erf, ...).</summary>
+    public static OnnxKernel Unary(OnnxNodeContext node, Func<Tensor, Tensor> op) => (inputs, _) => [op(node.Required(inputs, 0))];
+
+    /// <summary>X^Y with numpy broadcasting; the result has X's type, whatever Y's (ONNX allows mixing them).</summary>
+    public static Tensor Power(Tensor x, Tensor y)
+    {
+        if (x.is_floating_point()) return x.pow(y.dtype == x.dtype ? y : y.to_type(x.dtype));
+        using var z = x.to_type(ScalarType.Float64).pow(y.to_type(ScalarType.Float64));
+        return z.to_type(x.dtype);
     }
 }

@@ -29,14 +29,29 @@ public static class OnnxOps
         ["GlobalAveragePool"] = PoolOps.GlobalAveragePool,
         ["GlobalMaxPool"] = PoolOps.GlobalMaxPool,
         ["BatchNormalization"] = NormalizationOps.BatchNormalization,
+        ["LayerNormalization"] = NormalizationOps.LayerNormalization,
+        ["ReduceMean"] = ReduceOps.Mean,
+        ["ReduceSum"] = ReduceOps.Sum,
+        ["ReduceMax"] = ReduceOps.Max,
+        ["ReduceMin"] = ReduceOps.Min,
         ["Relu"] = ElementwiseOps.Relu,
         ["LeakyRelu"] = ElementwiseOps.LeakyRelu,
         ["Sigmoid"] = ElementwiseOps.Sigmoid,
         ["Clip"] = ElementwiseOps.Clip,
+        ["HardSigmoid"] = ElementwiseOps.HardSigmoid,
+        ["HardSwish"] = ElementwiseOps.HardSwish,
+        ["Sqrt"] = c => ElementwiseOps.Unary(c, x => x.sqrt()),
+        ["Exp"] = c => ElementwiseOps.Unary(c, x => x.exp()),
+        ["Erf"] = c => ElementwiseOps.Unary(c, x => x.erf()),
+        ["Tanh"] = c => ElementwiseOps.Unary(c, x => x.tanh()),
+        ["Neg"] = c => ElementwiseOps.Unary(c, x => x.neg()),
+        ["Abs"] = c => ElementwiseOps.Unary(c, x => x.abs()),
+        ["Reciprocal"] = c => ElementwiseOps.Unary(c, x => x.reciprocal()),
         ["Add"] = c => ElementwiseOps.Binary(c, (a, b) => a + b),
         ["Sub"] = c => ElementwiseOps.Binary(c, (a, b) => a - b),
         ["Mul"] = c => ElementwiseOps.Binary(c, (a, b) => a * b),
         ["Div"] = c => ElementwiseOps.Binary(c, ElementwiseOps.Divide),
+        ["Pow"] = c => ElementwiseOps.Binary(c, ElementwiseOps.Power),
         ["Gemm"] = LinearOps.Gemm,
         ["MatMul"] = LinearOps.MatMul,
         ["Softmax"] = LinearOps.Softmax,
@@ -47,6 +62,7 @@ public static class OnnxOps
         ["Squeeze"] = ShapeOps.Squeeze,
         ["Unsqueeze"] = ShapeOps.Unsqueeze,
         ["Transpose"] = ShapeOps.Transpose,
+        ["Slice"] = ShapeOps.Slice,
         ["Shape"] = ShapeOps.Shape,
         ["Gather"] = ShapeOps.Gather,
         ["Cast"] = ShapeOps.Cast,
@@ -63,14 +79,20 @@ public static class OnnxOps
     public static OnnxKernel Create(OnnxNodeProto node, long opset)
     {
         if (node.Domain is not ("" or "ai.onnx"))
-            throw new CnnInterpretException(ErrorKind.BadModelFile,
-                $"{node.Describe()} uses operator '{node.OpType}' of domain '{node.Domain}', which is not supported (only the standard ONNX operators are).");
+            throw Refused(node, $"operator '{node.OpType}' of domain '{node.Domain}', which is not supported (only the standard ONNX operators are)");
         if (!Factories.TryGetValue(node.OpType, out var factory))
-            throw new CnnInterpretException(ErrorKind.BadModelFile,
-                $"{node.Describe()} uses operator '{node.OpType}', which is not supported. Supported operators: {string.Join(", ", Factories.Keys.Order(StringComparer.Ordinal))}.",
-                new { op = node.OpType, node = node.Name });
+            throw Refused(node, $"operator '{node.OpType}', which is not supported");
         return factory(new OnnxNodeContext(node, opset));
     }
+
+    /// <summary>An operator this importer lacks: nothing is loaded, and the error says how to export the model without it.</summary>
+    private static CnnInterpretException Refused(OnnxNodeProto node, string what) =>
+        new(ErrorKind.BadModelFile,
+            $"{node.Describe()} uses {what}, so the model was not loaded. " +
+            $"Re-export the model without '{node.OpType}': replace the layer that makes it with one built from supported operators, " +
+            "or export at another opset (torch.onnx.export's opset_version; 13 to 17 are tested with torchvision's CNNs), " +
+            $"which may express it with others. Supported operators: {string.Join(", ", Factories.Keys.Order(StringComparer.Ordinal))}.",
+            new { op = node.OpType, node = node.Name });
 }
 
 /// <summary>A node being compiled: its attributes, its operator set, and errors that name it.</summary>

@@ -5,7 +5,7 @@ namespace CnnInterpret.Core.Onnx;
 
 /// <summary>
 /// Operators that move data without arithmetic: Concat, Split, Flatten, Reshape, Squeeze, Unsqueeze,
-/// Transpose, Shape, Gather, Cast. Axes given as inputs (opset 13+) are read from those small tensors.
+/// Transpose, Slice, Shape, Gather, Cast. Axes given as inputs (opset 13+) are read from those small tensors.
 /// </summary>
 internal static class ShapeOps
 {
@@ -114,6 +114,57 @@ internal static class ShapeOps
             var p = perm ?? Enumerable.Range(0, (int)x.dim()).Reverse().Select(i => (long)i).ToArray();
             if (p.Length != x.dim()) throw node.Invalid($"perm has {p.Length} axes for an input of {x.dim()}");
             return [x.permute(p)];
+        };
+    }
+
+    /// <summary>
+    /// Slice: starts, ends, axes and steps per axis (inputs from opset 10, attributes before, without steps);
+    /// indices are clamped to the axis as numpy does, negative steps walk backwards.
+    /// </summary>
+    public static OnnxKernel Slice(OnnxNodeContext node)
+    {
+        long[]? startsAttribute = null, endsAttribute = null, axesAttribute = null;
+        if (node.Opset < 10)
+        {
+            startsAttribute = node.Ints("starts") ?? throw node.Invalid("starts is missing");
+            endsAttribute = node.Ints("ends") ?? throw node.Invalid("ends is missing");
+            axesAttribute = node.Ints("axes");
+        }
+        return (inputs, _) =>
+        {
+            var x = node.Required(inputs, 0);
+            var starts = startsAttribute ?? OnnxTensors.ToLongs(node.Required(inputs, 1));
+            var ends = endsAttribute ?? OnnxTensors.ToLongs(node.Required(inputs, 2));
+            var axes = startsAttribute is null && OnnxNodeContext.Optional(inputs, 3) is { } a ? OnnxTensors.ToLongs(a) : axesAttribute;
+            var steps = startsAttribute is null && OnnxNodeContext.Optional(inputs, 4) is { } s ? OnnxTensors.ToLongs(s) : null;
+            axes ??= Enumerable.Range(0, starts.Length).Select(i => (long)i).ToArray();
+            steps ??= Padding.Ones(starts.Length);
+            if (ends.Length != starts.Length || axes.Length != starts.Length || steps.Length != starts.Length)
+                throw node.Invalid("starts, ends, axes and steps differ in length");
+            var y = x;
+            for (var i = 0; i < starts.Length; i++)
+            {
+                var axis = Axis(node, axes[i], x.dim());
+                var size = x.shape[axis];
+                var step = steps[i];
+                if (step == 0) throw node.Invalid("a step is 0");
+                long Wrap(long v) => v < 0 ? v + size : v;
+                if (step > 0)
+                {
+                    var start = Math.Clamp(Wrap(starts[i]), 0, size);
+                    var end = Math.Clamp(Wrap(ends[i]), start, size);
+                    y = y.slice(axis, start, end, step);
+                }
+                else
+                {
+                    // Backwards from start (clamped to the last element) down to just after end (−1: the first element).
+                    var start = Math.Clamp(Wrap(starts[i]), 0, size - 1);
+                    var end = Math.Clamp(ends[i] < -size ? -1 : Wrap(ends[i]), -1, size - 1);
+                    using var indices = start > end ? torch.arange(start, end, step, ScalarType.Int64) : torch.empty(0, ScalarType.Int64);
+                    y = y.index_select(axis, indices);
+                }
+            }
+            return [ReferenceEquals(y, x) ? x.alias() : y];
         };
     }
 

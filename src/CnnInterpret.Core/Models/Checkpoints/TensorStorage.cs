@@ -1,0 +1,98 @@
+using System.Buffers;
+using System.IO.MemoryMappedFiles;
+using System.Runtime.InteropServices;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace CnnInterpret.Core.Models.Checkpoints;
+
+/// <summary>
+/// Reads a checkpoint's raw tensor bytes from a stream straight into a new libtorch tensor's memory: one copy, no
+/// whole-file buffer and no managed array of the weights (528 MB for VGG16) waiting for the garbage collector.
+/// </summary>
+public static partial class TensorStorage
+{
+    private const int Chunk = 16 << 20;
+
+    /// <summary>
+    /// A new contiguous CPU tensor of <paramref name="count"/> elements of <paramref name="type"/>, filled with the next
+    /// count × element-size bytes of <paramref name="stream"/> (little-endian, as PyTorch and safetensors write them).
+    /// Throws <see cref="EndOfStreamException"/> when the stream ends first. The caller owns the tensor.
+    /// </summary>
+    public static Tensor Read(Stream stream, ScalarType type, long count)
+    {
+        var bools = type == ScalarType.Bool; // read as bytes: a stored byte other than 0 or 1 must still become a valid bool
+        var tensor = torch.empty(count, bools ? ScalarType.Byte : type);
+        try
+        {
+            var total = count * tensor.ElementSize;
+            var data = tensor.numel() == 0 ? IntPtr.Zero : Data(tensor.Handle);
+            for (long done = 0; done < total; done += Chunk)
+                stream.ReadExactly(Span(data, done, (int)Math.Min(Chunk, total - done)));
+            if (!bools) return tensor;
+            using var bytes = tensor;
+            return bytes.ne(0);
+        }
+        catch
+        {
+            tensor.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>A new contiguous CPU tensor holding <paramref name="bytes"/> (little-endian elements of <paramref name="type"/>), copied once.</summary>
+    public static Tensor FromBytes(ReadOnlySpan<byte> bytes, ScalarType type, long count)
+    {
+        var bools = type == ScalarType.Bool;
+        var tensor = torch.empty(count, bools ? ScalarType.Byte : type);
+        if (bytes.Length != count * tensor.ElementSize)
+        {
+            tensor.Dispose();
+            throw new InvalidDataException($"{bytes.Length} bytes cannot hold {count} elements of {type}");
+        }
+        if (count > 0) bytes.CopyTo(Span(Data(tensor.Handle), 0, bytes.Length));
+        if (!bools) return tensor;
+        using var raw = tensor;
+        return raw.ne(0);
+    }
+
+    private static unsafe Span<byte> Span(IntPtr data, long offset, int length) => new((byte*)data + offset, length);
+
+    [LibraryImport("LibTorchSharp", EntryPoint = "THSTensor_data")]
+    private static partial IntPtr Data(IntPtr tensor);
+
+    /// <summary>
+    /// A read-only memory map of a file's first 2 GiB, as <see cref="ReadOnlyMemory{T}"/>: the pickles of a legacy
+    /// checkpoint are parsed in place, and only the pages they occupy are read from disk.
+    /// </summary>
+    public sealed unsafe class MappedFile : MemoryManager<byte>
+    {
+        private readonly MemoryMappedFile _map;
+        private readonly MemoryMappedViewAccessor _view;
+        private readonly byte* _pointer;
+        private readonly int _length;
+
+        public MappedFile(FileStream file)
+        {
+            _length = (int)Math.Min(file.Length, int.MaxValue);
+            _map = MemoryMappedFile.CreateFromFile(file, null, 0, MemoryMappedFileAccess.Read, HandleInheritability.None, leaveOpen: true);
+            _view = _map.CreateViewAccessor(0, _length, MemoryMappedFileAccess.Read);
+            byte* pointer = null;
+            _view.SafeMemoryMappedViewHandle.AcquirePointer(ref pointer);
+            _pointer = pointer + _view.PointerOffset;
+        }
+
+        public override Span<byte> GetSpan() => new(_pointer, _length);
+
+        public override MemoryHandle Pin(int elementIndex = 0) => new(_pointer + elementIndex);
+
+        public override void Unpin() { }
+
+        protected override void Dispose(bool disposing)
+        {
+            _view.SafeMemoryMappedViewHandle.ReleasePointer();
+            _view.Dispose();
+            _map.Dispose();
+        }
+    }
+}
