@@ -31,7 +31,7 @@ export const COLORMAPS = ["viridis", "gray", "jet", "turbo"] as const;
 export const OVERLAY_COLORMAP = "turbo" satisfies (typeof COLORMAPS)[number];
 export const SCALINGS = ["perChannel", "shared"] as const;
 export const METHODS = ["grad-cam", "grad-cam++", "kernel", "gradient"] as const;
-export const PRESETS = ["readable", "classic"] as const;
+export const PRESETS = ["readable", "classic", "fast"] as const;
 export const EXPORT_FORMATS = ["png", "json", "npy"] as const;
 export const PANEL_COMMANDS = ["selectModel", "showLogs", "restartDaemon"] as const;
 /** Checks of a view (issue 8): faithfulness scores, the sanity check, the layer sweep. */

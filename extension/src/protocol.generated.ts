@@ -338,7 +338,7 @@ export interface FilterPatternsParams {
     layer: string;
     /** Channels to optimise; when absent, page `page` of 64 channels. */
     channels?: number[];
-    /** "readable" (default) or "classic". */
+    /** "readable" (default), "classic" or "fast" (coarse to fine: a fraction of the time, a lower activation reached). */
     preset?: string;
     /** Ascent steps (default: the preset's, 128 readable, 30 classic). */
     steps?: number;
@@ -349,7 +349,7 @@ export interface FilterPatternsParams {
     page?: number;
     /** Side of the square pattern in pixels (default: the model's input size). */
     size?: number;
-    /** When set, progress (one report per step) goes out as $/progress. */
+    /** When set, progress (per step) goes out as $/progress, with the finished channels in value.patterns after each batch. */
     workDoneToken?: ProgressToken;
 }
 
@@ -380,6 +380,8 @@ export interface FilterPattern {
     activationBefore: number;
     activationAfter: number;
     fromCache: boolean;
+    /** Set when the pattern needs a word of explanation, e.g. a channel that never responded to its input. */
+    note?: string;
 }
 
 export interface LimeParams {
@@ -740,6 +742,8 @@ export interface WorkDoneProgress {
     percentage: number;
     /** LIME and SHAP: the result so far, so a view can converge on screen. */
     partial?: SamplingPartial;
+    /** Filter patterns: the channels finished so far (sent as each batch finishes, never dropped by the 100 ms limit). */
+    patterns?: FilterPatternsPartial;
 }
 
 /** A partial LIME/SHAP result: the numbers so far and the map rendered from them. */
@@ -749,6 +753,14 @@ export interface SamplingPartial {
     /** Per target: the weight of each segment so far (null for GradientSHAP, whose maps are large). */
     values?: number[][];
     /** The picture and the map(s) so far. */
+    png: string;
+}
+
+/** The filter patterns finished so far, in the order asked for. */
+export interface FilterPatternsPartial {
+    /** Per finished channel: its activation before and after, whether it came from the cache, and a note if any. */
+    patterns: FilterPattern[];
+    /** The grid of the finished patterns, labelled with channel numbers. */
     png: string;
 }
 

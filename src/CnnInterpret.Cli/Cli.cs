@@ -79,7 +79,7 @@ public static partial class Cli
                   [--colormap viridis|gray|jet|turbo] [--shared-scale]
           explain --model M IMAGE --method grad-cam|grad-cam++ --layer L [--target N|LAYER:C] --out DIR [--raw]
                   [--colormap viridis|gray|jet|turbo] [--opacity 0.5]
-          explain --model M --method filter-patterns --layer L [--channels A-B] [--preset readable|classic]
+          explain --model M --method filter-patterns --layer L [--channels A-B] [--preset readable|classic|fast]
                   [--steps N] [--seed S] [--size PX] --out DIR   (no IMAGE; cached under $CNN_INTERPRET_CACHE)
           explain --model M IMAGE --method lime|kernel-shap|gradient-shap --out DIR [--target N] [--samples N|auto]
                   [--segments N] [--seed S] [--baseline B] [--score probability|logit] [--layer L (gradient-shap)] [--raw]
@@ -92,6 +92,7 @@ public static partial class Cli
           evaluate --model M [--data DIR] [--json]  accuracy on the Fashion-MNIST test set
           train-default [--data DIR] [--epochs N] [--seed S]  retrain the embedded fashion-vgg
           bench [--model M] [--runs N] [--only SECTIONS] [--json]  speed and memory figures (--only memory: the daemon's memory against PyTorch's)
+                  [--weights VGG16.pth] [--channels N]  (--only peers: beside plain PyTorch)
           serve                                  the JSON-RPC daemon on stdin/stdout
 
         --model defaults to fashion-vgg; it also takes a model file (FILE.pth with --arch NAME when it cannot be

@@ -19,6 +19,8 @@ public static partial class Cli
         var runs = line.Int("runs") ?? 50;
         var json = line.Flag("json");
         var only = line.Option("only");
+        var weights = line.Option("weights");
+        var patternChannels = line.Int("channels") ?? 64;
         var cacheDirectory = line.Option("cache-dir");
         var samples = line.Int("samples");
         line.RejectUnknown();
@@ -29,6 +31,7 @@ public static partial class Cli
             ("gradcam", () => BenchGradCam(json, images)),
             ("lime", () => BenchLime(json)),
             ("responsiveness", () => BenchResponsiveness(modelId, json, images)),
+            ("peers", () => BenchPeers(json, images, weights, patternChannels)),
             ("memory", () => BenchMemory(json, cacheDirectory, samples ?? 16)),
         };
         var unknown = only?.Split(',').Except(sections.Select(s => s.Name)).ToList();

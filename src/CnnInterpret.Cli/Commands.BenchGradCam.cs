@@ -51,13 +51,25 @@ public static partial class Cli
             autograd.grad([logits[0].max()], [x]);
             return clock.Elapsed.TotalMilliseconds;
         }
+        // What a new image needs at least: decode + preprocess + one forward + one backward from the class logit to the layer.
+        double DecodeForwardBackward()
+        {
+            using var scope = NewDisposeScope();
+            var clock = Stopwatch.StartNew();
+            using var picture = ImageLoader.Load(image, background: model.Input.Background);
+            using var prepared = ImagePreprocessor.Prepare(picture.Pixels, model.Input);
+            var x = tensor(prepared.Data, prepared.BatchShape).requires_grad_(true);
+            var (logits, captured) = model.Forward(x, new HashSet<string> { camLayer });
+            autograd.grad([logits[0].max()], [captured[camLayer]]);
+            return clock.Elapsed.TotalMilliseconds;
+        }
         var warm = new Engine(new ModelRegistry()) { PatternCache = new FilterPatternCache(Path.Combine(Path.GetTempPath(), "cnn-interpret-bench", Guid.NewGuid().ToString("N"))) };
         var cold = new Engine(new ModelRegistry(), new ActivationCache(budgetBytes: 0));
         warm.GradCam(model, image, camLayer); // fills the activations cache; warms both paths up
         cold.GradCam(model, image, camLayer);
         ForwardBackward();
         // Interleaved, so a slow spell on a shared machine hits every figure alike; medians.
-        var times = new double[5][];
+        var times = new double[6][];
         for (var t = 0; t < times.Length; t++) times[t] = new double[runs];
         for (var i = 0; i < runs; i++)
         {
@@ -66,12 +78,14 @@ public static partial class Cli
             times[2][i] = Time(() => warm.GradCam(model, image, camLayer));
             times[3][i] = Time(() => cold.GradCam(model, image, camLayer, render: false));
             times[4][i] = Time(() => warm.GradCam(model, image, camLayer, method: "grad-cam++", render: false));
+            times[5][i] = DecodeForwardBackward();
         }
         var (baseline, compute, request, miss, plusPlus) = (Median(times[0]), Median(times[1]), Median(times[2]), Median(times[3]), Median(times[4]));
+        var newImage = Median(times[5]);
         Say($"forward + backward:        {baseline:F2} ms (median of {runs})");
         Say($"grad-cam at {camLayer}:   {compute:F2} ms from the cached activations = {compute / baseline:F2}x forward+backward (target <= 1.2); " +
             $"{request:F2} ms with the overlay and heatmap PNGs");
-        Say($"grad-cam, image not cached: {miss:F2} ms (decode + one forward filling the cache + backward) = {miss / baseline:F2}x");
+        Say($"grad-cam, image not cached: {miss:F2} ms = {miss / newImage:F2}x decode + forward + backward to the layer ({newImage:F2} ms; target <= 1.2)");
         Say($"grad-cam++:                {plusPlus:F2} ms = {plusPlus / baseline:F2}x");
 
         var channels = Enumerable.Range(0, 64).ToArray();
@@ -82,7 +96,7 @@ public static partial class Cli
             warm.FilterPatterns(model, patternLayer, [0], options with { Steps = 2 }); // warm-up
             var batched = Time(() => warm.FilterPatterns(model, patternLayer, channels, options));
             var single = Time(() => warm.FilterPatterns(model, patternLayer, channels, options with { BatchSize = 1 }));
-            // All channels in one batch is what the issue asks for; smaller batches show where a model's activations outgrow the caches.
+            // The default batch beside smaller ones: where a model's activations outgrow the caches.
             var partial = PartialBatchSizes.Select(b => (Batch: b, Ms: Time(() => warm.FilterPatterns(model, patternLayer, channels, options with { BatchSize = b })))).ToList();
             warm.FilterPatterns(model, patternLayer, channels, options with { UseCache = true }); // fills the disk cache
             var passes = warm.FilterPatternPasses;
@@ -100,7 +114,7 @@ public static partial class Cli
         {
             model = model.Id, camLayer, forwardBackwardMs = Math.Round(baseline, 3),
             gradCamMs = Math.Round(compute, 3), gradCamRatio = Math.Round(compute / baseline, 2), gradCamWithPngsMs = Math.Round(request, 3),
-            gradCamUncachedMs = Math.Round(miss, 3), gradCamUncachedRatio = Math.Round(miss / baseline, 2),
+            gradCamUncachedMs = Math.Round(miss, 3), decodeForwardBackwardMs = Math.Round(newImage, 3), gradCamUncachedRatio = Math.Round(miss / newImage, 2),
             gradCamPlusPlusMs = Math.Round(plusPlus, 3), filterPatterns = patternFigures,
         };
     }

@@ -7,8 +7,9 @@ namespace CnnInterpret.Daemon;
 
 /// <summary>
 /// Sends LSP-style work-done progress: when a request's params carry a <c>workDoneToken</c>, progress goes
-/// out as <c>$/progress</c> notifications <c>{token, value: {kind, message, percentage, partial?}}</c>, at most
-/// every 100 ms (the last report always goes out), which is what vscode-jsonrpc's progress API listens to.
+/// out as <c>$/progress</c> notifications <c>{token, value: {kind, message, percentage, partial?, patterns?}}</c>, at most
+/// every 100 ms (the last report, and one carrying finished filter patterns, always go out), which is what
+/// vscode-jsonrpc's progress API listens to.
 /// </summary>
 public sealed class ProgressNotifier
 {
@@ -33,13 +34,16 @@ public sealed class ProgressNotifier
             lock (this)
             {
                 var last = value.Done >= value.Total;
-                if (_ended || (_begun && !last && _sinceLast.ElapsedMilliseconds < 100)) return; // "end" ends a progress, once
+                var patterns = value.Partial is FilterPatternsResult finished
+                    ? new FilterPatternsPartialDto(finished.Patterns, Convert.ToBase64String(finished.GridPng)) : null;
+                // Finished filter patterns are never dropped: the panel shows each batch once, when it is done.
+                if (_ended || (_begun && !last && patterns is null && _sinceLast.ElapsedMilliseconds < 100)) return; // "end" ends a progress, once
                 _ended = last && _begun;
                 _sinceLast.Restart();
                 var kind = !_begun ? "begin" : last ? "end" : "report";
                 _begun = true;
                 var notification = new ProgressParams(token, new WorkDoneProgress(kind, kind == "begin" ? value.Message : null, value.Message,
-                    (int)Math.Round(100 * value.Fraction), value.Partial as SamplingPartialDto));
+                    (int)Math.Round(100 * value.Fraction), value.Partial as SamplingPartialDto, patterns));
                 _sent = _sent.ContinueWith(_ => rpc.NotifyWithParameterObjectAsync("$/progress", notification), TaskScheduler.Default).Unwrap();
                 // The last report must reach the client before the request's answer does: wait for it to be written.
                 if (kind == "end")

@@ -86,7 +86,14 @@ public sealed record ProgressParams([property: JsonValue(nameof(JsonValues.Progr
 /// <param name="Title">The first message (with "begin" only).</param>
 /// <param name="Percentage">0–100.</param>
 /// <param name="Partial">LIME and SHAP: the result so far, so a view can converge on screen.</param>
-public sealed record WorkDoneProgress(string Kind, string? Title, string? Message, int Percentage, SamplingPartialDto? Partial);
+/// <param name="Patterns">Filter patterns: the channels finished so far (sent as each batch finishes, never dropped by the 100 ms limit).</param>
+public sealed record WorkDoneProgress(string Kind, string? Title, string? Message, int Percentage, SamplingPartialDto? Partial,
+    FilterPatternsPartialDto? Patterns = null);
+
+/// <summary>The filter patterns finished so far, in the order asked for.</summary>
+/// <param name="Patterns">Per finished channel: its activation before and after, whether it came from the cache, and a note if any.</param>
+/// <param name="Png">The grid of the finished patterns, labelled with channel numbers.</param>
+public sealed record FilterPatternsPartialDto(IReadOnlyList<FilterPattern> Patterns, string Png);
 
 /// <param name="ResidentBytes">The daemon's resident memory now (what the OS counts).</param>
 /// <param name="MemoryBudgetBytes">The one memory budget (--memory-budget, cnnInterpret.memoryBudgetMiB).</param>
@@ -244,12 +251,12 @@ public sealed record GradCamResultDto(
     string? LegendPng = null);
 
 /// <param name="Channels">Channels to optimise; when absent, page <paramref name="Page"/> of 64 channels.</param>
-/// <param name="Preset">"readable" (default) or "classic".</param>
+/// <param name="Preset">"readable" (default), "classic" or "fast" (coarse to fine: a fraction of the time, a lower activation reached).</param>
 /// <param name="Steps">Ascent steps (default: the preset's, 128 readable, 30 classic).</param>
 /// <param name="Seed">Same seed, same pattern (default 0).</param>
 /// <param name="Size">Side of the square pattern in pixels (default: the model's input size).</param>
 /// <param name="Raw">Also return the pixels [K,C,H,W] in [0,1].</param>
-/// <param name="WorkDoneToken">When set, progress (one report per step) goes out as $/progress.</param>
+/// <param name="WorkDoneToken">When set, progress (per step) goes out as $/progress, with the finished channels in value.patterns after each batch.</param>
 public sealed record FilterPatternsParams(
     string? Model,
     string Layer,

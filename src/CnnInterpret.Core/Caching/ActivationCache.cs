@@ -33,6 +33,19 @@ public sealed class ActivationCache(long budgetBytes = 1L << 30)
 
     public static string Key(string modelId, string weightsHash, string imageHash) => $"{modelId}|{weightsHash}|{imageHash}";
 
+    /// <summary>The entry for <paramref name="key"/> if it is cached (counted as a hit), else null (not counted: the caller decides whether to fill it).</summary>
+    public ImageActivations? TryGet(string key)
+    {
+        lock (_gate)
+        {
+            if (!_entries.TryGetValue(key, out var node)) return null;
+            _order.Remove(node);
+            _order.AddFirst(node);
+            Hits++;
+            return node.Value.Value;
+        }
+    }
+
     public ImageActivations GetOrAdd(string key, Func<ImageActivations> compute)
     {
         lock (_gate)

@@ -6,7 +6,8 @@ using System.Text;
 namespace CnnInterpret.Core.Caching;
 
 /// <summary>A cached filter pattern: pixels [C,H,W] in [0,1] and the channel's mean activation before and after.</summary>
-public sealed record CachedPattern(float[] Pixels, int[] Shape, float ActivationBefore, float ActivationAfter);
+/// <param name="Responsive">False when the channel's gradient was zero at every step (a dead channel).</param>
+public sealed record CachedPattern(float[] Pixels, int[] Shape, float ActivationBefore, float ActivationAfter, bool Responsive = true);
 
 /// <summary>
 /// Filter patterns on disk, one small file per (model weights, layer, channel, preset, steps, seed, size), so a pattern
@@ -17,7 +18,8 @@ public sealed record CachedPattern(float[] Pixels, int[] Shape, float Activation
 /// </summary>
 public sealed class FilterPatternCache(string directory)
 {
-    private static readonly byte[] Magic = "CIFP0001"u8.ToArray();
+    // Version 2 adds a flags word (bit 0: not responsive) after the activations; version 1 files still read.
+    private static readonly byte[] Magic = "CIFP0002"u8.ToArray(), MagicV1 = "CIFP0001"u8.ToArray();
     private long _hits, _misses;
 
     public string Directory { get; } = directory;
@@ -66,7 +68,7 @@ public sealed class FilterPatternCache(string directory)
 
     private string PathOf(string key) => Path.Combine(Directory, Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key))) + ".pattern");
 
-    // Layout: magic, key length + UTF-8 key (guards against hash collisions), C, H, W, before, after, pixels; little-endian.
+    // Layout: magic, key length + UTF-8 key (guards against hash collisions), C, H, W, before, after, flags, pixels; little-endian.
     private static byte[] Write(string key, CachedPattern p)
     {
         var keyBytes = Encoding.UTF8.GetBytes(key);
@@ -78,6 +80,7 @@ public sealed class FilterPatternCache(string directory)
         foreach (var d in p.Shape) writer.Write(d);
         writer.Write(p.ActivationBefore);
         writer.Write(p.ActivationAfter);
+        writer.Write(p.Responsive ? 0 : 1);
         writer.Write(MemoryMarshal.AsBytes(p.Pixels.AsSpan()));
         writer.Flush();
         return stream.ToArray();
@@ -86,7 +89,9 @@ public sealed class FilterPatternCache(string directory)
     private static CachedPattern? Read(byte[] bytes, string key)
     {
         var span = bytes.AsSpan();
-        if (span.Length < Magic.Length + 4 || !span[..Magic.Length].SequenceEqual(Magic)) return null;
+        if (span.Length < Magic.Length + 4) return null;
+        var v1 = span[..Magic.Length].SequenceEqual(MagicV1);
+        if (!v1 && !span[..Magic.Length].SequenceEqual(Magic)) return null;
         span = span[Magic.Length..];
         var keyLength = BinaryPrimitives.ReadInt32LittleEndian(span);
         if (keyLength < 0 || span.Length < 4 + keyLength + 20 || Encoding.UTF8.GetString(span.Slice(4, keyLength)) != key) return null;
@@ -94,9 +99,10 @@ public sealed class FilterPatternCache(string directory)
         int[] shape = [BinaryPrimitives.ReadInt32LittleEndian(span), BinaryPrimitives.ReadInt32LittleEndian(span[4..]), BinaryPrimitives.ReadInt32LittleEndian(span[8..])];
         var before = BinaryPrimitives.ReadSingleLittleEndian(span[12..]);
         var after = BinaryPrimitives.ReadSingleLittleEndian(span[16..]);
-        span = span[20..];
+        var flags = v1 || span.Length < 24 ? 0 : BinaryPrimitives.ReadInt32LittleEndian(span[20..]);
+        span = span[(v1 ? 20 : 24)..];
         var count = (long)shape[0] * shape[1] * shape[2];
         if (shape.Any(d => d <= 0) || span.Length != count * 4) return null;
-        return new CachedPattern(MemoryMarshal.Cast<byte, float>(span).ToArray(), shape, before, after);
+        return new CachedPattern(MemoryMarshal.Cast<byte, float>(span).ToArray(), shape, before, after, Responsive: (flags & 1) == 0);
     }
 }

@@ -171,6 +171,98 @@ public sealed class FilterPatternsTests
         Assert.Equal(4 + 2, counter.Calls);
     }
 
+    /// <summary>A small RGB network at 112 px: readable runs coarse to fine there (a quarter, half and the full side).</summary>
+    private static CnnModel SmallRgb(string id, Action<Module<Tensor, Tensor>>? edit = null)
+    {
+        manual_seed(3);
+        var conv = Conv2d(3, 4, 3, padding: 1);
+        edit?.Invoke(conv);
+        var layers = new List<(string, string, string, string, Module<Tensor, Tensor>)>
+        {
+            ("features.0", "block1_conv1", "Conv2d", "block1", conv),
+            ("features.1", "block1_conv1_relu", "ReLU", "block1", ReLU()),
+            ("features.2", "block1_conv2", "Conv2d", "block1", Conv2d(4, 4, 3, padding: 1)),
+            ("features.3", "block1_conv2_relu", "ReLU", "block1", ReLU()),
+            ("avgpool", "avgpool", "AdaptiveAvgPool2d", "head", AdaptiveAvgPool2d([1, 1])),
+            ("flatten", "flatten", "Flatten", "head", Flatten()),
+            ("classifier.0", "predictions", "Linear", "classifier", Linear(4, 2)),
+        };
+        return new CnnModel(id, id, new Preprocessing("rgb", 112, [112, 112], [0.485f, 0.456f, 0.406f], [0.229f, 0.224f, 0.225f]), ["a", "b"], layers);
+    }
+
+    /// <summary>RGB Fourier patterns were NaN once (the colour matrix); fast ones, coarse to fine, must be finite and rise.</summary>
+    [Fact]
+    public void Fast_RGB_patterns_run_coarse_to_fine_finite_and_rising()
+    {
+        using var model = SmallRgb("small-rgb");
+        var reports = new List<ExplainProgress>();
+        var result = NewEngine().FilterPatterns(model, "features.2", [0, 1, 2, 3], new FilterPatternOptions("fast", UseCache: false), new SyncProgress(reports.Add));
+        Assert.Equal(48, result.Steps);
+        Assert.Equal([3, 112, 112], result.PatternShape);
+        Assert.All(result.Pixels, v => Assert.True(float.IsFinite(v) && v is >= 0 and <= 1));
+        Assert.All(result.Patterns, p => Assert.True(p.ActivationAfter > p.ActivationBefore, $"channel {p.Channel}: {p.ActivationBefore} → {p.ActivationAfter}"));
+        Assert.All(result.Patterns, p => Assert.Null(p.Note));
+        // One pass per step (four items fit one chunk) plus the before and after measurements.
+        Assert.Equal(48 + 2, result.ForwardPasses);
+    }
+
+    /// <summary>A channel that cannot respond (zero weights and bias) keeps its start, with finite figures and a note.</summary>
+    [Fact]
+    public void A_dead_channel_gets_its_starting_pattern_finite_figures_and_a_note()
+    {
+        using var model = SmallRgb("small-rgb-dead", m =>
+        {
+            using var _ = no_grad();
+            var conv = (TorchSharp.Modules.Conv2d)m;
+            conv.weight![1].zero_();
+            conv.bias![1].zero_();
+        });
+        foreach (var preset in new[] { "readable", "classic", "fast" })
+        {
+            var result = NewEngine().FilterPatterns(model, "features.0", [0, 1], new FilterPatternOptions(preset, Steps: 8, UseCache: false));
+            var dead = result.Patterns[1];
+            Assert.Equal(0f, dead.ActivationBefore);
+            Assert.Equal(0f, dead.ActivationAfter);
+            Assert.Contains("never responded", dead.Note);
+            Assert.Null(result.Patterns[0].Note);
+            Assert.All(result.Pixels, v => Assert.True(float.IsFinite(v)));
+        }
+    }
+
+    /// <summary>Each finished batch is cached and reported at once; cancelling later keeps it, and the message says which.</summary>
+    [Fact]
+    public void A_cancelled_run_keeps_the_finished_batches_and_says_which()
+    {
+        var dir = Repo.TempDir();
+        var options = new FilterPatternOptions("classic", Steps: 3, BatchSize: 2);
+        using var cancel = new CancellationTokenSource();
+        var partials = new List<FilterPatternsResult>();
+        var error = Assert.Throws<OperationCanceledException>(() => NewEngine(dir).FilterPatterns("fashion-vgg", "features.2", [4, 5, 6, 7], options,
+            new SyncProgress(r =>
+            {
+                if (r.Partial is FilterPatternsResult done) partials.Add(done);
+                if (partials.Count > 0) cancel.Cancel();
+            }), cancel.Token));
+        Assert.Equal([4, 5], Assert.Single(partials).Channels);
+        Assert.Contains("channel(s) 4–5 were done and are cached", error.Message);
+        var again = NewEngine(dir).FilterPatterns("fashion-vgg", "features.2", [4, 5, 6, 7], options);
+        Assert.Equal([true, true, false, false], again.Patterns.Select(p => p.FromCache));
+        Assert.Equal(partials[0].PixelsOf(1).ToArray(), again.PixelsOf(1).ToArray());
+    }
+
+    /// <summary>
+    /// Items per forward + backward: every layer up to the target keeps its output and gets a gradient (2 × 4 bytes per
+    /// element), plus 16 bytes per input pixel and colour (pixels, transform, gradients). Small RGB at 112 px, to
+    /// features.2: 3 × 4·112² elements → 1 204 224 B + 602 112 B; 768 MiB ÷ 1 806 336 B = 445.8. At 56 px, a quarter of both.
+    /// </summary>
+    [Fact]
+    public void Steps_run_in_chunks_that_fit_the_step_memory()
+    {
+        using var model = SmallRgb("small-rgb-chunks");
+        Assert.Equal(445, Core.Explainers.FilterPatterns.ChunkSize(model, model.GetLayer("features.2"), 112));
+        Assert.Equal(1783, Core.Explainers.FilterPatterns.ChunkSize(model, model.GetLayer("features.2"), 56));
+    }
+
     private sealed class CountingIdentity() : Module<Tensor, Tensor>("CountingIdentity")
     {
         public int Calls;
