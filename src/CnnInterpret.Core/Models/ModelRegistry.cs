@@ -100,6 +100,9 @@ public sealed class ModelRegistry : IDisposable
         InputText.RequirePath(model, ErrorKind.UnknownModel, "model");
         InputText.RequirePath(weights, ErrorKind.BadModelFile, "weights");
         InputText.RequirePath(arch, ErrorKind.InvalidArgument, "architecture");
+        if (weights is not null && !File.Exists(weights))
+            throw new CnnInterpretException(ErrorKind.BadModelFile,
+                $"There is no weights file {InputText.Quote(weights)} (looked for at {InputText.Quote(Path.GetFullPath(weights))}): check the path.");
         var builtIn = Manifest.Models.Any(m => m.Id == model);
         var file = weights ?? (builtIn ? null : model); // the user's file: its sidecar and metadata count
         var resolved = Resolve(file, settings, settingsSource);
