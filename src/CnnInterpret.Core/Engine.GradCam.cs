@@ -61,7 +61,14 @@ public sealed partial class Engine
             // The layer's output becomes a leaf and only the layers after it run with gradients — unless a skip
             // connection goes around the layer: then the network runs from the input with the layer's output replaced.
             layerOutput = layerOutput.detach().requires_grad_(true);
-            var captures = target is Target.Channel ch ? new HashSet<string> { model.GetLayer(ch.Layer).Name } : new HashSet<string>();
+            // A channel target needs its layer; so does no target on a model without classes, whose top target is a
+            // channel of its last layer (Target.Top).
+            var captures = target switch
+            {
+                Target.Channel ch => new HashSet<string> { model.GetLayer(ch.Layer).Name },
+                null when model.Classes.Count == 0 && model.Layers.Count > 0 => new HashSet<string> { model.Layers[^1].Name },
+                _ => new HashSet<string>(),
+            };
             if (model.TryForwardFrom(info.Name, layerOutput, captures) is not { } rest)
             {
                 if (input is null)
