@@ -40,7 +40,7 @@ public sealed class Occlusion : IExplainer
         var (window, stride) = Geometry(context);
         int channels = context.Channels, height = context.Height, width = context.Width, plane = height * width;
         var x = context.Input;
-        var fill = Fill(context, context.Options.Choice("fill"));
+        var fill = IntegratedGradients.Baseline(context, context.Options.Choice("fill")); // the same three fills as IG's baselines
         var rows = Positions(height, window, stride);
         var columns = Positions(width, window, stride);
         var total = rows.Length * columns.Length;
@@ -117,29 +117,4 @@ public sealed class Occlusion : IExplainer
     /// <summary>Where windows start along a side: 0, s, 2s, … ⌈(size − w)/s⌉·s, as Captum counts them.</summary>
     private static int[] Positions(int size, int window, int stride) =>
         Enumerable.Range(0, (size - window + stride - 1) / stride + 1).Select(i => i * stride).ToArray();
-
-    /// <summary>The fill by name, [C,H,W] in the model's normalised units.</summary>
-    private static float[] Fill(ExplainContext context, string name)
-    {
-        var x = context.Input;
-        int plane = context.Height * context.Width;
-        switch (name)
-        {
-            case "black":
-                var black = new float[x.Length];
-                ImagePreprocessor.NormaliseInPlace(black, context.Model.Input);
-                return black;
-            case "blur":
-                return GaussianBlur.Apply(x, context.Channels, context.Height, context.Width, GaussianBlur.DefaultSigma(context.Height, context.Width));
-            default:
-                var mean = new float[x.Length];
-                for (var c = 0; c < context.Channels; c++)
-                {
-                    double sum = 0;
-                    for (var i = 0; i < plane; i++) sum += x[c * plane + i];
-                    Array.Fill(mean, (float)(sum / plane), c * plane, plane);
-                }
-                return mean;
-        }
-    }
 }
