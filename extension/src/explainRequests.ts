@@ -2,7 +2,7 @@
 // answer to the line the panel shows under it. No `vscode` import (unit-tested).
 import { isConv, isSpatial } from "./layerModel";
 import { optionLabel } from "./methods";
-import { tabById, type AttributeMessage, type ExplainOptions, type TabId, type WebviewMessage } from "./messages";
+import { tabById, type AttributeMessage, type ExplainOptions, type ExtensionMessage, type TabId, type WebviewMessage } from "./messages";
 import type {
     AttributionParams,
     AttributionResult,
@@ -18,6 +18,7 @@ import type {
     ModelDetails,
     ShapParams,
     ShapResult,
+    WorkDoneProgress,
 } from "./protocol";
 
 export type ExplainMessage = Extract<WebviewMessage, { type: "explain" }>;
@@ -272,4 +273,14 @@ export function viewImages(kind: TabId | "attribution", result: RenderedResult):
         return typeof png === "string" && png ? [{ id, label, png }] : [];
     });
     return images.length > 1 ? images : [];
+}
+
+/**
+ * A `$/progress` of a view's request as the panel gets it: the message, the percentage, and the picture of the
+ * result so far, a LIME/SHAP partial map or the grid of the filter patterns finished so far (sent as each batch
+ * of channels is done), so the panel draws them as they finish.
+ */
+export function progressMessage(id: number, p: WorkDoneProgress): Extract<ExtensionMessage, { type: "progress" }> {
+    const partialPng = p.partial?.png ?? p.patterns?.png;
+    return { type: "progress", id, ...(p.message ? { message: p.message } : {}), percentage: p.percentage, ...(partialPng ? { partialPng } : {}) };
 }

@@ -290,7 +290,7 @@ export type ExtensionMessage =
       }
     | { type: "prediction"; top: ClassScore[]; fit?: Fit | undefined; offers?: FitOffers }
     | { type: "predictionError"; message: string }
-    /** A `$/progress` of the view's request; `partialPng`: its partial result's picture (LIME, SHAP). */
+    /** A `$/progress` of the view's request; `partialPng`: its partial result's picture (LIME, SHAP; filter patterns: the grid of the channels finished so far). */
     | ({ type: "progress"; id: number; partialPng?: string } & Partial<Pick<WorkDoneProgress, "message" | "percentage">>)
     | {
           type: "result";

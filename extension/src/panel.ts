@@ -6,7 +6,7 @@ import * as vscode from "vscode";
 import { message, type Ctx } from "./ctx";
 import { DaemonRequestError } from "./daemon";
 import { checkRequest, checkView, type CheckMessage } from "./checks";
-import { attributionCaption, attributionFigures, attributionRequest, caption, defaultLayers, explainRequest, gridCells, viewImages, type ExplainMessage, type RenderedResult } from "./explainRequests";
+import { attributionCaption, attributionFigures, attributionRequest, caption, defaultLayers, explainRequest, gridCells, progressMessage, viewImages, type ExplainMessage, type RenderedResult } from "./explainRequests";
 import { CHECKS, COLORMAPS, InvalidMessageError, OVERLAY_COLORMAP, panelLayer, parseWebviewMessage, scoreCount, tabById, type AttributeMessage, type ExtensionMessage, type RegistryMethod, type TabId, type WebviewMessage } from "./messages";
 import { defaultMethodLayer, methodsState, panelMethods, panelTabs, type MethodsState, type PanelTab } from "./methods";
 import { fitOffers } from "./models";
@@ -274,14 +274,7 @@ export class ExplainPanel implements vscode.Disposable {
         try {
             const result = await this.ctx.client.request<RenderedResult>(method, params, {
                 token: cts.token,
-                onProgress: (p) =>
-                    this.post({
-                        type: "progress",
-                        id: msg.id,
-                        ...(p.message ? { message: p.message } : {}),
-                        percentage: p.percentage,
-                        ...(p.partial?.png ? { partialPng: p.partial.png } : {}),
-                    }),
+                onProgress: (p) => this.post(progressMessage(msg.id, p)),
             });
             if (typeof result.png !== "string") throw new Error(`The daemon's answer to ${method} has no image.`);
             this.last.set(msg.tab, { kind, method, params, result });

@@ -253,8 +253,8 @@ export class App {
     }
 
     /**
-     * A progress tick (up to ten a second) touches its progress bar only, and a partial map (LIME, SHAP) the view's
-     * picture: nothing else is rebuilt or even compared.
+     * A progress tick (up to ten a second) touches its progress bar only, and a partial picture (a LIME or SHAP map, the
+     * grid of the filter patterns finished so far) the view's picture: nothing else is rebuilt or even compared.
      */
     private onProgress(id: number, progress: Progress, partialPng: string | undefined): void {
         const m = this.model;
@@ -269,9 +269,13 @@ export class App {
             const view = m.views.get(m.inFlight.tab);
             if (partialPng && view) {
                 view.png = partialPng;
+                // The cells a grid kept from the previous page or layer do not describe a partial grid (filter patterns
+                // finished so far): they go, and the picture is drawn anew without them (clicks open nothing until the result).
+                const stale = view.cells !== undefined;
+                view.cells = undefined;
                 const img = document.getElementById("view-img");
-                if (img instanceof HTMLImageElement) img.src = `data:image/png;base64,${partialPng}`;
-                else this.render(); // the first partial map: there is no picture to update yet
+                if (img instanceof HTMLImageElement && !stale) img.src = `data:image/png;base64,${partialPng}`;
+                else this.render(); // the first partial picture: there is none to update yet
             }
         }
     }

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { caption, defaultLayers, explainRequest, gridCells, viewImages } from "../../src/explainRequests";
+import { caption, defaultLayers, explainRequest, gridCells, progressMessage, viewImages } from "../../src/explainRequests";
 import { InvalidMessageError, parseWebviewMessage, scoreCount, TABS } from "../../src/messages";
 import { npyFloat32 } from "../../src/npy";
 import { modelAllowed } from "../../src/trust";
@@ -113,6 +113,17 @@ describe("gridCells", () => {
         assert.deepEqual(cells?.cells[0]?.figures.map((f) => f.value), ["0.1", "4", "yes"]);
         assert.equal(gridCells("featureMaps", { shape: [16, 28, 28], stats: [] }), undefined);
         assert.equal(gridCells("lime", { grid }), undefined);
+    });
+});
+
+describe("progressMessage", () => {
+    it("forwards the picture so far: a LIME/SHAP partial map, or the grid of the filter patterns finished so far", () => {
+        const pattern = { channel: 3, activationBefore: 0.1, activationAfter: 2, fromCache: false };
+        assert.deepEqual(progressMessage(7, { kind: "report", message: "batch 1/4", percentage: 25, patterns: { patterns: [pattern], png: "R1JJRA==" } }),
+            { type: "progress", id: 7, message: "batch 1/4", percentage: 25, partialPng: "R1JJRA==" });
+        assert.deepEqual(progressMessage(8, { kind: "report", percentage: 40, partial: { samples: 400, total: 1000, png: "TUFQ" } }),
+            { type: "progress", id: 8, percentage: 40, partialPng: "TUFQ" });
+        assert.deepEqual(progressMessage(9, { kind: "report", message: "step 2/30", percentage: 1 }), { type: "progress", id: 9, message: "step 2/30", percentage: 1 });
     });
 });
 

@@ -8,7 +8,7 @@ import { beforeEach, describe, it } from "node:test";
 import { Window } from "happy-dom";
 import type { ExtensionMessage, WebviewMessage } from "../../src/messages";
 import { methodsState, panelMethods, panelTabs } from "../../src/methods";
-import type { GridCells } from "../../src/explainRequests";
+import { progressMessage, type GridCells } from "../../src/explainRequests";
 import type { MethodInfo } from "../../src/protocol";
 import { App } from "../../src/webview/app";
 import { cellAt } from "../../src/webview/channelZoom";
@@ -154,6 +154,42 @@ describe("the panel's webview", () => {
         // Committing it asks again with the new count.
         samples.dispatchEvent(new window.Event("change") as unknown as Event);
         assert.equal(last("explain")?.options.samples, 5000);
+    });
+
+    it("draws the filter patterns finished so far as each batch's progress arrives, then the whole page", () => {
+        app.onMessage(session());
+        click($("#tab-filterPatterns"));
+        const first = last("explain");
+        assert.equal(first?.tab, "filterPatterns");
+        app.onMessage({ type: "result", id: first.id, tab: "filterPatterns", png: png(106, 100, 1), caption: "page 1", cells });
+        assert.ok($<HTMLImageElement>("#view-img").classList.contains("cells"));
+        // Another preset: the old page stays on screen until the first batch of the new one is done.
+        const preset = $<HTMLSelectElement>("#opt-preset");
+        preset.value = "classic";
+        preset.dispatchEvent(new window.Event("change") as unknown as Event);
+        const ask = last("explain");
+        assert.equal(ask?.options.preset, "classic");
+        assert.equal($("#view").getAttribute("data-state"), "loading");
+        // As the extension forwards the daemon's $/progress: the first batch's channels, then the first two batches'.
+        const batch1 = png(56, 34, 2), batch2 = png(106, 34, 3);
+        const patterns = (n: number) => Array.from({ length: n }, (_, channel) => ({ channel, activationBefore: 0, activationAfter: 1, fromCache: false }));
+        app.onMessage(progressMessage(ask.id, { kind: "report", message: "step 30/30, batch 1/2", percentage: 50, patterns: { patterns: patterns(1), png: batch1 } }));
+        const drawn = $<HTMLImageElement>("#view-img");
+        assert.equal(drawn.getAttribute("src"), `data:image/png;base64,${batch1}`);
+        // The old page's cells do not describe the partial grid: a click on it opens nothing.
+        assert.ok(!drawn.classList.contains("cells"));
+        click(drawn);
+        assert.equal(root.querySelector("#channel-zoom"), null);
+        app.onMessage(progressMessage(ask.id, { kind: "report", message: "step 1/30, batch 2/2", percentage: 51 })); // a tick without channels
+        assert.equal(drawn.getAttribute("src"), `data:image/png;base64,${batch1}`);
+        app.onMessage(progressMessage(ask.id, { kind: "report", message: "step 30/30, batch 2/2", percentage: 100, patterns: { patterns: patterns(2), png: batch2 } }));
+        assert.equal($<HTMLImageElement>("#view-img"), drawn, "a later batch replaced the picture instead of updating it");
+        assert.equal(drawn.getAttribute("src"), `data:image/png;base64,${batch2}`);
+        assert.equal($("#view-progress .progress-text").textContent, "step 30/30, batch 2/2");
+        app.onMessage({ type: "result", id: ask.id, tab: "filterPatterns", png: png(106, 100, 4), caption: "page 1, classic", cells });
+        assert.equal($("#view").getAttribute("data-state"), "ready");
+        assert.equal($<HTMLImageElement>("#view-img").getAttribute("src"), `data:image/png;base64,${png(106, 100, 4)}`);
+        assert.ok($<HTMLImageElement>("#view-img").classList.contains("cells"));
     });
 
     it("keeps the picture it was sent once, and its elements, across a new session for the same image", () => {
