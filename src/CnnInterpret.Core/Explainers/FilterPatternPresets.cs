@@ -4,16 +4,18 @@ namespace CnnInterpret.Core.Explainers;
 
 /// <summary>A named recipe for filter patterns: how the image is parametrised, transformed and updated.</summary>
 /// <param name="Version">Part of the cache key: bumped whenever the recipe computes something else for the same options.</param>
-public sealed record FilterPatternPreset(string Name, int DefaultSteps, string Description, int Version = 1)
+/// <param name="CoarseToFineSteps">The default steps where the preset runs coarse to fine (see <see cref="Schedule"/>); else <paramref name="DefaultSteps"/>.</param>
+public sealed record FilterPatternPreset(string Name, int DefaultSteps, string Description, int Version = 1, int? CoarseToFineSteps = null)
 {
     public const string Classic = "classic", Readable = "readable", Fast = "fast";
 
     public static IReadOnlyList<FilterPatternPreset> All { get; } =
     [
-        new(Readable, 128, "Fourier-space image with 1/f scaling and sigmoid, random jitter (and scale/rotation from 64 px) each step, Adam (lr 0.05), as in Lucid/Lucent", 2),
+        new(Readable, 128, "Fourier-space image with 1/f scaling and sigmoid, random jitter (and scale/rotation from 64 px) each step, Adam (lr 0.05), as in Lucid/Lucent; " +
+                           "from 112 px coarse to fine, the pattern tiled up, Adam (lr 0.1): 48 steps at a quarter of the side, 14 at half, 2 at full size", 3, 64),
         new(Classic, 30, "the original tool's raw gradient ascent: gray + small noise, 30 steps of 10 (0–255 units) along the RMS-normalised gradient, no regularisation"),
-        new(Fast, 48, "readable's image and transforms, Adam (lr 0.1), 48 steps coarse to fine from 112 px (most at a quarter of the side, then half, " +
-                      "2 at full size): about 1/18 of readable's arithmetic, and a lower activation reached (see the notes)"),
+        new(Fast, 48, "readable with fewer steps: 40 at a quarter of the side, 6 at half, 2 at full size (from 112 px); " +
+                      "about 2/3 of readable's arithmetic, and a lower activation reached", 2, 48),
     ];
 
     public static FilterPatternPreset Get(string? name) =>
@@ -24,33 +26,41 @@ public sealed record FilterPatternPreset(string Name, int DefaultSteps, string D
     /// <summary>The name the cache files are keyed by: a new version of a recipe never reads the old one's patterns.</summary>
     public string CacheName => Version == 1 ? Name : $"{Name}-v{Version}";
 
-    /// <summary>Fast from this side up runs coarse to fine.</summary>
+    /// <summary>The steps when none are asked for: fewer where the preset runs coarse to fine.</summary>
+    public int StepsFor(int size) => CoarseToFine(size) ? CoarseToFineSteps ?? DefaultSteps : DefaultSteps;
+
+    internal bool CoarseToFine(int size) => Name != Classic && size >= ProgressiveFrom && size % 4 == 0;
+
+    /// <summary>Readable and fast from this side up run coarse to fine.</summary>
     internal const int ProgressiveFrom = 112;
 
     /// <summary>
-    /// The sides the steps run at, smallest first, ending at <paramref name="size"/>. Fast, from 112 px: most steps
-    /// at a quarter of the side, then at half, the last few at full size. A step at a quarter side costs about 1/16 of
-    /// one at full size (and batches better), so 48 steps cost about as much as 6 at full size. The spectrum is the same
-    /// parameter at every side (see <see cref="FourierImage.Resize"/>): the coarse steps shape the pattern's large
-    /// structure, the fine ones add detail. Measured on VGG16's seed-0 features.28 (channels 0–3, mean activation
-    /// reached): readable 0.212 (PyTorch re-implementation), fast 0.061 and 0.042 in two runs — fast trades activation for speed, so it is not the default.
-    /// Readable, classic and small sizes: every step at full size.
+    /// The phases the steps run in, smallest side first, ending at <paramref name="size"/>; Transform: whether each
+    /// step sees the pattern through a random transform (see <see cref="PatternImage.Augment"/>).
+    /// Readable and fast, from 112 px (and a side divisible by 4): most steps at a quarter of the side, some at half,
+    /// the last 2 at full size without transforms. Moving up a side tiles the pattern (see <see cref="FourierImage.Resize"/>):
+    /// it keeps its scale in pixels, the scale the layer's filters respond to, so what the coarse steps found still
+    /// drives the channel at full size; the full-size steps then fit it to the exact pixel grid it is shown at. A step
+    /// at a quarter side costs about 1/16 of one at full size (less well batched: nearer 1/10). Readable (64 steps):
+    /// 48 at 56 px, 14 at 112, 2 at 224; fast (48): 40, 6, 2. Classic, small sizes: every step at full size, with transforms.
     /// </summary>
-    internal IReadOnlyList<(int Side, int Steps)> Schedule(int size, int steps)
+    internal IReadOnlyList<(int Side, int Steps, bool Transform)> Schedule(int size, int steps)
     {
-        if (Name != Fast || size < ProgressiveFrom || steps < 4) return [(size, steps)];
-        var full = Math.Max(1, (int)Math.Round(steps * FullShare));
-        var half = Math.Max(1, (int)Math.Round(steps * HalfShare));
-        return [(size / 4, steps - half - full), (size / 2, half), (size, full)];
+        if (!CoarseToFine(size) || steps < 8) return [(size, steps, true)];
+        const int full = 2;
+        var half = (int)Math.Round(steps * (Name == Fast ? FastHalfShare : ReadableHalfShare));
+        return [(size / 4, steps - half - full, true), (size / 2, half, true), (size, full, false)];
     }
 
-    /// <summary>Shares of the steps at half and at full side (the rest run at a quarter): measured on VGG16, see the notes.</summary>
-    internal const double HalfShare = 0.25, FullShare = 0.05;
+    /// <summary>Shares of the steps at half side (measured on VGG16's seed-0 features.28, see the notes).</summary>
+    internal const double ReadableHalfShare = 14.0 / 64, FastHalfShare = 6.0 / 48;
 
-    internal PatternImage Create(int[] channels, int imageChannels, int side, int seed) => Name switch
+    /// <summary>The image for a batch, at the first side of <see cref="Schedule"/> for patterns of <paramref name="size"/>.</summary>
+    internal PatternImage Create(int[] channels, int imageChannels, int side, int size, int seed) => Name switch
     {
         Classic => new ClassicImage(channels, imageChannels, side, side, seed),
-        _ => new FourierImage(channels, imageChannels, side, side, seed, Name == Fast ? 0.1 : 0.05),
+        // Coarse to fine takes a quarter of the steps: Adam's steps are twice as long.
+        _ => new FourierImage(channels, imageChannels, side, side, seed, CoarseToFine(size) ? 0.1 : 0.05),
     };
 
     /// <summary>A channel's own random stream: the same pattern whatever else is in the batch.</summary>
@@ -78,7 +88,7 @@ internal abstract class PatternImage : IDisposable
     /// <summary>One ascent step along <paramref name="gradient"/>, the summed per-item objective's gradient in <see cref="Parameters"/>.</summary>
     public abstract void Ascend(Tensor gradient, int step);
 
-    /// <summary>Continues at another side (the picture stays the same, sampled anew).</summary>
+    /// <summary>Continues at a larger side (the picture stays the same at the same scale in pixels, repeated where the side is a multiple).</summary>
     public virtual void Resize(int side)
     {
         if (side != Side) throw new InvalidOperationException($"{GetType().Name} cannot change its side.");
@@ -145,8 +155,8 @@ internal sealed class ClassicImage : PatternImage
 /// Deviations: the transforms are one affine resample per step (Lucent chains pad, jitter, scale, rotate, jitter),
 /// with the jitter sized to the image (8 px at 224, at least 2); below 64 px there is no scale or rotation, because
 /// resampling so few pixels blurs them and every channel's pattern then fills with the same diagonal streaks (seen
-/// on fashion-vgg at 28×28); 128 steps at lr 0.05 instead of 512 (small inputs converge sooner); the "fast" preset
-/// runs 48 steps at lr 0.1 coarse to fine (see <see cref="FilterPatternPreset.Schedule"/>);
+/// on fashion-vgg at 28×28); 128 steps at lr 0.05 instead of 512 (small inputs converge sooner); from 112 px, 64 steps
+/// at lr 0.1 coarse to fine, the pattern tiled up, the last 2 without transforms (see <see cref="FilterPatternPreset.Schedule"/>);
 /// Adam is written out here so the model's parameters never accumulate gradients.
 /// </summary>
 internal sealed class FourierImage : PatternImage
@@ -159,6 +169,7 @@ internal sealed class FourierImage : PatternImage
     private readonly Generator _transforms;
     private int _side;
     private (int Step, float[] Draw) _transform = (-1, []);
+    private int _adamSteps; // since the last resize
 
     public FourierImage(int[] channels, int c, int h, int w, int seed, double learningRate)
     {
@@ -204,9 +215,12 @@ internal sealed class FourierImage : PatternImage
     }
 
     /// <summary>
-    /// The same picture at another side: with the orthonormal inverse FFT and the 1/f scale in cycles per pixel, a
-    /// spectrum entry contributes the same to the picture at every side, so moving up is zero-padding the spectrum
-    /// (new high frequencies start at 0) — band-limited upsampling — and Adam's moments move with their entries.
+    /// Continues at a larger side, the pattern tiled: where <paramref name="side"/> is r times the side, spectrum entry
+    /// (ky, kx) moves to (r·ky, r·kx), × r (the orthonormal FFT's 1/√N; the 1/f scale is per pixel, so it stays; the DC
+    /// entry's scale grows with the side instead, so it stays as it is). That is exactly the picture repeated r × r
+    /// times, at the same scale in pixels; the entries in between start at 0 and are free from here on. Adam starts
+    /// afresh (its moments belong to the old entries' gradients). A side that is no multiple zero-pads the spectrum
+    /// instead (the same picture stretched).
     /// </summary>
     public override void Resize(int side)
     {
@@ -215,12 +229,27 @@ internal sealed class FourierImage : PatternImage
         using (no_grad())
         {
             // Kept out of the caller's dispose scope: they live as long as this image (see Dispose).
-            var spectrum = Pad(_spectrum, side).requires_grad_(true).DetachFromDisposeScope();
-            (var m, var v) = (Pad(_m, side).DetachFromDisposeScope(), Pad(_v, side).DetachFromDisposeScope());
+            var spectrum = Upsample(_spectrum, side).requires_grad_(true).DetachFromDisposeScope();
             foreach (var t in new[] { _spectrum, _m, _v }) t.Dispose();
-            (_spectrum, _m, _v) = (spectrum, m, v);
+            (_spectrum, _m, _v) = (spectrum, zeros_like(spectrum).DetachFromDisposeScope(), zeros_like(spectrum).DetachFromDisposeScope());
+            _adamSteps = 0;
         }
         _side = side;
+    }
+
+    /// <summary>[K,C,s,s/2+1,2] at a larger side: tiled where it is a multiple of s, else zero-padded.</summary>
+    private Tensor Upsample(Tensor spectrum, int side)
+    {
+        var s = _side;
+        if (side % s != 0) return Pad(spectrum, side);
+        var r = side / s;
+        // Rows hold frequencies 0…, then …−1 (fftfreq's order): row i is frequency k = i or i − s, and goes to row r·k mod side.
+        var rows = tensor(Enumerable.Range(0, s).Select(i => (long)((((i < (s + 1) / 2 ? i : i - s) * r) % side + side) % side)).ToArray());
+        var columns = tensor(Enumerable.Range(0, s / 2 + 1).Select(j => (long)j * r).ToArray());
+        var scaled = spectrum * r;
+        scaled[.., .., 0, 0] = spectrum[.., .., 0, 0];
+        var placed = zeros([spectrum.shape[0], spectrum.shape[1], side, s / 2 + 1, 2]).index_copy_(2, rows, scaled);
+        return zeros([spectrum.shape[0], spectrum.shape[1], side, side / 2 + 1, 2]).index_copy_(3, columns, placed);
     }
 
     /// <summary>[K,C,s,s/2+1,2] zero-padded to [K,C,side,side/2+1,2]: rows hold frequencies 0…, then …−1 (fftfreq's order).</summary>
@@ -260,7 +289,7 @@ internal sealed class FourierImage : PatternImage
         var descent = -gradient; // Adam minimises −objective
         _m.mul_(Beta1).add_(descent, alpha: 1 - Beta1);
         _v.mul_(Beta2).addcmul_(descent, descent, value: 1 - Beta2);
-        var t = step + 1;
+        var t = ++_adamSteps;
         var mHat = _m / (1 - Math.Pow(Beta1, t));
         var vHat = _v / (1 - Math.Pow(Beta2, t));
         _spectrum.sub_(_learningRate * mHat / (vHat.sqrt() + Epsilon));
@@ -270,7 +299,7 @@ internal sealed class FourierImage : PatternImage
     {
         using var _ = no_grad();
         using var scope = NewDisposeScope();
-        var spectrum = side == _side ? _spectrum.detach() : Pad(_spectrum.detach(), side);
+        var spectrum = side == _side ? _spectrum.detach() : Upsample(_spectrum.detach(), side);
         return ToPixels(spectrum, side).MoveToOuterDisposeScope();
     }
 

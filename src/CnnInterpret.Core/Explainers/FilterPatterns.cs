@@ -83,12 +83,12 @@ public static class FilterPatterns
         {
             var batch = batches[b];
             using var scope = NewDisposeScope();
-            using var image = preset.Create(batch, c, schedule[0].Side, seed);
+            using var image = preset.Create(batch, c, schedule[0].Side, size, seed);
             var index = tensor(batch.Select(ch => (long)ch).ToArray());
             var before = Activations(model, layer, image.Display(size), index, ref passes);
             var responsive = zeros(batch.Length, dtype: ScalarType.Bool);
             var step = 0;
-            foreach (var (side, count) in schedule)
+            foreach (var (side, count, transform) in schedule)
             {
                 image.Resize(side);
                 var chunk = ChunkSize(model, layer, side);
@@ -100,7 +100,8 @@ public static class FilterPatterns
                     for (long from = 0; from < batch.Length; from += chunk)
                     {
                         var to = Math.Min(batch.Length, from + chunk);
-                        var objective = Objective(model, layer, reluInput, image.Augment(image.Pixels(from, to), step), index.narrow(0, from, to - from)).sum();
+                        var pixels = image.Pixels(from, to);
+                        var objective = Objective(model, layer, reluInput, transform ? image.Augment(pixels, step) : pixels, index.narrow(0, from, to - from)).sum();
                         gradient.add_(autograd.grad([objective], [image.Parameters])[0]); // zero outside items [from, to)
                         passes++;
                     }
