@@ -338,9 +338,9 @@ export interface FilterPatternsParams {
     layer: string;
     /** Channels to optimise; when absent, page `page` of 64 channels. */
     channels?: number[];
-    /** "readable" (default), "classic" or "fast" (fewer steps than readable, a lower activation reached). */
+    /** "readable" (default), "classic" or "fast" (coarse to fine: a fraction of the time, a lower activation reached). */
     preset?: string;
-    /** Ascent steps (default: the preset's: readable 128, or 64 coarse to fine from 112 px; fast 48; classic 30). */
+    /** Ascent steps (default: the preset's, 128 readable, 48 fast, 30 classic). */
     steps?: number;
     /** Same seed, same pattern (default 0). */
     seed?: number;

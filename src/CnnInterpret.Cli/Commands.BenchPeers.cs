@@ -17,7 +17,7 @@ public static partial class Cli
     /// <summary>
     /// The physical limit beside our figures: the same arithmetic in plain PyTorch (scripts/bench-pytorch.py on
     /// Debian's python3-torch, a child process of this run, same VGG16 weights, same photo, same thread count), and
-    /// our time ÷ PyTorch's for each view. Then 64 readable filter patterns of features.28 from a cold cache beside
+    /// our time ÷ PyTorch's for each view. Then 64 fast filter patterns of features.28 from a cold cache beside
     /// 64 × PyTorch's time for one channel's 30 classic steps (target: under 60 s on a quiet 2-core machine).
     /// Needs torchvision VGG16 weights (--weights FILE, else the seed-0 fixture scripts/test-deps.sh makes).
     /// </summary>
@@ -76,11 +76,11 @@ public static partial class Cli
         // 64 channels, readable, cold: ours in one request, PyTorch's as 64 × its one-channel time (its ascent is one channel at a time).
         var channels = Enumerable.Range(0, patternChannels).ToArray();
         var clock = Stopwatch.StartNew();
-        var patterns = engine.FilterPatterns(model, pattern.Name, channels, new FilterPatternOptions(FilterPatternPreset.Readable, UseCache: false));
+        var patterns = engine.FilterPatterns(model, pattern.Name, channels, new FilterPatternOptions(FilterPatternPreset.Fast, UseCache: false));
         var patternsMs = clock.Elapsed.TotalMilliseconds;
         var peerPatternsMs = peer["ascent30"] * patternChannels;
         var meanReached = patterns.Patterns.Average(p => p.ActivationAfter);
-        Say($"{$"filter patterns, readable ({patterns.Steps} steps), {patternChannels} channels of {pattern.Name}, cold",-64} {patternsMs,10:F0} " +
+        Say($"{$"filter patterns, fast ({patterns.Steps} steps), {patternChannels} channels of {pattern.Name}, cold",-64} {patternsMs,10:F0} " +
             $"{peerPatternsMs,11:F0} {patternsMs / peerPatternsMs,6:F2}   (PyTorch: {patternChannels} × one channel's 30 classic steps; " +
             $"mean activation reached {meanReached:F3}; quiet 2 cores: target < 60 s)");
         if (json)

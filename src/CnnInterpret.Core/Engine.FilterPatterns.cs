@@ -39,7 +39,7 @@ public sealed partial class Engine
         var selected = (channels ?? Explainers.FilterPatterns.Page(info, 0)).ToArray();
         Explainers.FilterPatterns.RequireChannels(info, selected);
         var size = options.Size ?? Math.Max(model.Input.Height, model.Input.Width);
-        var steps = options.Steps ?? preset.StepsFor(size);
+        var steps = options.Steps ?? preset.DefaultSteps;
         if (steps is < 1 or > 10_000)
             throw new CnnInterpretException(ErrorKind.InvalidArgument, $"Steps must be between 1 and 10000, not {steps}.");
         if (options.Seed < 0) throw new CnnInterpretException(ErrorKind.InvalidArgument, $"The seed must be 0 or more, not {options.Seed}.");

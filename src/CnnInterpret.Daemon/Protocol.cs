@@ -251,8 +251,8 @@ public sealed record GradCamResultDto(
     string? LegendPng = null);
 
 /// <param name="Channels">Channels to optimise; when absent, page <paramref name="Page"/> of 64 channels.</param>
-/// <param name="Preset">"readable" (default), "classic" or "fast" (fewer steps than readable, a lower activation reached).</param>
-/// <param name="Steps">Ascent steps (default: the preset's: readable 128, or 64 coarse to fine from 112 px; fast 48; classic 30).</param>
+/// <param name="Preset">"readable" (default), "classic" or "fast" (coarse to fine: a fraction of the time, a lower activation reached).</param>
+/// <param name="Steps">Ascent steps (default: the preset's, 128 readable, 48 fast, 30 classic).</param>
 /// <param name="Seed">Same seed, same pattern (default 0).</param>
 /// <param name="Size">Side of the square pattern in pixels (default: the model's input size).</param>
 /// <param name="Raw">Also return the pixels [K,C,H,W] in [0,1].</param>

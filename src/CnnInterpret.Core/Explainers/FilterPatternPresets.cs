@@ -4,18 +4,16 @@ namespace CnnInterpret.Core.Explainers;
 
 /// <summary>A named recipe for filter patterns: how the image is parametrised, transformed and updated.</summary>
 /// <param name="Version">Part of the cache key: bumped whenever the recipe computes something else for the same options.</param>
-/// <param name="CoarseToFineSteps">The default steps where the preset runs coarse to fine (see <see cref="Schedule"/>); else <paramref name="DefaultSteps"/>.</param>
-public sealed record FilterPatternPreset(string Name, int DefaultSteps, string Description, int Version = 1, int? CoarseToFineSteps = null)
+public sealed record FilterPatternPreset(string Name, int DefaultSteps, string Description, int Version = 1)
 {
     public const string Classic = "classic", Readable = "readable", Fast = "fast";
 
     public static IReadOnlyList<FilterPatternPreset> All { get; } =
     [
-        new(Readable, 128, "Fourier-space image with 1/f scaling and sigmoid, random jitter (and scale/rotation from 64 px) each step, Adam (lr 0.05), as in Lucid/Lucent; " +
-                           "from 112 px coarse to fine, the pattern tiled up, Adam (lr 0.1): 48 steps at a quarter of the side, 14 at half, 2 at full size", 3, 64),
+        new(Readable, 128, "Fourier-space image with 1/f scaling and sigmoid, random jitter (and scale/rotation from 64 px) each step, Adam (lr 0.05), as in Lucid/Lucent", 2),
         new(Classic, 30, "the original tool's raw gradient ascent: gray + small noise, 30 steps of 10 (0–255 units) along the RMS-normalised gradient, no regularisation"),
-        new(Fast, 48, "readable with fewer steps: 40 at a quarter of the side, 6 at half, 2 at full size (from 112 px); " +
-                      "about 2/3 of readable's arithmetic, and a lower activation reached", 2, 48),
+        new(Fast, 48, "readable's image, Adam (lr 0.1), 48 steps coarse to fine from 112 px, the pattern tiled up: 40 at a quarter of the side, 6 at half, " +
+                      "2 at full size without transforms; about 1/20 of readable's arithmetic, and a lower activation reached on some channels (see the notes)", 2),
     ];
 
     public static FilterPatternPreset Get(string? name) =>
@@ -26,41 +24,40 @@ public sealed record FilterPatternPreset(string Name, int DefaultSteps, string D
     /// <summary>The name the cache files are keyed by: a new version of a recipe never reads the old one's patterns.</summary>
     public string CacheName => Version == 1 ? Name : $"{Name}-v{Version}";
 
-    /// <summary>The steps when none are asked for: fewer where the preset runs coarse to fine.</summary>
-    public int StepsFor(int size) => CoarseToFine(size) ? CoarseToFineSteps ?? DefaultSteps : DefaultSteps;
+    internal bool CoarseToFine(int size) => Name == Fast && size >= ProgressiveFrom && size % 4 == 0;
 
-    internal bool CoarseToFine(int size) => Name != Classic && size >= ProgressiveFrom && size % 4 == 0;
-
-    /// <summary>Readable and fast from this side up run coarse to fine.</summary>
+    /// <summary>Fast from this side up runs coarse to fine.</summary>
     internal const int ProgressiveFrom = 112;
 
     /// <summary>
     /// The phases the steps run in, smallest side first, ending at <paramref name="size"/>; Transform: whether each
     /// step sees the pattern through a random transform (see <see cref="PatternImage.Augment"/>).
-    /// Readable and fast, from 112 px (and a side divisible by 4): most steps at a quarter of the side, some at half,
-    /// the last 2 at full size without transforms. Moving up a side tiles the pattern (see <see cref="FourierImage.Resize"/>):
+    /// Fast, from 112 px (and a side divisible by 4): most steps at a quarter of the side, some at half, the last 2 at
+    /// full size without transforms. Moving up a side tiles the pattern (see <see cref="FourierImage.Resize"/>):
     /// it keeps its scale in pixels, the scale the layer's filters respond to, so what the coarse steps found still
     /// drives the channel at full size; the full-size steps then fit it to the exact pixel grid it is shown at. A step
-    /// at a quarter side costs about 1/16 of one at full size (less well batched: nearer 1/10). Readable (64 steps):
-    /// 48 at 56 px, 14 at 112, 2 at 224; fast (48): 40, 6, 2. Classic, small sizes: every step at full size, with transforms.
+    /// at a quarter side costs about 1/16 of one at full size. Fast (48 steps at 224 px): 40 at 56 px, 6 at 112, 2 at 224.
+    /// Zero-padding the spectrum instead (stretching the pattern 4×) reached a mean activation of 0.061 on VGG16's seed-0
+    /// features.28 channels 0–3, readable (128 full-size steps) 0.212; tiled, coarse to fine reached 0.20–0.26 in a
+    /// PyTorch re-implementation, but one channel (2) fell below its start, so readable stays at full size (see the notes).
+    /// Readable, classic, small sizes: every step at full size, with transforms.
     /// </summary>
     internal IReadOnlyList<(int Side, int Steps, bool Transform)> Schedule(int size, int steps)
     {
         if (!CoarseToFine(size) || steps < 8) return [(size, steps, true)];
         const int full = 2;
-        var half = (int)Math.Round(steps * (Name == Fast ? FastHalfShare : ReadableHalfShare));
+        var half = (int)Math.Round(steps * HalfShare);
         return [(size / 4, steps - half - full, true), (size / 2, half, true), (size, full, false)];
     }
 
-    /// <summary>Shares of the steps at half side (measured on VGG16's seed-0 features.28, see the notes).</summary>
-    internal const double ReadableHalfShare = 14.0 / 64, FastHalfShare = 6.0 / 48;
+    /// <summary>The share of the steps at half side.</summary>
+    internal const double HalfShare = 6.0 / 48;
 
     /// <summary>The image for a batch, at the first side of <see cref="Schedule"/> for patterns of <paramref name="size"/>.</summary>
     internal PatternImage Create(int[] channels, int imageChannels, int side, int size, int seed) => Name switch
     {
         Classic => new ClassicImage(channels, imageChannels, side, side, seed),
-        // Coarse to fine takes a quarter of the steps: Adam's steps are twice as long.
-        _ => new FourierImage(channels, imageChannels, side, side, seed, CoarseToFine(size) ? 0.1 : 0.05),
+        _ => new FourierImage(channels, imageChannels, side, side, seed, Name == Fast ? 0.1 : 0.05),
     };
 
     /// <summary>A channel's own random stream: the same pattern whatever else is in the batch.</summary>
@@ -155,8 +152,8 @@ internal sealed class ClassicImage : PatternImage
 /// Deviations: the transforms are one affine resample per step (Lucent chains pad, jitter, scale, rotate, jitter),
 /// with the jitter sized to the image (8 px at 224, at least 2); below 64 px there is no scale or rotation, because
 /// resampling so few pixels blurs them and every channel's pattern then fills with the same diagonal streaks (seen
-/// on fashion-vgg at 28×28); 128 steps at lr 0.05 instead of 512 (small inputs converge sooner); from 112 px, 64 steps
-/// at lr 0.1 coarse to fine, the pattern tiled up, the last 2 without transforms (see <see cref="FilterPatternPreset.Schedule"/>);
+/// on fashion-vgg at 28×28); 128 steps at lr 0.05 instead of 512 (small inputs converge sooner); the "fast" preset
+/// runs 48 steps at lr 0.1 coarse to fine, the pattern tiled up (see <see cref="FilterPatternPreset.Schedule"/>);
 /// Adam is written out here so the model's parameters never accumulate gradients.
 /// </summary>
 internal sealed class FourierImage : PatternImage
