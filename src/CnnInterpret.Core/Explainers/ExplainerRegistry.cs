@@ -25,6 +25,8 @@ public sealed class ExplainerRegistry
         new ScoreCam(),
         new Occlusion(),
         new Rise(),
+        new LimeExplainer(),
+        new KernelShapExplainer(),
     ]);
 
     private readonly IReadOnlyList<IExplainer> _explainers;

@@ -72,6 +72,37 @@ public sealed class ExplainerRegistryTests
     }
 
     [Fact]
+    public void Lime_and_kernel_shap_are_registry_methods_that_give_their_views_numbers()
+    {
+        using var engine = new Engine(new Core.Models.ModelRegistry(), ownsModels: true);
+        var lime = engine.Lime(null, Image, new SamplingRequest(Samples: "200", Seed: 3));
+        var limeOptions = new Dictionary<string, string?> { ["samples"] = "200", ["seed"] = "3" };
+        var registry = engine.Attribute(null, Image, new AttributionRequest("lime", Target: lime.Target, Options: limeOptions), render: false);
+        Assert.Equal(MapKind.Superpixel, registry.Method.Kind);
+        Assert.Equal("lime", registry.Method.View);
+        Assert.Equal(lime.Segments.Labels, registry.Segments!.Labels);
+        Assert.Equal(lime.Result.Fit.Weights, registry.Attribution.SegmentValues!);
+        Assert.Equal(lime.Map, registry.Attribution.Map);
+        Assert.Equal(lime.Result.Fit.R2, registry.Attribution.Figures["r2"]);
+        Assert.Equal("auto", registry.Options["baseline"]);
+        Assert.Equal("black", lime.Baseline); // auto: fashion-vgg is drawn on black
+
+        var boot = new Target.Class(9);
+        var shap = engine.KernelShap(null, Image, new SamplingRequest(boot, "300", Seed: 1));
+        var viaRegistry = engine.Attribute(null, Image, new AttributionRequest("kernel-shap", Target: boot,
+            Options: new Dictionary<string, string?> { ["samples"] = "300", ["seed"] = "1" }), render: false).Attribution;
+        Assert.Equal(shap.Targets[0].SegmentValues!, viaRegistry.SegmentValues!);
+        // KernelSHAP's efficiency holds exactly: Σφ = f(x) − f(nothing shown).
+        Assert.Equal(viaRegistry.Figures["fx"] - viaRegistry.Figures["fbaseline"], viaRegistry.SegmentValues!.Sum(), 9);
+
+        var e = Assert.Throws<CnnInterpretException>(() => engine.Attribute(null, Image, new AttributionRequest("lime", "features.0")));
+        Assert.Contains("LIME attributes the input pixels; it takes no layer", e.Message);
+        e = Assert.Throws<CnnInterpretException>(() => engine.Attribute(null, Image,
+            new AttributionRequest("lime", Options: new Dictionary<string, string?> { ["baseline"] = "purple" })));
+        Assert.Contains("'baseline' must be one of auto, gray, mean, blur, black", e.Message);
+    }
+
+    [Fact]
     public async Task The_daemon_lists_the_methods_and_runs_any_of_them_by_name()
     {
         await using var daemon = new DaemonProcess(new Dictionary<string, string> { ["CNN_INTERPRET_CACHE"] = Repo.TempDir() });
@@ -82,6 +113,19 @@ public sealed class ExplainerRegistryTests
         Assert.Equal("layer", gradCam.GetProperty("kind").GetString());
         Assert.True(gradCam.GetProperty("needsLayer").GetBoolean());
         Assert.Contains("kernel-shap", methods.GetProperty("trustMethods").EnumerateArray().Select(m => m.GetString()));
+        // LIME is a registry method shown in the panel's own LIME view, with its options and defaults.
+        var lime = list.Single(m => m.GetProperty("name").GetString() == "lime");
+        Assert.Equal(("superpixel", "lime", "superpixels"), (lime.GetProperty("kind").GetString(), lime.GetProperty("view").GetString(), lime.GetProperty("group").GetString()));
+        var samples = lime.GetProperty("options").EnumerateArray().Single(o => o.GetProperty("name").GetString() == "samples");
+        Assert.Equal((1000, 10, 100000), (samples.GetProperty("default").GetInt32(), samples.GetProperty("minimum").GetInt32(), samples.GetProperty("maximum").GetInt32()));
+        Assert.False(gradCam.TryGetProperty("view", out _)); // null: left out
+        var limeResult = await daemon.ResultAsync("explain/attribution", new { image = Image, method = "lime", options = new { samples = 100, segments = 12 }, raw = true });
+        Assert.Equal("superpixel", limeResult.GetProperty("kind").GetString());
+        var segmentValues = limeResult.GetProperty("segmentValues").EnumerateArray().Select(v => v.GetSingle()).ToArray();
+        var labels = Convert.FromBase64String(limeResult.GetProperty("rawSegments").GetProperty("data").GetString()!);
+        Assert.Equal(28 * 28 * sizeof(int), labels.Length);
+        Assert.Equal(segmentValues.Length, Enumerable.Range(0, 28 * 28).Max(i => BitConverter.ToInt32(labels, 4 * i)) + 1);
+        Assert.Equal(100, limeResult.GetProperty("figures").GetProperty("samples").GetDouble());
 
         var result = await daemon.ResultAsync("explain/attribution", new { image = Image, method = "grad-cam++", layer = "block3", target = 7, raw = true });
         Assert.Equal("grad-cam++", result.GetProperty("method").GetString());
