@@ -81,12 +81,13 @@ public sealed partial class Engine
         var (context, batch) = SuperpixelContext(setup, request, Explainers.Lime.DefaultSamples, LimeExplainer.Definition, target,
             RenderPartials(progress, values => RenderSegmentMaps(input, segments, values)), cancellation);
         var result = LimeExplainer.Run(context);
+        var (fill, kind) = (Superpixels.Fill(context.Options, setup.Model.Input), Superpixels.Score(context.Options));
         var map = segments.Paint(result.Fit.Weights);
         using var top = SegmentBoundaries.Render(input.Display, segments.Labels, result.TopPositive.ToHashSet());
         var png = RenderSegmentMaps(input, segments, [result.Fit.Weights]);
         ReportFinal(progress, "LIME", result.Samples, [result.Fit.Weights], png);
         var explanation = new LimeExplanation(setup.Model.Id, target, target.Describe(setup.Model), segments, result, map,
-            SegmentFill.Name(Superpixels.Fill(context.Options, setup.Model.Input)), ScoreName(Superpixels.Score(context.Options), [target]), batch, png, setup.SegmentsPng, ChannelGrid.ToPng(top), clock.Elapsed.TotalSeconds);
+            SegmentFill.Name(fill), ScoreName(kind, [target]), batch, png, setup.SegmentsPng, ChannelGrid.ToPng(top), clock.Elapsed.TotalSeconds);
         if (!result.Cancelled) _recentSamplings.Add(key, explanation);
         return explanation;
     }

@@ -69,7 +69,7 @@ public sealed partial class Engine
         var (context, batch) = SuperpixelContext(setup, request, Explainers.KernelShap.DefaultSamples, KernelShapExplainer.Definition, targets[0],
             RenderPartials(progress, values => RenderSegmentMaps(input, segments, values)), cancellation);
         var result = KernelShapExplainer.Run(context, targets);
-        var kind = Superpixels.Score(context.Options);
+        var (fill, kind) = (Superpixels.Fill(context.Options, setup.Model.Input), Superpixels.Score(context.Options));
 
         var explained = targets.Select((t, i) =>
         {
@@ -81,7 +81,7 @@ public sealed partial class Engine
         var png = ChannelGrid.ToPng(image);
         ReportFinal(progress, "KernelSHAP", result.Samples, result.Values, png);
         var explanation = new ShapExplanation(setup.Model.Id, "kernel", explained, segments, [segments.Height, segments.Width], segments.Height, segments.Width,
-            result.Samples, result.Seed, result.Exact, result.Paired, result.Stability, result.Cancelled, SegmentFill.Name(Superpixels.Fill(context.Options, setup.Model.Input)), ScoreName(kind, targets),
+            result.Samples, result.Seed, result.Exact, result.Paired, result.Stability, result.Cancelled, SegmentFill.Name(fill), ScoreName(kind, targets),
             null, batch, limit, png, setup.SegmentsPng, clock.Elapsed.TotalSeconds);
         if (!result.Cancelled) _recentSamplings.Add(key, explanation);
         return explanation;
