@@ -529,7 +529,7 @@ export interface ShapTarget {
 export interface MetricsParams {
     model?: string;
     image: string;
-    /** Any method of daemon/methods (its trustMethods): a registry method, "lime", "kernel-shap" or "gradient-shap". */
+    /** Any method of daemon/methods' trustMethods (the registry's, "lime", "kernel-shap" and "gradient-shap" among them). */
     method: string;
     /** A layer method's layer (default: the last conv layer). */
     layer?: string;
@@ -640,7 +640,7 @@ export interface LayerSweepMap {
 export interface DaemonMethodsResult {
     /** Every method explain/attribution runs, in the order the panel lists them. */
     methods: MethodInfo[];
-    /** Every method explain/metrics and explain/sanity score (the registry's, LIME and KernelSHAP among them, then GradientSHAP). */
+    /** Every method explain/metrics and explain/sanity score: the registry's (LIME, KernelSHAP and GradientSHAP among them). */
     trustMethods: string[];
 }
 

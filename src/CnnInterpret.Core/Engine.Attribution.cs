@@ -58,6 +58,7 @@ public sealed partial class Engine
             attribution = explainer.Explain(new ExplainContext(model, input.Data, target, layer, options, progress, cancellation: cancellation)
             {
                 Segments = segments,
+                ModelsDirectory = Models.ModelsDirectory,
                 // The superpixel methods' batches come from the memory budget, as in their views.
                 BatchSize = segments is null ? ExplainContext.DefaultBatchSize(input.Data.Length) : PerturbationScorer.BatchSizeFor(model, SamplingMemoryBudget),
             });

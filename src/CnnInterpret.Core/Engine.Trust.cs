@@ -22,14 +22,11 @@ public sealed record LayerSweepResult(Target Target, string TargetLabel, float S
 
 public sealed partial class Engine
 {
-    /// <summary>GradientSHAP: scored from its view (explain/shap), it is not a registry method.</summary>
-    private const string GradientShapMethod = "gradient-shap";
-
-    /// <summary>Every method whose map metrics and the sanity check can score: the registry's (LIME and KernelSHAP among them), then GradientSHAP.</summary>
-    public static IReadOnlyList<string> TrustMethods => [.. ExplainerRegistry.Default.Names, GradientShapMethod];
+    /// <summary>Every method whose map metrics and the sanity check can score: the registry's (LIME, KernelSHAP and GradientSHAP among them).</summary>
+    public static IReadOnlyList<string> TrustMethods => [.. ExplainerRegistry.Default.Names];
 
     /// <summary>A method scored from its view's answer (LIME, KernelSHAP, GradientSHAP), which reports its own progress.</summary>
-    private bool ScoredFromView(string method) => method == GradientShapMethod || Methods.Find(method)?.Info.View is not null;
+    private bool ScoredFromView(string method) => Methods.Find(method)?.Info.View is not null;
 
     /// <summary>
     /// Deletion and insertion curves of <paramref name="request"/>'s map, and of random maps as the reference a
@@ -110,7 +107,7 @@ public sealed partial class Engine
 
     /// <summary>
     /// The [H,W] map a method gives for <paramref name="target"/> (the request's target, resolved). A registry method
-    /// with a view of its own (LIME, KernelSHAP) runs through that view, asked as the view asked, so that scoring the
+    /// with a view of its own (LIME, KernelSHAP, GradientSHAP) runs through that view, asked as the view asked, so that scoring the
     /// map a view shows finds that view's result among the recent ones (the same explainer computes it either way): a
     /// SHAP view with no target explains the two top classes, and its map of the top one is the map scored.
     /// </summary>
@@ -118,14 +115,13 @@ public sealed partial class Engine
         CancellationToken cancellation)
     {
         var sampling = new SamplingRequest(request.Target, request.Samples, request.Segments, Seed: request.Seed);
-        if (request.Method == GradientShapMethod)
-            return ShapMap(GradientShap(modelId, imagePath, sampling with { Layer = request.Layer }, progress, cancellation), target);
         var info = Methods.Find(request.Method)?.Info
                    ?? throw new CnnInterpretException(ErrorKind.InvalidArgument, $"Unknown method '{request.Method}'. Use one of: {string.Join(", ", TrustMethods)}.");
-        return info.View switch
+        return (info.View, info.Kind) switch
         {
-            "lime" => Lime(modelId, imagePath, sampling, progress, cancellation).Map,
-            "shap" => ShapMap(KernelShap(modelId, imagePath, sampling, progress, cancellation), target),
+            ("lime", _) => Lime(modelId, imagePath, sampling, progress, cancellation).Map,
+            ("shap", MapKind.Superpixel) => ShapMap(KernelShap(modelId, imagePath, sampling, progress, cancellation), target),
+            ("shap", _) => ShapMap(GradientShap(modelId, imagePath, sampling with { Layer = request.Layer }, progress, cancellation), target),
             _ => Attribute(modelId, imagePath, new AttributionRequest(info.Name, request.Layer, target, request.Options), cancellation: cancellation, render: false).Attribution.Map,
         };
     }

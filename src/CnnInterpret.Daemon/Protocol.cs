@@ -448,7 +448,7 @@ public sealed record ShapResultDto(
 
 // ---- Trust: faithfulness metrics, the sanity check, layer sweeps (issue 8) ----
 
-/// <param name="Method">Any method of daemon/methods (its trustMethods): a registry method, "lime", "kernel-shap" or "gradient-shap".</param>
+/// <param name="Method">Any method of daemon/methods' trustMethods (the registry's, "lime", "kernel-shap" and "gradient-shap" among them).</param>
 /// <param name="Layer">A layer method's layer (default: the last conv layer).</param>
 /// <param name="Options">A registry method's options, as for explain/attribution.</param>
 /// <param name="Target">As for explain/gradCam: a class index, "LAYER:CHANNEL", or absent for the top class.</param>
@@ -549,7 +549,7 @@ public sealed record MethodInfoDto(string Name, string DisplayName, string Group
 }
 
 /// <param name="Methods">Every method explain/attribution runs, in the order the panel lists them.</param>
-/// <param name="TrustMethods">Every method explain/metrics and explain/sanity score (the registry's, LIME and KernelSHAP among them, then GradientSHAP).</param>
+/// <param name="TrustMethods">Every method explain/metrics and explain/sanity score: the registry's (LIME, KernelSHAP and GradientSHAP among them).</param>
 public sealed record DaemonMethodsResult(IReadOnlyList<MethodInfoDto> Methods, IReadOnlyList<string> TrustMethods);
 
 /// <param name="Method">A name from daemon/methods.</param>

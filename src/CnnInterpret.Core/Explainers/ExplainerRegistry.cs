@@ -27,6 +27,7 @@ public sealed class ExplainerRegistry
         new Rise(),
         new LimeExplainer(),
         new KernelShapExplainer(),
+        new GradientShapExplainer(),
     ]);
 
     private readonly IReadOnlyList<IExplainer> _explainers;

@@ -105,6 +105,9 @@ public sealed class ExplainContext(CnnModel model, float[] input, Target target,
     /// </summary>
     public Segmentation? Segments { get; init; }
 
+    /// <summary>Where the models' background sets are (<c>background/ID.npy</c>): GradientSHAP's dataset baseline.</summary>
+    public string? ModelsDirectory { get; init; }
+
     public Segmentation RequireSegments() => Segments ?? throw new InvalidOperationException("A superpixel method was run without superpixels.");
 
     /// <summary>The spatial layer of a layer method (the registry checks it is there before the method runs).</summary>

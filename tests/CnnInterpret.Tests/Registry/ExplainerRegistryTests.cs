@@ -72,7 +72,7 @@ public sealed class ExplainerRegistryTests
     }
 
     [Fact]
-    public void Lime_and_kernel_shap_are_registry_methods_that_give_their_views_numbers()
+    public void Lime_kernel_shap_and_gradient_shap_are_registry_methods_that_give_their_views_numbers()
     {
         using var engine = new Engine(new Core.Models.ModelRegistry(), ownsModels: true);
         var lime = engine.Lime(null, Image, new SamplingRequest(Samples: "200", Seed: 3));
@@ -94,6 +94,14 @@ public sealed class ExplainerRegistryTests
         Assert.Equal(shap.Targets[0].SegmentValues!, viaRegistry.SegmentValues!);
         // KernelSHAP's efficiency holds exactly: Σφ = f(x) − f(nothing shown).
         Assert.Equal(viaRegistry.Figures["fx"] - viaRegistry.Figures["fbaseline"], viaRegistry.SegmentValues!.Sum(), 9);
+
+        // GradientSHAP of the pixels: the SHAP view's numbers too (batches differ: the sum is in a fixed order, in double).
+        var gradient = engine.GradientShap(null, Image, new SamplingRequest(boot, "64", Seed: 2, Baseline: "blur"));
+        var gradientRegistry = engine.Attribute(null, Image, new AttributionRequest("gradient-shap", Target: boot,
+            Options: new Dictionary<string, string?> { ["samples"] = "64", ["seed"] = "2", ["baseline"] = "blur" }), render: false).Attribution;
+        var scale = gradient.Targets[0].Values.Max(Math.Abs);
+        Assert.All(gradient.Targets[0].Values.Zip(gradientRegistry.Attributions!), p => Assert.True(Math.Abs(p.First - p.Second) <= 1e-5 * scale));
+        Assert.Equal(gradient.Targets[0].Fx, gradientRegistry.Figures["fx"], 4);
 
         var e = Assert.Throws<CnnInterpretException>(() => engine.Attribute(null, Image, new AttributionRequest("lime", "features.0")));
         Assert.Contains("LIME attributes the input pixels; it takes no layer", e.Message);
