@@ -172,6 +172,14 @@ public sealed class ExplainerRegistryTests
         Assert.InRange(map.Max(), 0.5f, 1f); // normalised at the layer, then upsampled (bilinear need not reach the peak)
         var result = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "result.json"))).RootElement;
         Assert.Equal("layer", result.GetProperty("kind").GetString());
+        // A superpixel method by its registry name writes its map, each segment's value and the segments; the map paints the values.
+        var limeDir = Repo.TempDir();
+        (code, _, stderr) = CliProcess.Run(["explain", Image, "--method", "LIME", "--samples", "50", "--segments", "8", "--out", limeDir], cacheDir: Repo.TempDir());
+        Assert.True(code == 0, stderr);
+        var (limeMap, _) = NpyReader.ReadFloats(Path.Combine(limeDir, "lime.npy"));
+        var (values, _) = NpyReader.ReadFloats(Path.Combine(limeDir, "lime-segment-values.npy"));
+        var labels = NpyReader.Read(Path.Combine(limeDir, "lime-segments.npy")).Ints();
+        Assert.Equal(limeMap, labels.Select(l => values[l]));
         (code, _, stderr) = CliProcess.Run(["explain", Image, "--method", "nope", "--out", Repo.TempDir()], cacheDir: Repo.TempDir());
         Assert.Equal(64, code);
         Assert.Contains("feature-maps, filter-patterns, layer-sweep, lime, kernel-shap, gradient-shap, grad-cam, grad-cam++", stderr);
