@@ -64,14 +64,12 @@ public sealed partial class Engine
         var targets = ShapTargets(request.Target, setup.Model, setup.Logits);
         var key = KeyOf(setup, "kernel-shap", targets, request);
         if (TryRecent<ShapExplanation>(key, progress, "KernelSHAP", r => (r.Samples, r.Targets.Select(t => t.SegmentValues!).ToArray(), r.Png), out var recent)) return recent;
-        var samples = SampleCount.Parse(request.Samples, Explainers.KernelShap.DefaultSamples);
-        var kind = ParseScore(request.Score, ScoreKind.Probability);
-        var (scorer, fill, batch) = SuperpixelScorer(setup, request, targets, kind);
         var segments = setup.Segments;
-        var result = Explainers.KernelShap.Explain(scorer, new KernelShapOptions(samples, request.Seed ?? 0, request.Paired),
-            p => progress?.Report(new ExplainProgress(p.Samples, p.Total, $"KernelSHAP: {p.Samples} of {p.Total} samples",
-                new RenderedPartial(p.Samples, p.Total, p.Values, RenderSegmentMaps(input, segments, p.Values)))),
-            cancellation);
+        // The registry's KernelSHAP, for every target from one set of samples (its context's own target is the first).
+        var (context, batch) = SuperpixelContext(setup, request, Explainers.KernelShap.DefaultSamples, KernelShapExplainer.Definition, targets[0],
+            RenderPartials(progress, values => RenderSegmentMaps(input, segments, values)), cancellation);
+        var result = KernelShapExplainer.Run(context, targets);
+        var (fill, kind) = (Superpixels.Fill(context.Options, setup.Model.Input), Superpixels.Score(context.Options));
 
         var explained = targets.Select((t, i) =>
         {
