@@ -41,10 +41,10 @@ public sealed class KernelShapTests
         Assert.Equal(8, small.Samples);
         Assert.Equal(KernelShap.Shapley(3, c => Table[c]), small.Values[0]);
 
-        // 2⁹ = 512 > 300, the fewest samples "auto" can stop at: it samples.
+        // 2⁹ = 512 > 100, the fewest samples "auto" can stop at with 9 players: it samples.
         var large = KernelShap.Explain(Games.Of(9, Games.Nonlinear), new KernelShapOptions(auto));
         Assert.False(large.Exact);
-        Assert.True(large.Samples >= Sampling.AutoMinimum);
+        Assert.True(large.Samples >= Sampling.AutoStart(9));
     }
 
     [Fact]
