@@ -76,8 +76,9 @@ public static partial class Cli
                 figures[$"{name}/{method}"] = summary;
                 Say($"{name} {method} ({rows.Count} images, median {summary.Segments} segments, {summary.Inert} inert): " +
                     $"converged at median {Show(summary.ConvergedSamples)} samples in {Seconds(summary.ConvergedSeconds)} vs {ConvergenceBaselineSamples} samples in {Seconds(summary.BaselineSeconds)}: " +
-                    $"ratio {Ratio(summary.Ratio)} (median of per-image ratios {Ratio(summary.MedianImageRatio)}; {summary.NotConverged} not converged by {ConvergenceBaselineSamples})");
-                Say($"    auto: median {summary.AutoSamples} samples in {Seconds(summary.AutoSeconds)} ({Ratio(summary.AutoRatio)} of {ConvergenceBaselineSamples}), " +
+                    $"time ratio {Ratio(summary.Ratio)} (median of per-image ratios {Ratio(summary.MedianImageRatio)}), samples ratio {Ratio(summary.ConvergedSamples / ConvergenceBaselineSamples)}; " +
+                    $"{summary.NotConverged} not converged by {ConvergenceBaselineSamples}");
+                Say($"    auto: median {summary.AutoSamples} samples in {Seconds(summary.AutoSeconds)} (time {Ratio(summary.AutoRatio)}, samples {Ratio(summary.AutoSamples / ConvergenceBaselineSamples)} of {ConvergenceBaselineSamples}), " +
                     $"reported confidence median {summary.AutoConfidence:F2}, converged against the {referenceCount}-sample run in {summary.AutoConverged} of {rows.Count}, at the cap {summary.AutoCapped}; " +
                     $"deletion AUC mean auto {summary.AutoDeletion:F4} vs {referenceCount} samples {summary.ReferenceDeletion:F4} (auto no worse in {summary.AutoDeletionNoWorse} of {rows.Count})");
             }
