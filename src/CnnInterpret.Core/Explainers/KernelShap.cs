@@ -51,8 +51,9 @@ public static class KernelShap
     {
         int m = scorer.Segments, targets = scorer.Targets;
         var active = scorer.Active;
-        // "auto" enumerates too when every coalition costs no more than the fewest samples it could stop at.
-        if (active.Length < 31 && 1L << active.Length <= (options.Samples.Auto ? Sampling.AutoStart(active.Length) : options.Samples.Count))
+        // "auto" enumerates when a default run would: every coalition costs no more than DefaultSamples. Sampling
+        // instead, it stopped at 4000 samples on a sandal with 8 live segments that 256 evaluations answer exactly.
+        if (active.Length < 31 && 1L << active.Length <= (options.Samples.Auto ? Math.Max(Sampling.AutoStart(active.Length), DefaultSamples) : options.Samples.Count))
             return Exactly(scorer, options, partial, cancellation);
 
         var total = options.Paired ? 2 + (options.Samples.Count - 2) / 2 * 2 : options.Samples.Count;
