@@ -27,10 +27,13 @@ public static partial class Cli
     /// time of a 1000-sample run and their ratio, what "auto" chose (samples, time, its confidence, and whether its
     /// answer had in fact converged), and the deletion AUC (lower is better) of auto's answer against the 10k run's.
     /// Photos are few by default (a 10k run of ResNet18 takes minutes on 2 cores): --photos N takes more; --images N
-    /// takes N of the fashion samples; --reference N changes the converged answer's samples (said in the output).
+    /// takes N of the fashion samples; --reference N changes the converged answer's samples (said in the output);
+    /// --methods lime or kernel-shap runs one.
     /// </summary>
-    private static void BenchConvergence(bool json, int? photoCount, int? imageCount, int? referenceSamples)
+    private static void BenchConvergence(bool json, int? photoCount, int? imageCount, int? referenceSamples, string? methodList)
     {
+        if (methodList?.Split(',').Except(["lime", "kernel-shap"]).FirstOrDefault() is { } unknown)
+            throw CommandLine.Usage($"Unknown method '{unknown}' for --methods; use lime, kernel-shap or both (comma-separated).");
         var figures = new Dictionary<string, object>();
         void Say(string line)
         {
@@ -64,7 +67,7 @@ public static partial class Cli
         else Say(allPhotos.Count == 0 ? $"resnet18-imagenet: skipped, no darknet photos in {darknet} (scripts/test-deps.sh fetches them)" : "resnet18-imagenet: skipped (--photos 0)");
 
         foreach (var (name, model, images) in cases)
-            foreach (var method in new[] { "lime", "kernel-shap" })
+            foreach (var method in methodList?.Split(',') ?? ["lime", "kernel-shap"])
             {
                 var rows = images.Select((image, i) =>
                 {
