@@ -447,6 +447,10 @@ export interface LimeResult {
     raw?: RawArray;
     /** Segment ids [H,W] (with raw: true). */
     rawSegments?: RawIntArray;
+    /** samples "auto" only: its estimated chance (0–1) that the weights have converged (Spearman ≥ 0.9 with the limit, the same top 8 but one). */
+    confidence?: number;
+    /** samples "auto" only: where it stopped and how sure it is, or that it did not converge within its cap and what to try. */
+    autoNote?: string;
 }
 
 /** Whole numbers as base64 of little-endian int32, with their shape (segment ids). */
@@ -507,6 +511,10 @@ export interface ShapResult {
     png: string;
     segmentsPng: string;
     rawSegments?: RawIntArray;
+    /** KernelSHAP with samples "auto" only: its estimated chance (0–1) that the first target's values have converged. */
+    confidence?: number;
+    /** KernelSHAP with samples "auto" only: where it stopped and how sure it is, or that it did not converge within its cap and what to try. */
+    autoNote?: string;
 }
 
 export interface ShapTarget {

@@ -17,6 +17,8 @@ public sealed record ShapTarget(Target Target, string Label, double[]? SegmentVa
 /// <param name="Exact">KernelSHAP evaluated every coalition (Shapley's formula).</param>
 /// <param name="Limit">The shared colour scale: [−Limit, +Limit].</param>
 /// <param name="Png">The picture, then each target's map, on one signed scale.</param>
+/// <param name="Confidence">KernelSHAP "auto": its estimated chance that the values have converged; NaN otherwise.</param>
+/// <param name="AutoNote">KernelSHAP "auto": where it stopped and how sure it is, or that it did not converge within its cap and what to try.</param>
 public sealed record ShapExplanation(
     string Model,
     string Method,
@@ -38,7 +40,9 @@ public sealed record ShapExplanation(
     double Limit,
     byte[] Png,
     byte[] SegmentsPng,
-    double Seconds);
+    double Seconds,
+    double Confidence = double.NaN,
+    string? AutoNote = null);
 
 public sealed partial class Engine
 {
@@ -82,7 +86,7 @@ public sealed partial class Engine
         ReportFinal(progress, "KernelSHAP", result.Samples, result.Values, png);
         var explanation = new ShapExplanation(setup.Model.Id, "kernel", explained, segments, [segments.Height, segments.Width], segments.Height, segments.Width,
             result.Samples, result.Seed, result.Exact, result.Paired, result.Stability, result.Cancelled, SegmentFill.Name(fill), ScoreName(kind, targets),
-            null, batch, limit, png, setup.SegmentsPng, clock.Elapsed.TotalSeconds);
+            null, batch, limit, png, setup.SegmentsPng, clock.Elapsed.TotalSeconds, result.Confidence, result.Note);
         if (!result.Cancelled) _recentSamplings.Add(key, explanation);
         return explanation;
     }

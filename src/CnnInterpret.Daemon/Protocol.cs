@@ -353,6 +353,8 @@ public sealed record SamplingPartialDto(int Samples, int Total, float[][]? Value
 /// <param name="TopPng">The top positive segments, the rest dimmed.</param>
 /// <param name="Raw">The weight map [H,W] (with raw: true).</param>
 /// <param name="RawSegments">Segment ids [H,W] (with raw: true).</param>
+/// <param name="Confidence">samples "auto" only: its estimated chance (0–1) that the weights have converged (Spearman ≥ 0.9 with the limit, the same top 8 but one).</param>
+/// <param name="AutoNote">samples "auto" only: where it stopped and how sure it is, or that it did not converge within its cap and what to try.</param>
 public sealed record LimeResultDto(
     string Model,
     string Target,
@@ -377,7 +379,9 @@ public sealed record LimeResultDto(
     string SegmentsPng,
     string TopPng,
     RawArray? Raw,
-    RawIntArray? RawSegments);
+    RawIntArray? RawSegments,
+    double? Confidence = null,
+    string? AutoNote = null);
 
 /// <param name="Method">"kernel" (KernelSHAP over superpixels, the default) or "gradient" (GradientSHAP / expected gradients).</param>
 /// <param name="Target">As for LIME; absent: the two most probable classes, side by side on one scale.</param>
@@ -422,6 +426,8 @@ public sealed record ShapTargetDto(
 /// <param name="MapShape">The shape of the drawn maps [h,w].</param>
 /// <param name="Exact">KernelSHAP evaluated every coalition (Shapley's formula).</param>
 /// <param name="Limit">The shared colour scale of png: [−limit, +limit].</param>
+/// <param name="Confidence">KernelSHAP with samples "auto" only: its estimated chance (0–1) that the first target's values have converged.</param>
+/// <param name="AutoNote">KernelSHAP with samples "auto" only: where it stopped and how sure it is, or that it did not converge within its cap and what to try.</param>
 /// <param name="Png">The picture, then each target's map, on one signed scale.</param>
 public sealed record ShapResultDto(
     string Model,
@@ -444,7 +450,9 @@ public sealed record ShapResultDto(
     double Seconds,
     string Png,
     string SegmentsPng,
-    RawIntArray? RawSegments);
+    RawIntArray? RawSegments,
+    double? Confidence = null,
+    string? AutoNote = null);
 
 // ---- Trust: faithfulness metrics, the sanity check, layer sweeps (issue 8) ----
 
