@@ -73,7 +73,12 @@ public sealed partial class Engine
             curves, random, map, CurvePlot.Render(curves, random), road);
     }
 
-    /// <summary>The model-parameter randomisation test on a private copy of the model (<see cref="SanityCheck"/>).</summary>
+    /// <summary>
+    /// The model-parameter randomisation test (<see cref="SanityCheck"/>), on the loaded model itself: its weights are
+    /// randomised in place and restored before this returns, so the caller must keep every other request off the model
+    /// meanwhile (the daemon runs it alone). Activations of the randomised stages are dropped from the cache afterwards;
+    /// a model whose weights could not be restored is unloaded, to load again from its file.
+    /// </summary>
     public SanityExplanation Sanity(string? modelId, string imagePath, TrustRequest request, int? maxStages = null,
         IProgress<ExplainProgress>? progress = null, CancellationToken cancellation = default)
     {
@@ -81,18 +86,23 @@ public sealed partial class Engine
             throw new CnnInterpretException(ErrorKind.InvalidArgument, $"stages must be at least 1 (layers to randomise, from the top), not {maxStages}. Leave it out to randomise every layer.");
         var model = GetModel(modelId);
         var target = Target.Resolve(request.Target, model, Activations(model, imagePath, cancellation).Logits);
-        var (copy, lease) = Models.BuildPrivateCopy(model.Id, $"{model.Id}#sanity-{Guid.NewGuid():N}");
-        using (lease)
+        var hash = model.WeightsHash;
+        SanityResult result;
+        try
         {
-            copy.MarkModified("private-copy");
             // Every stage explains the original's target: a randomised model's top classes are not the image's.
-            var result = SanityCheck.Run(copy, m => ExplanationMap(m.Id, imagePath, request with { Target = target }, target, null, cancellation),
+            result = SanityCheck.Run(model, m => ExplanationMap(m.Id, imagePath, request with { Target = target }, target, null, cancellation),
                 request.Seed, maxStages, progress, cancellation);
-            using var display = PrepareInput(model, imagePath);
-            var strip = MapStrip.Render(display.Display, result.Stages.Select(s =>
-                (s.Map, s.Randomized is null ? "original" : model.GetLayer(s.Randomized).DisplayName, (string?)MapStrip.Correlation(s.RankCorrelation))).ToList());
-            return new SanityExplanation(request.Method, target, target.Describe(model), result, strip);
         }
+        finally
+        {
+            Cache.RemoveModified(model.Id, hash);
+            if (model.WeightsHash != hash) Models.Unload(model.Id, "its weights could not be restored after the sanity check");
+        }
+        using var display = PrepareInput(model, imagePath);
+        var strip = MapStrip.Render(display.Display, result.Stages.Select(s =>
+            (s.Map, s.Randomized is null ? "original" : model.GetLayer(s.Randomized).DisplayName, (string?)MapStrip.Correlation(s.RankCorrelation))).ToList());
+        return new SanityExplanation(request.Method, target, target.Describe(model), result, strip);
     }
 
     /// <summary>Grad-CAM (or Grad-CAM++) at every conv layer from one forward and one backward (<see cref="LayerSweep"/>).</summary>

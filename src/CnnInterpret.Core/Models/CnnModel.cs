@@ -47,7 +47,7 @@ public sealed class CnnModel : IDisposable
     public IReadOnlyList<LayerInfo> Layers { get; }
 
     /// <summary>sha256 of the weights that were loaded (empty for random weights); part of cache keys.</summary>
-    public string WeightsHash { get; private set; } = "";
+    public string WeightsHash { get; internal set; } = ""; // set back by the sanity check once it has restored the weights
 
     public Module<Tensor, Tensor> Network => _graph.Module;
 
@@ -152,7 +152,7 @@ public sealed class CnnModel : IDisposable
     }
 
     /// <summary>
-    /// Marks the weights as changed in place (the sanity check randomises a private copy), so caches keyed by
+    /// Marks the weights as changed in place (the sanity check randomises them, then restores them), so caches keyed by
     /// <see cref="WeightsHash"/> never mix its results with the original's.
     /// </summary>
     public void MarkModified(string tag) => WeightsHash = $"{WeightsHash}+{tag}";
