@@ -40,6 +40,7 @@ public sealed partial class Engine
         // A sampling method's own progress fills the first quarter: its counts, or that the view's result is reused.
         if (!SamplingViews.Contains(request.Method)) progress?.Report(new ExplainProgress(0, 4, $"computing the {request.Method} map"));
         var map = ExplanationMap(model.Id, imagePath, request, target, progress is null ? null : new FirstQuarter(progress), cancellation);
+        Memory.ProcessMemory.GiveBack();
         return ScoreMap(model, imagePath, request.Method, map, target, null, steps, request.Seed, progress, cancellation);
     }
 
@@ -64,8 +65,10 @@ public sealed partial class Engine
         // Batches sized by the memory budget (forward passes without gradients), not a fixed 16: on VGG16 that peaked at +2.2 GB.
         var batch = PerturbationScorer.BatchSizeFor(model, Memory.MemoryBudget.BatchBytes);
         var curves = Faithfulness.Curves(model, input.Data, black, blurred, target, Faithfulness.Order(map), steps, batchSize: batch, cancellation: cancellation);
+        Memory.ProcessMemory.GiveBack(); // each part's working memory goes back before the next, as between requests
         progress?.Report(new ExplainProgress(2, 4, "random reference"));
         random ??= Faithfulness.RandomReference(model, input.Data, black, blurred, target, steps, seed, batchSize: batch, cancellation: cancellation);
+        Memory.ProcessMemory.GiveBack();
         progress?.Report(new ExplainProgress(3, 4, "ROAD curves (noisy linear imputation)"));
         var road = Road.Curves(model, input.Data, spec.InputShape, target, map, seed, batchSize: batch, cancellation: cancellation);
         progress?.Report(new ExplainProgress(4, 4, "done"));
@@ -76,7 +79,7 @@ public sealed partial class Engine
     /// <summary>
     /// The model-parameter randomisation test (<see cref="SanityCheck"/>), on the loaded model itself: its weights are
     /// randomised in place and restored before this returns, so the caller must keep every other request off the model
-    /// meanwhile (the daemon runs it alone). Activations of the randomised stages are dropped from the cache afterwards;
+    /// meanwhile (the daemon runs it alone). The randomised stages' activations are not cached (<see cref="CnnModel.IsModified"/>);
     /// a model whose weights could not be restored is unloaded, to load again from its file.
     /// </summary>
     public SanityExplanation Sanity(string? modelId, string imagePath, TrustRequest request, int? maxStages = null,
@@ -91,12 +94,17 @@ public sealed partial class Engine
         try
         {
             // Every stage explains the original's target: a randomised model's top classes are not the image's.
-            result = SanityCheck.Run(model, m => ExplanationMap(m.Id, imagePath, request with { Target = target }, target, null, cancellation),
-                request.Seed, maxStages, progress, cancellation);
+            // Each stage's working memory goes back before the next: on VGG16 the managed copies of a forward's activations
+            // (60 MB a stage) otherwise piled up until a full collection, +100 MB a stage.
+            result = SanityCheck.Run(model, m =>
+            {
+                var map = ExplanationMap(m.Id, imagePath, request with { Target = target }, target, null, cancellation);
+                Memory.ProcessMemory.GiveBack();
+                return map;
+            }, request.Seed, maxStages, progress, cancellation);
         }
         finally
         {
-            Cache.RemoveModified(model.Id, hash);
             if (model.WeightsHash != hash) Models.Unload(model.Id, "its weights could not be restored after the sanity check");
         }
         using var display = PrepareInput(model, imagePath);

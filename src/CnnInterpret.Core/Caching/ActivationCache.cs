@@ -76,26 +76,6 @@ public sealed class ActivationCache(long budgetBytes = 1L << 30)
         }
     }
 
-    /// <summary>
-    /// Drops the entries of <paramref name="modelId"/> with weights changed from <paramref name="weightsHash"/>
-    /// (<see cref="Models.CnnModel.MarkModified"/>: the sanity check's randomised stages, once it has restored the model); returns how many.
-    /// </summary>
-    public int RemoveModified(string modelId, string weightsHash)
-    {
-        var prefix = Key(modelId, weightsHash + "+", "")[..^1];
-        lock (_gate)
-        {
-            var removed = _order.Where(e => e.Key.StartsWith(prefix, StringComparison.Ordinal)).ToList();
-            foreach (var entry in removed)
-            {
-                _order.Remove(_entries[entry.Key]);
-                _entries.Remove(entry.Key);
-                _bytes -= entry.Value.Bytes;
-            }
-            return removed.Count;
-        }
-    }
-
     public void Clear()
     {
         lock (_gate)

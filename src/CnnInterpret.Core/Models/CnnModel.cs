@@ -49,6 +49,11 @@ public sealed class CnnModel : IDisposable
     /// <summary>sha256 of the weights that were loaded (empty for random weights); part of cache keys.</summary>
     public string WeightsHash { get; internal set; } = ""; // set back by the sanity check once it has restored the weights
 
+    private string _loadedHash = "";
+
+    /// <summary>Whether the weights differ from those loaded (<see cref="MarkModified"/>: the sanity check's randomised stages).</summary>
+    public bool IsModified => WeightsHash != _loadedHash;
+
     public Module<Tensor, Tensor> Network => _graph.Module;
 
     public long ParameterCount => Layers.Sum(l => l.ParameterCount);
@@ -142,7 +147,7 @@ public sealed class CnnModel : IDisposable
                 target.copy_(value);
             else
                 target.zero_(); // num_batches_tracked of an old checkpoint, like PyTorch's BatchNorm._load_from_state_dict
-        WeightsHash = weightsHash;
+        WeightsHash = _loadedHash = weightsHash;
     }
 
     /// <summary>A checkpoint tensor whose shape differs from the model's (in a weights error's details).</summary>
