@@ -16,6 +16,20 @@ public sealed class SeveralModelsTests
 
     private static string[] Loaded(JsonElement info) => [.. info.GetProperty("loadedModels").EnumerateArray().Select(m => m.GetString()!)];
 
+    /// <summary>Waits for a line in the daemon's log: stderr is read as it comes, and may lag the answer that followed it.</summary>
+    private static async Task LogContainsAsync(DaemonProcess daemon, string text)
+    {
+        using var deadline = new CancellationTokenSource(DaemonProcess.Deadline);
+        try
+        {
+            while (!daemon.Stderr.Contains(text, StringComparison.Ordinal)) await Task.Delay(50, deadline.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            Assert.Fail($"'{text}' is not in the daemon's log:\n{daemon.Stderr}");
+        }
+    }
+
     [Fact]
     public async Task Loading_past_the_budgets_share_for_models_unloads_the_least_recently_used_and_they_load_again_on_demand()
     {
@@ -29,6 +43,7 @@ public sealed class SeveralModelsTests
 
         var id = (await daemon.ResultAsync("models/load", new { model = "vgg16", weights = vgg16 })).GetProperty("id").GetString()!;
         Assert.Equal([id], Loaded(await daemon.ResultAsync("daemon/info")));
+        await LogContainsAsync(daemon, "Unloaded model 'resnet18-imagenet' (");
         var log = daemon.Stderr;
         var fashion = log.IndexOf("Unloaded model 'fashion-vgg' (", StringComparison.Ordinal);
         var resnet = log.IndexOf("Unloaded model 'resnet18-imagenet' (", StringComparison.Ordinal);
@@ -38,8 +53,8 @@ public sealed class SeveralModelsTests
         // Used again: loaded again, the same answer, and VGG16 (used more recently than it) stays beside it.
         var after = await daemon.ResultAsync("image/predict", new { model = "fashion-vgg", image = Boot, topK = 1 });
         Assert.Equal(before.GetProperty("top")[0].GetProperty("probability").GetDouble(), after.GetProperty("top")[0].GetProperty("probability").GetDouble());
-        Assert.Contains("Loaded model 'fashion-vgg' (", daemon.Stderr);
-        Assert.Contains("of weights) again: it had been unloaded.", daemon.Stderr);
+        await LogContainsAsync(daemon, "Loaded model 'fashion-vgg' (");
+        await LogContainsAsync(daemon, "of weights) again: it had been unloaded.");
         Assert.Equal(["fashion-vgg", id], Loaded(await daemon.ResultAsync("daemon/info")).Order(StringComparer.Ordinal));
     }
 
@@ -53,12 +68,12 @@ public sealed class SeveralModelsTests
         // The daemon looks every second (half the unload time); wait for it, within a generous deadline.
         using var deadline = new CancellationTokenSource(DaemonProcess.Deadline);
         while (Loaded(await daemon.ResultAsync("daemon/info")).Length > 0) await Task.Delay(250, deadline.Token);
-        Assert.Contains("Unloaded model 'fashion-vgg' (", daemon.Stderr);
+        await LogContainsAsync(daemon, "Unloaded model 'fashion-vgg' (");
         Assert.Contains("not used for 2 seconds", daemon.Stderr);
 
         var after = await daemon.ResultAsync("image/predict", new { model = "fashion-vgg", image = Boot, topK = 1 });
         Assert.Equal(before.GetProperty("top")[0].GetProperty("probability").GetDouble(), after.GetProperty("top")[0].GetProperty("probability").GetDouble());
-        Assert.Contains("of weights) again: it had been unloaded.", daemon.Stderr);
+        await LogContainsAsync(daemon, "of weights) again: it had been unloaded.");
         Assert.Equal(["fashion-vgg"], Loaded(await daemon.ResultAsync("daemon/info")));
     }
 }
