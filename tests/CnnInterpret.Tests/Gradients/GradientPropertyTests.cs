@@ -193,10 +193,10 @@ public sealed class GradientPropertyTests(ITestOutputHelper output)
     public void The_registry_lists_the_gradient_methods_for_the_panel()
     {
         var methods = ExplainerRegistry.Default.All.Where(e => e.Info.Group == "gradients").Select(e => e.Info).ToList();
-        Assert.Equal(["saliency", "gradient-x-input", "integrated-gradients", "smoothgrad", "guided-backprop", "guided-grad-cam"], methods.Select(m => m.Name));
+        Assert.Equal(["saliency", "gradient-x-input", "integrated-gradients", "smoothgrad", "guided-backprop", "guided-grad-cam", "gradient-shap"], methods.Select(m => m.Name));
         Assert.All(methods, m => Assert.Equal(MapKind.Pixel, m.Kind));
         Assert.Equal(["guided-grad-cam"], methods.Where(m => m.NeedsLayer).Select(m => m.Name));
-        Assert.Equal(["integrated-gradients", "smoothgrad"], methods.Where(m => m.Sampling).Select(m => m.Name));
+        Assert.Equal(["integrated-gradients", "smoothgrad", "gradient-shap"], methods.Where(m => m.Sampling).Select(m => m.Name));
         Assert.Contains("mean colour", methods.Single(m => m.Name == "integrated-gradients").Options.Single(o => o.Name == "baseline").Description);
     }
 
