@@ -23,6 +23,10 @@ public static partial class Bench
         var patternChannels = line.Int("channels") ?? 64;
         var cacheDirectory = line.Option("cache-dir");
         var samples = line.Int("samples");
+        var photos = line.Int("photos");
+        var fashionImages = line.Int("images");
+        var reference = line.Int("reference");
+        var methods = line.Option("methods");
         line.RejectUnknown();
         // Each section measures one area and prints its own figures; explainers add theirs here.
         var sections = new List<(string Name, Action Run)>
@@ -33,6 +37,7 @@ public static partial class Bench
             ("responsiveness", () => BenchResponsiveness(modelId, json, images)),
             ("peers", () => BenchPeers(json, images, weights, patternChannels)),
             ("memory", () => BenchMemory(json, cacheDirectory, samples ?? 16)),
+            ("convergence", () => BenchConvergence(json, photos, fashionImages, reference, methods)),
         };
         var unknown = only?.Split(',').Except(sections.Select(s => s.Name)).ToList();
         if (unknown is { Count: > 0 })

@@ -22,11 +22,11 @@ public sealed record LayerSweepResult(Target Target, string TargetLabel, float S
 
 public sealed partial class Engine
 {
-    /// <summary>The superpixel and SHAP methods, which keep their own views and caches; every registry method is scored too.</summary>
-    private static readonly string[] SamplingViews = ["lime", "kernel-shap", "gradient-shap"];
+    /// <summary>Every method whose map metrics and the sanity check can score: the registry's (LIME, KernelSHAP and GradientSHAP among them).</summary>
+    public static IReadOnlyList<string> TrustMethods => [.. ExplainerRegistry.Default.Names];
 
-    /// <summary>Every method whose map metrics and the sanity check can score: the registry's, then LIME and SHAP.</summary>
-    public static IReadOnlyList<string> TrustMethods => [.. ExplainerRegistry.Default.Names, .. SamplingViews];
+    /// <summary>A method scored from its view's answer (LIME, KernelSHAP, GradientSHAP), which reports its own progress.</summary>
+    private bool ScoredFromView(string method) => Methods.Find(method)?.Info.View is not null;
 
     /// <summary>
     /// Deletion and insertion curves of <paramref name="request"/>'s map, and of random maps as the reference a
@@ -38,7 +38,7 @@ public sealed partial class Engine
         var model = GetModel(modelId);
         var target = Target.Resolve(request.Target, model, Activations(model, imagePath, cancellation).Logits);
         // A sampling method's own progress fills the first quarter: its counts, or that the view's result is reused.
-        if (!SamplingViews.Contains(request.Method)) progress?.Report(new ExplainProgress(0, 4, $"computing the {request.Method} map"));
+        if (!ScoredFromView(request.Method)) progress?.Report(new ExplainProgress(0, 4, $"computing the {request.Method} map"));
         var map = ExplanationMap(model.Id, imagePath, request, target, progress is null ? null : new FirstQuarter(progress), cancellation);
         return ScoreMap(model, imagePath, request.Method, map, target, null, steps, request.Seed, progress, cancellation);
     }
@@ -106,22 +106,23 @@ public sealed partial class Engine
     }
 
     /// <summary>
-    /// The [H,W] map a method gives for <paramref name="target"/> (the request's target, resolved), asked as its view
-    /// asked for it, so that scoring the map a view shows finds that view's result among the recent ones: a SHAP view
-    /// with no target explains the two top classes, and its map of the top one is the map scored.
+    /// The [H,W] map a method gives for <paramref name="target"/> (the request's target, resolved). A registry method
+    /// with a view of its own (LIME, KernelSHAP, GradientSHAP) runs through that view, asked as the view asked, so that scoring the
+    /// map a view shows finds that view's result among the recent ones (the same explainer computes it either way): a
+    /// SHAP view with no target explains the two top classes, and its map of the top one is the map scored.
     /// </summary>
     private float[] ExplanationMap(string modelId, string imagePath, TrustRequest request, Target target, IProgress<ExplainProgress>? progress,
         CancellationToken cancellation)
     {
         var sampling = new SamplingRequest(request.Target, request.Samples, request.Segments, Seed: request.Seed);
-        return request.Method switch
+        var info = Methods.Find(request.Method)?.Info
+                   ?? throw new CnnInterpretException(ErrorKind.InvalidArgument, $"Unknown method '{request.Method}'. Use one of: {string.Join(", ", TrustMethods)}.");
+        return (info.View, info.Kind) switch
         {
-            "lime" => Lime(modelId, imagePath, sampling, progress, cancellation).Map,
-            "kernel-shap" => ShapMap(KernelShap(modelId, imagePath, sampling, progress, cancellation), target),
-            "gradient-shap" => ShapMap(GradientShap(modelId, imagePath, sampling with { Layer = request.Layer }, progress, cancellation), target),
-            _ when Methods.Find(request.Method) is not null => Attribute(modelId, imagePath,
-                new AttributionRequest(request.Method, request.Layer, target, request.Options), cancellation: cancellation, render: false).Attribution.Map,
-            _ => throw new CnnInterpretException(ErrorKind.InvalidArgument, $"Unknown method '{request.Method}'. Use one of: {string.Join(", ", TrustMethods)}."),
+            ("lime", _) => Lime(modelId, imagePath, sampling, progress, cancellation).Map,
+            ("shap", MapKind.Superpixel) => ShapMap(KernelShap(modelId, imagePath, sampling, progress, cancellation), target),
+            ("shap", _) => ShapMap(GradientShap(modelId, imagePath, sampling with { Layer = request.Layer }, progress, cancellation), target),
+            _ => Attribute(modelId, imagePath, new AttributionRequest(info.Name, request.Layer, target, request.Options), cancellation: cancellation, render: false).Attribution.Map,
         };
     }
 

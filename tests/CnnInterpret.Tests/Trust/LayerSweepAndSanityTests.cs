@@ -22,6 +22,10 @@ public sealed class LayerSweepAndSanityTests
             for (var i = 0; i < single.LowRes.Length; i++) Assert.Equal(single.LowRes[i], map.LowRes[i], 3);
         }
         Assert.Equal([0x89, (byte)'P'], sweep.StripPng.Take(2));
+
+        // A channel target before every swept layer depends on none of them: refused, as the Grad-CAM view refuses it.
+        var e = Assert.Throws<CnnInterpretException>(() => engine.LayerSweep("fashion-vgg", Image, new Target.Channel("features.0", 3)));
+        Assert.Contains("comes before 'features.1'", e.Message);
     }
 
     [Fact]
