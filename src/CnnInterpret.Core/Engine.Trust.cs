@@ -40,6 +40,7 @@ public sealed partial class Engine
         // A sampling method's own progress fills the first quarter: its counts, or that the view's result is reused.
         if (!ScoredFromView(request.Method)) progress?.Report(new ExplainProgress(0, 4, $"computing the {request.Method} map"));
         var map = ExplanationMap(model.Id, imagePath, request, target, progress is null ? null : new FirstQuarter(progress), cancellation);
+        Memory.ProcessMemory.GiveBack();
         return ScoreMap(model, imagePath, request.Method, map, target, null, steps, request.Seed, progress, cancellation);
     }
 
@@ -64,8 +65,10 @@ public sealed partial class Engine
         // Batches sized by the memory budget (forward passes without gradients), not a fixed 16: on VGG16 that peaked at +2.2 GB.
         var batch = PerturbationScorer.BatchSizeFor(model, Memory.MemoryBudget.BatchBytes);
         var curves = Faithfulness.Curves(model, input.Data, black, blurred, target, Faithfulness.Order(map), steps, batchSize: batch, cancellation: cancellation);
+        Memory.ProcessMemory.GiveBack(); // each part's working memory goes back before the next, as between requests
         progress?.Report(new ExplainProgress(2, 4, "random reference"));
         random ??= Faithfulness.RandomReference(model, input.Data, black, blurred, target, steps, seed, batchSize: batch, cancellation: cancellation);
+        Memory.ProcessMemory.GiveBack();
         progress?.Report(new ExplainProgress(3, 4, "ROAD curves (noisy linear imputation)"));
         var road = Road.Curves(model, input.Data, spec.InputShape, target, map, seed, batchSize: batch, cancellation: cancellation);
         progress?.Report(new ExplainProgress(4, 4, "done"));
@@ -73,7 +76,12 @@ public sealed partial class Engine
             curves, random, map, CurvePlot.Render(curves, random), road);
     }
 
-    /// <summary>The model-parameter randomisation test on a private copy of the model (<see cref="SanityCheck"/>).</summary>
+    /// <summary>
+    /// The model-parameter randomisation test (<see cref="SanityCheck"/>), on the loaded model itself: its weights are
+    /// randomised in place and restored before this returns, so the caller must keep every other request off the model
+    /// meanwhile (the daemon runs it alone). The randomised stages' activations are not cached (<see cref="CnnModel.IsModified"/>);
+    /// a model whose weights could not be restored is unloaded, to load again from its file.
+    /// </summary>
     public SanityExplanation Sanity(string? modelId, string imagePath, TrustRequest request, int? maxStages = null,
         IProgress<ExplainProgress>? progress = null, CancellationToken cancellation = default)
     {
@@ -81,18 +89,28 @@ public sealed partial class Engine
             throw new CnnInterpretException(ErrorKind.InvalidArgument, $"stages must be at least 1 (layers to randomise, from the top), not {maxStages}. Leave it out to randomise every layer.");
         var model = GetModel(modelId);
         var target = Target.Resolve(request.Target, model, Activations(model, imagePath, cancellation).Logits);
-        var (copy, lease) = Models.BuildPrivateCopy(model.Id, $"{model.Id}#sanity-{Guid.NewGuid():N}");
-        using (lease)
+        var hash = model.WeightsHash;
+        SanityResult result;
+        try
         {
-            copy.MarkModified("private-copy");
             // Every stage explains the original's target: a randomised model's top classes are not the image's.
-            var result = SanityCheck.Run(copy, m => ExplanationMap(m.Id, imagePath, request with { Target = target }, target, null, cancellation),
-                request.Seed, maxStages, progress, cancellation);
-            using var display = PrepareInput(model, imagePath);
-            var strip = MapStrip.Render(display.Display, result.Stages.Select(s =>
-                (s.Map, s.Randomized is null ? "original" : model.GetLayer(s.Randomized).DisplayName, (string?)MapStrip.Correlation(s.RankCorrelation))).ToList());
-            return new SanityExplanation(request.Method, target, target.Describe(model), result, strip);
+            // Each stage's working memory goes back before the next: on VGG16 the managed copies of a forward's activations
+            // (60 MB a stage) otherwise piled up until a full collection, +100 MB a stage.
+            result = SanityCheck.Run(model, m =>
+            {
+                var map = ExplanationMap(m.Id, imagePath, request with { Target = target }, target, null, cancellation);
+                Memory.ProcessMemory.GiveBack();
+                return map;
+            }, request.Seed, maxStages, progress, cancellation);
         }
+        finally
+        {
+            if (model.WeightsHash != hash) Models.Unload(model.Id, "its weights could not be restored after the sanity check");
+        }
+        using var display = PrepareInput(model, imagePath);
+        var strip = MapStrip.Render(display.Display, result.Stages.Select(s =>
+            (s.Map, s.Randomized is null ? "original" : model.GetLayer(s.Randomized).DisplayName, (string?)MapStrip.Correlation(s.RankCorrelation))).ToList());
+        return new SanityExplanation(request.Method, target, target.Describe(model), result, strip);
     }
 
     /// <summary>Grad-CAM (or Grad-CAM++) at every conv layer from one forward and one backward (<see cref="LayerSweep"/>).</summary>
