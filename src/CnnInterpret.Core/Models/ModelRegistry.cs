@@ -14,6 +14,17 @@ public enum ModelState
     WeightsMissing,
 }
 
+public static class ModelStates
+{
+    /// <summary>The state as the protocol (<c>models/list</c>) and <c>models list</c> spell it.</summary>
+    public static string Name(this ModelState state) => state switch
+    {
+        ModelState.BuiltIn => "built in",
+        ModelState.Ready => "ready",
+        _ => "weights missing",
+    };
+}
+
 /// <summary>
 /// The built-in models of <c>models/models.json</c> and the model files a user opens. Each model is built,
 /// its weights checked and loaded once, on first use, then shared by every request.

@@ -6,9 +6,9 @@ using CnnInterpret.Core.Imaging;
 using CnnInterpret.Core.Models;
 using static TorchSharp.torch;
 
-namespace CnnInterpret.Cli;
+namespace CnnInterpret.Bench;
 
-public static partial class Cli
+public static partial class Bench
 {
     /// <summary>The converged answer of issue 14: a run of this many samples of the same method on the same segments.</summary>
     private const int ConvergedReferenceSamples = 10_000;

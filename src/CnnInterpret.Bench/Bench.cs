@@ -5,15 +5,15 @@ using CnnInterpret.Core.Imaging;
 using CnnInterpret.Core.Models;
 using static TorchSharp.torch;
 
-namespace CnnInterpret.Cli;
+namespace CnnInterpret.Bench;
 
-public static partial class Cli
+public static partial class Bench
 {
     /// <summary>
     /// Prints the figures the README and the notes quote, measured in one process: model load time,
     /// forward latency (batch 1) and throughput (batch 64), and what the activations cache saves.
     /// </summary>
-    private static int Bench(CommandLine line, List<string> images)
+    internal static int Run(CommandLine line, List<string> images)
     {
         var modelId = line.Option("model") ?? ModelRegistry.DefaultModelId;
         var runs = line.Int("runs") ?? 50;
