@@ -7,9 +7,10 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 stamp="$root/out/build-release.stamp"
 cli="$root/src/CnnInterpret.Cli/bin/Release/net10.0/cnn-interpret.dll"
 daemon="$root/src/CnnInterpret.Daemon/bin/Release/net10.0/cnn-interpret-daemon.dll"
+bench="$root/src/CnnInterpret.Bench/bin/Release/net10.0/cnn-interpret-bench.dll"
 tests="$root/tests/CnnInterpret.Tests/bin/Release/net10.0/CnnInterpret.Tests.dll"
 # The tests' sources count too, and .editorconfig (it sets the analyzers' severities): `npm test` runs them with --no-build, so a stale test binary would test old code.
-if [[ -f "$stamp" && -f "$cli" && -f "$daemon" && -f "$tests" ]] && [[ -z "$(find "$root/src" "$root/build" "$root/tests" "$root"/Directory.*.props "$root"/Directory.Build.targets "$root/CnnInterpret.sln" "$root/.editorconfig" \
+if [[ -f "$stamp" && -f "$cli" && -f "$daemon" && -f "$bench" && -f "$tests" ]] && [[ -z "$(find "$root/src" "$root/build" "$root/tests" "$root"/Directory.*.props "$root"/Directory.Build.targets "$root/CnnInterpret.sln" "$root/.editorconfig" \
       -newer "$stamp" -type f \( -name '*.cs' -o -name '*.csproj' -o -name '*.props' -o -name '*.targets' -o -name '*.sln' -o -name .editorconfig \) -not -path '*/bin/*' -not -path '*/obj/*' -print -quit)" ]]; then
   exit 0
 fi

@@ -7,6 +7,7 @@ import { DaemonClient, DaemonRequestError, DaemonUnavailableError, type StateCha
 import type { TreeNode } from "./layerModel";
 import { LayersProvider } from "./layersView";
 import { describeMemory, memoryBudgetEnv } from "./memory";
+import { modelLabel } from "./models";
 import type { DaemonInfoResult, ModelDetails, ModelsListResult } from "./protocol";
 import { modelAllowed } from "./trust";
 
@@ -218,7 +219,7 @@ export class Ctx implements vscode.Disposable {
         let detail: string;
         switch (state) {
             case "running": {
-                    s.text = `$(circuit-board) ${this.modelId} · ${info?.device ?? "?"}`;
+                    s.text = `$(circuit-board) ${modelLabel(this.modelId)} · ${info?.device ?? "?"}`;
                     detail = `running · model \`${this.modelId}\` · device ${info?.device} · pid ${info?.processId}\n\ndaemon ${info?.version} · TorchSharp ${info?.torchSharpVersion} · libtorch ${info?.libTorchVersion}`;
                     const memory = describeMemory(this.memoryInfo?.processId === info?.processId ? this.memoryInfo : info);
                     if (memory) detail += `\n\n${memory}`;

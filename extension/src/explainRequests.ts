@@ -146,6 +146,7 @@ export function caption(tab: TabId, result: RenderedResult): string {
                 `${r.samples} samples, ${r.segments} segments, seed ${r.seed}`,
                 `R² ${fixed(r.r2)}`,
                 stabilityNote(r.stability),
+                r.autoNote ?? "",
                 r.topPositive.length ? `top segments for: ${r.topPositive.join(", ")}` : "",
                 r.topNegative.length ? `against: ${r.topNegative.join(", ")}` : "",
                 r.cancelled ? "cancelled: from the samples scored so far" : "",
@@ -158,6 +159,7 @@ export function caption(tab: TabId, result: RenderedResult): string {
                 r.layer ? `at ${r.layer}` : "",
                 `${r.samples} samples${r.exact ? " (exact)" : ""}, seed ${r.seed}`,
                 r.exact ? "" : stabilityNote(r.stability),
+                r.autoNote ?? "",
                 r.targets[0] ? `Σ values − (f(x) − f(baseline)) = ${fixed(r.targets[0].efficiencyGap, 3)}` : "",
                 r.cancelled ? "cancelled: from the samples scored so far" : "",
             ].filter(Boolean).join(" · ");
@@ -254,7 +256,7 @@ export function gridCells(kind: TabId | "attribution", result: RenderedResult): 
     return undefined;
 }
 
-/** Below 0.8 (the daemon's own bar for "auto"), the top segments still differ between halves of the samples. */
+/** Below 0.8, the top segments still differ between halves of the samples. */
 function stabilityNote(stability: number): string {
     return Number.isFinite(stability) && stability < 0.8 ? `stability ${fixed(stability)}: the ranking is not settled, try more samples` : `stability ${fixed(stability)}`;
 }

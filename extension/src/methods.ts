@@ -27,6 +27,11 @@ export function methodsState(result: DaemonMethodsResult | { notFound: true; dae
     return { available: false, reason: `The daemon's list of methods could not be read (${result.error}), so the Gradients, CAM and Perturbation methods are hidden.` };
 }
 
+/** The fixed view that shows `m` (daemon/methods' `view`, when the panel has that view), or undefined. */
+function ownView(m: MethodInfo): TabId | undefined {
+    return TABS.find((t) => t.id === m.view)?.id;
+}
+
 /** A method the panel can show: a name the messages can carry, in a group. */
 function usable(m: MethodInfo): boolean {
     return typeof m.name === "string" && METHOD_NAME.test(m.name) && typeof m.group === "string" && m.group !== "";
@@ -61,8 +66,9 @@ function groupTitle(group: string): string {
 
 /**
  * The panel's tabs: feature maps and filter patterns, then one tab per group of registry methods (replacing the
- * Grad-CAM view, whose methods are in the CAM group), then LIME and SHAP. Without the registry (an older daemon),
- * the fixed views of before.
+ * Grad-CAM view, whose methods are in the CAM group), then LIME and SHAP. A method the daemon says has a view of its
+ * own that the panel has (LIME in the LIME view, KernelSHAP in the SHAP view) is shown there only, not in a group
+ * tab too. Without the registry (an older daemon), the fixed views of before.
  */
 export function panelTabs(state: MethodsState): PanelTab[] {
     const fixed = (id: TabId): PanelTab => {
@@ -72,7 +78,7 @@ export function panelTabs(state: MethodsState): PanelTab[] {
     };
     if (!state.available || state.methods.length === 0) return TABS.map((t) => fixed(t.id));
     const groups = new Map<string, string[]>();
-    for (const m of state.methods) groups.set(m.group, [...(groups.get(m.group) ?? []), m.name]);
+    for (const m of state.methods.filter((x) => !ownView(x))) groups.set(m.group, [...(groups.get(m.group) ?? []), m.name]);
     const rank = (g: string) => (GROUP_ORDER.includes(g) ? GROUP_ORDER.indexOf(g) : GROUP_ORDER.length);
     const ordered = [...groups.entries()].sort(([a], [b]) => rank(a) - rank(b)); // stable: unknown groups keep the daemon's order
     const groupTabs = ordered.map(([g, methods]): PanelTab => ({ id: groupTabId(g), title: groupTitle(g), layer: "method", methods }));
@@ -210,9 +216,10 @@ export interface PanelMethod {
     sweep: boolean;
 }
 
+/** The registry methods of the group tabs (a method with a fixed view of its own is that view's, which asks for it its own way). */
 export function panelMethods(state: MethodsState): PanelMethod[] {
     if (!state.available) return [];
-    return state.methods.map((m) => ({
+    return state.methods.filter((m) => !ownView(m)).map((m) => ({
         name: m.name,
         displayName: m.displayName || m.name,
         tab: groupTabId(m.group),

@@ -32,3 +32,20 @@ export function mirrorUrl(setting: string | undefined, model: Pick<ModelSummary,
     if (!mirror) return undefined;
     return mirror.endsWith("/") && model.weightsFile ? mirror + model.weightsFile : mirror;
 }
+
+/**
+ * A short name for a model id in the status bar. The daemon's id of a model from files is unique rather than short:
+ * `vgg16@/home/me/w.pth`, `/home/me/net.onnx#resnet18`, each with `?settings=KEY` when a sidecar or the form set its
+ * preprocessing. The status bar shows the built-in name and the file's name; the tooltip keeps the whole id.
+ */
+export function modelLabel(id: string): string {
+    const settingsAt = id.indexOf("?settings=");
+    const base = settingsAt < 0 ? id : id.slice(0, settingsAt);
+    const fileName = (p: string) => p.split(/[\\/]/).pop() ?? p;
+    const weightsAt = base.indexOf("@");
+    const archAt = base.lastIndexOf("#");
+    const builtInWithWeights = weightsAt > 0 && !/[\\/]/.test(base.slice(0, weightsAt)); // not an "@" inside a path
+    const label = builtInWithWeights ? `${base.slice(0, weightsAt)} · ${fileName(base.slice(weightsAt + 1))}`
+        : fileName(archAt > 0 ? base.slice(0, archAt) : base);
+    return settingsAt < 0 ? label : `${label} (own settings)`;
+}

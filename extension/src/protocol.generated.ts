@@ -447,6 +447,10 @@ export interface LimeResult {
     raw?: RawArray;
     /** Segment ids [H,W] (with raw: true). */
     rawSegments?: RawIntArray;
+    /** samples "auto" only: its estimated chance (0–1) that the weights have converged (Spearman ≥ 0.9 with the limit, the same top 8 but one). */
+    confidence?: number;
+    /** samples "auto" only: where it stopped and how sure it is, or that it did not converge within its cap and what to try. */
+    autoNote?: string;
 }
 
 /** Whole numbers as base64 of little-endian int32, with their shape (segment ids). */
@@ -507,6 +511,10 @@ export interface ShapResult {
     png: string;
     segmentsPng: string;
     rawSegments?: RawIntArray;
+    /** KernelSHAP with samples "auto" only: its estimated chance (0–1) that the first target's values have converged. */
+    confidence?: number;
+    /** KernelSHAP with samples "auto" only: where it stopped and how sure it is, or that it did not converge within its cap and what to try. */
+    autoNote?: string;
 }
 
 export interface ShapTarget {
@@ -529,7 +537,7 @@ export interface ShapTarget {
 export interface MetricsParams {
     model?: string;
     image: string;
-    /** Any method of daemon/methods (its trustMethods): a registry method, "lime", "kernel-shap" or "gradient-shap". */
+    /** Any method of daemon/methods' trustMethods (the registry's, "lime", "kernel-shap" and "gradient-shap" among them). */
     method: string;
     /** A layer method's layer (default: the last conv layer). */
     layer?: string;
@@ -640,7 +648,7 @@ export interface LayerSweepMap {
 export interface DaemonMethodsResult {
     /** Every method explain/attribution runs, in the order the panel lists them. */
     methods: MethodInfo[];
-    /** Every method explain/metrics and explain/sanity score (the registry's, LIME and SHAP). */
+    /** Every method explain/metrics and explain/sanity score: the registry's (LIME, KernelSHAP and GradientSHAP among them). */
     trustMethods: string[];
 }
 
@@ -650,7 +658,7 @@ export interface MethodInfo {
     displayName: string;
     /** "gradients", "cam", "perturbation" or "superpixels": how the panel groups the methods. */
     group: string;
-    /** "pixel" (attributions of the input), "layer" (a map at a spatial layer: takes `layer`) or "superpixel". */
+    /** "pixel" (attributions of the input), "layer" (a map at a spatial layer: takes `layer`) or "superpixel" (each segment's value painted over its pixels). */
     kind: string;
     /** The map has a sign: positive raises the target's score, negative lowers it. */
     signed: boolean;
@@ -659,6 +667,8 @@ export interface MethodInfo {
     needsLayer: boolean;
     paper: string;
     options: MethodOption[];
+    /** The panel's own view of the method ("lime", "shap"), where it is shown instead of in its group's tab; absent for most. */
+    view?: string;
 }
 
 export interface MethodOption {
@@ -722,6 +732,10 @@ export interface AttributionResult {
     weights?: number[];
     /** Of an unsigned map: its colormap from 0 (left) to 1 (right), 256×1 pixels (a signed map's legend is drawn in its heatmap). */
     legendPng?: string;
+    /** Superpixel methods (LIME, KernelSHAP): the value of each segment, [S]. */
+    segmentValues?: number[];
+    /** Superpixel methods, with `raw`: the segment of each pixel, int32 [H,W], ids 0…S−1. */
+    rawSegments?: RawIntArray;
 }
 
 /** The params of a `$/progress` notification, sent for a request whose params carry a `workDoneToken`. */

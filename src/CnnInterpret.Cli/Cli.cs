@@ -5,46 +5,55 @@ namespace CnnInterpret.Cli;
 /// <summary>Entry point: dispatches to a command; expected failures print one clear line to stderr.</summary>
 public static partial class Cli
 {
-    public static int Run(string[] args)
+    public static int Run(string[] args) => Guarded(() =>
+    {
+        var line = new CommandLine(args);
+        var words = line.Positionals;
+        if (words.Count == 0 || words[0] is "help" or "--help" || line.Flag("help"))
+        {
+            Console.Out.Write(Help);
+            return 0;
+        }
+        var command = words[0];
+        words.RemoveAt(0);
+        // The daemon and the benchmarks are programs of their own that read their own options: everything but the
+        // word itself goes to them (--cache-dir, --max-pixels, --memory-budget, --max-message-bytes…).
+        if (command is "serve" or "bench")
+            return Sibling.Run(command == "serve" ? Sibling.Daemon : Sibling.Bench, args.Where((_, i) => i != Array.IndexOf(args, command)).ToArray());
+        SetMemoryBudget(line);
+        return command switch
+        {
+            "info" => Info(line),
+            "models" when words is ["list", ..] => ModelsList(line),
+            "models" when words is ["fetch", ..] => ModelsFetch(line, words),
+            "models" when words is ["add", ..] => ModelsAdd(line, words),
+            "models" => throw CommandLine.Usage("Use 'models list', 'models fetch MODEL' or 'models add MODEL FILE'."),
+            "layers" => Layers(line),
+            "predict" => Predict(line, words),
+            "explain" => Explain(line, words),
+            "report" => Report(line, words),
+            "evaluate" => Evaluate(line),
+            "metrics" => Metrics(line, words),
+            "sanity" => Sanity(line, words),
+            "train-default" => TrainDefault(line),
+            _ => throw CommandLine.Usage($"Unknown command '{command}'. See 'cnn-interpret help'."),
+        };
+    });
+
+    /// <summary>--memory-budget MIB: the run's one memory budget (every command's; the benchmarks' too; the daemon reads its own).</summary>
+    public static void SetMemoryBudget(CommandLine line)
+    {
+        var budget = line.Long("memory-budget");
+        if (budget is < 1) throw CommandLine.Usage($"--memory-budget is in MiB and must be at least 1; got {budget}.");
+        Core.Memory.MemoryBudget.SetMiB(budget);
+    }
+
+    /// <summary>Runs a command: expected failures print one clear line to stderr and give the documented exit codes.</summary>
+    public static int Guarded(Func<int> command)
     {
         try
         {
-            var line = new CommandLine(args);
-            var words = line.Positionals;
-            if (words.Count == 0 || words[0] is "help" or "--help" || line.Flag("help"))
-            {
-                Console.Out.Write(Help);
-                return 0;
-            }
-            var command = words[0];
-            words.RemoveAt(0);
-            if (command != "serve") // the daemon reads its own options
-            {
-                var budget = line.Long("memory-budget");
-                if (budget is < 1) throw CommandLine.Usage($"--memory-budget is in MiB and must be at least 1; got {budget}.");
-                Core.Memory.MemoryBudget.SetMiB(budget);
-            }
-            var code = command switch
-            {
-                "info" => Info(line),
-                "models" when words is ["list", ..] => ModelsList(line),
-                "models" when words is ["fetch", ..] => ModelsFetch(line, words),
-                "models" when words is ["add", ..] => ModelsAdd(line, words),
-                "models" => throw CommandLine.Usage("Use 'models list', 'models fetch MODEL' or 'models add MODEL FILE'."),
-                "layers" => Layers(line),
-                "predict" => Predict(line, words),
-                "explain" => Explain(line, words),
-                "report" => Report(line, words),
-                "evaluate" => Evaluate(line),
-                "metrics" => Metrics(line, words),
-                "sanity" => Sanity(line, words),
-                "bench" => Bench(line, words),
-                "train-default" => TrainDefault(line),
-                // Everything but the word itself goes to the daemon (--cache-dir, --max-pixels, --max-message-bytes…).
-                "serve" => Daemon.DaemonHost.RunAsync(args.Where((_, i) => i != Array.IndexOf(args, "serve")).ToArray()).GetAwaiter().GetResult(),
-                _ => throw CommandLine.Usage($"Unknown command '{command}'. See 'cnn-interpret help'."),
-            };
-            return code;
+            return command();
         }
         catch (CnnInterpretException e)
         {
@@ -65,7 +74,7 @@ public static partial class Cli
         }
     }
 
-    private const string Help = """
+    public const string Help = """
         cnn-interpret: explain what a CNN sees.
 
         Commands:
@@ -93,7 +102,8 @@ public static partial class Cli
           train-default [--data DIR] [--epochs N] [--seed S]  retrain the embedded fashion-vgg
           bench [--model M] [--runs N] [--only SECTIONS] [--json]  speed and memory figures (--only memory: the daemon's memory against PyTorch's)
                   [--weights VGG16.pth] [--channels N]  (--only peers: beside plain PyTorch)
-          serve                                  the JSON-RPC daemon on stdin/stdout
+          serve [--cache-dir DIR] [--max-pixels N] [--memory-budget MIB] [--max-message-bytes N]
+                                                 the JSON-RPC daemon on stdin/stdout (npm run daemon), with its options
 
         --model defaults to fashion-vgg; it also takes a model file (FILE.pth with --arch NAME when it cannot be
         inferred, FILE.safetensors, FILE.onnx), and --weights FILE runs a built-in architecture with other weights.

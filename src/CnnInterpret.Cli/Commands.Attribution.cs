@@ -14,7 +14,8 @@ public static partial class Cli
     /// <summary>
     /// explain --method M (any registry method) [--layer L] [--target T] [--OPTION VALUE…]: writes M.npy ([H,W] at the
     /// input's resolution), M.png (over the picture) and M-heatmap.png, M-attributions.npy ([C,H,W], pixel methods) or
-    /// M-lowres.npy ([h,w], layer methods), M-weights.npy (--raw, when the method weights channels), and result.json.
+    /// M-lowres.npy ([h,w], layer methods), M-segment-values.npy ([S]) and M-segments.npy ([H,W] int32, superpixel methods),
+    /// M-weights.npy (--raw, when the method weights channels), and result.json.
     /// </summary>
     private static void WriteAttribution(Engine engine, CommandLine line, string modelId, string image, string outDir, bool raw, IExplainer explainer)
     {
@@ -39,9 +40,18 @@ public static partial class Cli
             files.Add(new { file, kind = "png", description });
         }
         var name = info.Name;
-        Npy($"{name}.npy", attribution.Map, result.Shape, info.Kind == MapKind.Layer
-            ? "the map at the model's input resolution, min-max normalised to [0,1] (bilinear, align_corners=false)"
-            : $"the attributions summed over the input's channels{(info.Signed ? " (signed: positive raises the score)" : "")}");
+        Npy($"{name}.npy", attribution.Map, result.Shape, info.Kind switch
+        {
+            MapKind.Layer => "the map at the model's input resolution, min-max normalised to [0,1] (bilinear, align_corners=false)",
+            MapKind.Superpixel => "each pixel's segment value (signed: positive raises the score)",
+            _ => $"the attributions summed over the input's channels{(info.Signed ? " (signed: positive raises the score)" : "")}",
+        });
+        if (attribution.SegmentValues is { } segmentValues && result.Segments is { } segments)
+        {
+            Npy($"{name}-segment-values.npy", segmentValues.Select(v => (float)v).ToArray(), [segmentValues.Length], "the value of segment i (entry i)");
+            NpyWriter.Write(Path.Combine(outDir, $"{name}-segments.npy"), segments.Labels, [segments.Height, segments.Width]);
+            files.Add(new { file = $"{name}-segments.npy", kind = "npy", description = $"int32 [{segments.Height}, {segments.Width}]: the SLIC superpixel of each pixel, ids 0…{segments.Count - 1}" });
+        }
         if (attribution.Attributions is { } perChannel)
             Npy($"{name}-attributions.npy", perChannel, [engine.GetModel(modelId).Input.ChannelCount, .. result.Shape], "the attribution of every input value, as Captum's attribute() returns it");
         if (attribution.LowRes is { } lowRes)

@@ -40,10 +40,12 @@ public static partial class Cli
             score = result.Score, fx = lime.Score, intercept = lime.Fit.Intercept, r2 = lime.Fit.R2, localPrediction = lime.Fit.LocalPrediction,
             samples = lime.Samples, samplesRequested = request.Samples ?? Lime.DefaultSamples.ToString(CultureInfo.InvariantCulture), seed = lime.Seed,
             baseline = result.Baseline, kernelWidth = 0.25, alpha = 1.0, segments = segments.Count, stability = lime.Stability,
+            confidence = double.IsNaN(lime.Confidence) ? (double?)null : lime.Confidence, autoNote = lime.Note,
             topPositive = lime.TopPositive, topNegative = lime.TopNegative, batchSize = result.BatchSize, seconds = Math.Round(result.Seconds, 3), files,
         });
         Console.Out.WriteLine($"LIME of {result.TargetLabel}: {lime.Samples} samples over {segments.Count} segments, R² {lime.Fit.R2:F3}, " +
                               $"stability {lime.Stability:F2}, top segments {string.Join(", ", lime.TopPositive)}; wrote {files.Count} file(s) and result.json to {Path.GetFullPath(outDir)}");
+        if (lime.Note is not null) Console.Out.WriteLine(lime.Note);
     }
 
     /// <summary>The options LIME and SHAP share, read from the command line.</summary>

@@ -37,7 +37,7 @@ public static partial class Cli
         var models = registry.Manifest.Models.Select(m => new
         {
             m.Id, m.DisplayName, m.Description, InputShape = m.Input.InputShape, ClassCount = registry.ClassesOf(m).Count,
-            State = Daemon.ModelsHandler.StateName(registry.State(m)), TestAccuracy = m.Metrics?.TestAccuracy, Default = m.Id == ModelRegistry.DefaultModelId,
+            State = registry.State(m).Name(), TestAccuracy = m.Metrics?.TestAccuracy, Default = m.Id == ModelRegistry.DefaultModelId,
         }).ToList();
         if (json) Output.WriteJson(models);
         else

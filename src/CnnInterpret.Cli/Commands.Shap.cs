@@ -48,6 +48,7 @@ public static partial class Cli
             method, model = result.Model, image, score = result.Score, samples = result.Samples, seed = result.Seed, baseline = result.Baseline,
             segments = result.Segments.Count, exact = kernel ? result.Exact : (bool?)null, paired = kernel ? result.Paired : (bool?)null,
             layer = result.Layer, stability = result.Stability, batchSize = result.BatchSize, seconds = Math.Round(result.Seconds, 3),
+            confidence = double.IsNaN(result.Confidence) ? (double?)null : result.Confidence, autoNote = result.AutoNote,
             fx = result.Targets[0].Fx, fbaseline = result.Targets[0].FBaseline,
             targets = result.Targets.Select(t => new
             {
@@ -61,5 +62,6 @@ public static partial class Cli
         Console.Out.WriteLine($"{(kernel ? "KernelSHAP" : "GradientSHAP")} of {string.Join(" and ", result.Targets.Select(t => t.Label))}: {result.Samples} samples" +
                               $"{(result.Exact ? " (exact)" : "")}, Σ = {first.Sum:G4} vs fx − fbaseline = {first.Fx - first.FBaseline:G4}; " +
                               $"wrote {files.Count} file(s) and result.json to {Path.GetFullPath(outDir)}");
+        if (result.AutoNote is not null) Console.Out.WriteLine(result.AutoNote);
     }
 }

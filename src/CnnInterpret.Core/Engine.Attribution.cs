@@ -15,7 +15,11 @@ namespace CnnInterpret.Core;
 /// <param name="OverlayPng">The map over the picture the model saw (signed maps: red raises the score, blue lowers it).</param>
 /// <param name="HeatmapPng">The map alone.</param>
 public sealed record AttributionResult(ExplainerInfo Method, LayerInfo? Layer, Target Target, string TargetLabel, float Score,
-    Attribution Attribution, int[] Shape, IReadOnlyDictionary<string, object> Options, byte[] OverlayPng, byte[] HeatmapPng);
+    Attribution Attribution, int[] Shape, IReadOnlyDictionary<string, object> Options, byte[] OverlayPng, byte[] HeatmapPng)
+{
+    /// <summary>Superpixel methods: the segments the values are of.</summary>
+    public Segmentation? Segments { get; init; }
+}
 
 /// <summary>What to explain with a registry method: the method's name, its layer and target, and its options as text.</summary>
 public sealed record AttributionRequest(string Method, string? Layer = null, Target? Target = null,
@@ -39,6 +43,8 @@ public sealed partial class Engine
         var options = ExplainerOptions.Parse(info, request.Options ?? new Dictionary<string, string?>());
         overlay = (overlay ?? new OverlayOptions()).Validate();
         var layer = AttributionLayer(model, info, request.Layer);
+        var superpixels = info.Kind == MapKind.Superpixel ? Superpixels.SegmentsOf(options) : null;
+        if (superpixels is not null) Slic.Validate(superpixels, model.Input.Height, model.Input.Width); // a bad count fails before any work
         var activations = Activations(model, imagePath, cancellation);
         var target = Target.Resolve(request.Target, model, activations.Logits);
         if (layer is not null && target is Target.Channel ch && model.Layers.ToList().FindIndex(l => l.Name == ch.Layer) < model.Layers.ToList().FindIndex(l => l.Name == layer.Name))
@@ -46,15 +52,22 @@ public sealed partial class Engine
                 $"The target channel's layer '{ch.Layer}' comes before '{layer.Name}', so its score does not depend on that layer. Pick a target at '{layer.Name}' or a later layer.");
 
         using var input = PrepareInput(model, imagePath);
+        var segments = superpixels is null ? null : Slic.Segment(input.Display, superpixels);
         Attribution attribution;
         using (NewDisposeScope())
-            attribution = explainer.Explain(new ExplainContext(model, input.Data, target, layer, options, progress, cancellation: cancellation));
+            attribution = explainer.Explain(new ExplainContext(model, input.Data, target, layer, options, progress, cancellation: cancellation)
+            {
+                Segments = segments,
+                ModelsDirectory = Models.ModelsDirectory,
+                // The superpixel methods' batches come from the memory budget, as in their views.
+                BatchSize = segments is null ? ExplainContext.DefaultBatchSize(input.Data.Length) : PerturbationScorer.BatchSizeFor(model, SamplingMemoryBudget),
+            });
         if (attribution.Map.Any(v => !float.IsFinite(v)))
             throw new CnnInterpretException(ErrorKind.Internal, $"{info.DisplayName} produced a non-finite value for {target.Describe(model)}; please report it with the model and image.");
 
-        var (overlayPng, heatmapPng) = render ? RenderAttribution(input.Display, info, attribution.Map, overlay) : ([], []);
+        var (overlayPng, heatmapPng) = render ? RenderAttribution(input.Display, info, attribution.Map, overlay, segments?.Labels) : ([], []);
         return new AttributionResult(info, layer, target, target.Describe(model), TargetScore(activations, target),
-            attribution, [model.Input.Height, model.Input.Width], options.Values, overlayPng, heatmapPng);
+            attribution, [model.Input.Height, model.Input.Width], options.Values, overlayPng, heatmapPng) { Segments = segments };
     }
 
     /// <summary>
@@ -92,13 +105,14 @@ public sealed partial class Engine
     /// Signed maps over a muted picture with one symmetric scale (red raises the score, blue lowers it); unsigned maps
     /// scaled to [0,1] by their largest value and colour-mapped like Grad-CAM.
     /// </summary>
-    private static (byte[] Overlay, byte[] Heatmap) RenderAttribution(Image<Rgb24> display, ExplainerInfo info, float[] map, OverlayOptions overlay)
+    /// <param name="labels">Superpixel methods: each pixel's segment, whose boundaries are drawn (as the LIME and SHAP views draw them).</param>
+    private static (byte[] Overlay, byte[] Heatmap) RenderAttribution(Image<Rgb24> display, ExplainerInfo info, float[] map, OverlayOptions overlay, int[]? labels)
     {
         int height = display.Height, width = display.Width;
         if (info.Signed)
         {
-            using var over = AttributionMap.Render(display, [map], height, width, withPicture: false);
-            using var alone = AttributionMap.Render(display, [map], height, width, withPicture: true);
+            using var over = AttributionMap.Render(display, [map], height, width, labels: labels, withPicture: false);
+            using var alone = AttributionMap.Render(display, [map], height, width, labels: labels, withPicture: true);
             return (ChannelGrid.ToPng(over), ChannelGrid.ToPng(alone));
         }
         var max = map.Max();

@@ -77,14 +77,11 @@ public sealed partial class Engine
         var target = Target.Resolve(request.Target, setup.Model, setup.Logits);
         var key = KeyOf(setup, "lime", [target], request);
         if (TryRecent<LimeExplanation>(key, progress, "LIME", r => (r.Result.Samples, [r.Result.Fit.Weights], r.Png), out var recent)) return recent;
-        var samples = SampleCount.Parse(request.Samples, Explainers.Lime.DefaultSamples);
-        var kind = ParseScore(request.Score, ScoreKind.Probability);
-        var (scorer, fill, batch) = SuperpixelScorer(setup, request, [target], kind);
         var segments = setup.Segments;
-        var result = Explainers.Lime.Explain(scorer, new LimeOptions(samples, request.Seed ?? 0),
-            p => progress?.Report(new ExplainProgress(p.Samples, p.Total, $"LIME: {p.Samples} of {p.Total} samples",
-                new RenderedPartial(p.Samples, p.Total, p.Values, RenderSegmentMaps(input, segments, p.Values)))),
-            cancellation);
+        var (context, batch) = SuperpixelContext(setup, request, Explainers.Lime.DefaultSamples, LimeExplainer.Definition, target,
+            RenderPartials(progress, values => RenderSegmentMaps(input, segments, values)), cancellation);
+        var result = LimeExplainer.Run(context);
+        var (fill, kind) = (Superpixels.Fill(context.Options, setup.Model.Input), Superpixels.Score(context.Options));
         var map = segments.Paint(result.Fit.Weights);
         using var top = SegmentBoundaries.Render(input.Display, segments.Labels, result.TopPositive.ToHashSet());
         var png = RenderSegmentMaps(input, segments, [result.Fit.Weights]);
@@ -149,14 +146,38 @@ public sealed partial class Engine
         }
     }
 
-    /// <summary>What LIME and KernelSHAP score: the image with superpixels hidden by the request's baseline, in batches sized from the memory budget.</summary>
-    private (PerturbationScorer Scorer, FillKind Fill, int Batch) SuperpixelScorer(SamplingSetup setup, SamplingRequest request, IReadOnlyList<Target> targets, ScoreKind kind)
+    /// <summary>
+    /// What the LIME and SHAP views' requests become for the registry's superpixel methods (<see cref="LimeExplainer"/>,
+    /// <see cref="KernelShapExplainer"/>): their fields as the method's options (checked first with the views' own
+    /// messages), the superpixels already made, and batches sized from the memory budget unless the request sets them.
+    /// </summary>
+    private (ExplainContext Context, int Batch) SuperpixelContext(SamplingSetup setup, SamplingRequest request, int defaultSamples, ExplainerInfo info,
+        Target target, IProgress<ExplainProgress>? progress, CancellationToken cancellation)
     {
-        var (model, data) = (setup.Model, setup.Input.Data);
-        var fill = SegmentFill.Parse(request.Baseline, model.Input);
+        var model = setup.Model;
+        var samples = SampleCount.Parse(request.Samples, defaultSamples);
+        var baseline = request.Baseline is null ? null : SegmentFill.Name(SegmentFill.Parse(request.Baseline, model.Input));
+        var score = request.Score is null ? null : ParseScore(request.Score, ScoreKind.Probability) == ScoreKind.Logit ? "logit" : "probability";
+        var texts = Superpixels.OptionTexts(samples, new SlicOptions(request.Segments, request.Compactness), baseline, score, request.Seed);
+        if (info.Options.Any(o => o.Name == "paired")) texts["paired"] = request.Paired ? "true" : "false";
         var batch = BatchSize(model, request, gradients: false);
-        var scorer = PerturbationScorer.ForModel(model, data, SegmentFill.Build(fill, data, model.Input, setup.Segments), setup.Segments, targets, kind, batch);
-        return (scorer, fill, batch);
+        var context = new ExplainContext(model, setup.Input.Data, target, null, ExplainerOptions.Parse(info, texts), progress, cancellation: cancellation)
+        {
+            Segments = setup.Segments,
+            BatchSize = batch,
+        };
+        return (context, batch);
+    }
+
+    /// <summary>A method's partial answers (<see cref="AttributionPartial"/>) drawn for a view, as <see cref="RenderedPartial"/>.</summary>
+    private static RenderingProgress? RenderPartials(IProgress<ExplainProgress>? progress, Func<double[][], byte[]> render) =>
+        progress is null ? null : new RenderingProgress(progress, render);
+
+    private sealed class RenderingProgress(IProgress<ExplainProgress> outer, Func<double[][], byte[]> render) : IProgress<ExplainProgress>
+    {
+        public void Report(ExplainProgress value) => outer.Report(value.Partial is AttributionPartial p
+            ? value with { Partial = new RenderedPartial(p.Samples, p.Total, p.Values, render(p.Values)) }
+            : value);
     }
 
     private int BatchSize(CnnModel model, SamplingRequest request, bool gradients)

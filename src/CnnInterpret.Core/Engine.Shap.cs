@@ -17,6 +17,8 @@ public sealed record ShapTarget(Target Target, string Label, double[]? SegmentVa
 /// <param name="Exact">KernelSHAP evaluated every coalition (Shapley's formula).</param>
 /// <param name="Limit">The shared colour scale: [−Limit, +Limit].</param>
 /// <param name="Png">The picture, then each target's map, on one signed scale.</param>
+/// <param name="Confidence">KernelSHAP "auto": its estimated chance that the values have converged; NaN otherwise.</param>
+/// <param name="AutoNote">KernelSHAP "auto": where it stopped and how sure it is, or that it did not converge within its cap and what to try.</param>
 public sealed record ShapExplanation(
     string Model,
     string Method,
@@ -38,7 +40,9 @@ public sealed record ShapExplanation(
     double Limit,
     byte[] Png,
     byte[] SegmentsPng,
-    double Seconds);
+    double Seconds,
+    double Confidence = double.NaN,
+    string? AutoNote = null);
 
 public sealed partial class Engine
 {
@@ -64,14 +68,12 @@ public sealed partial class Engine
         var targets = ShapTargets(request.Target, setup.Model, setup.Logits);
         var key = KeyOf(setup, "kernel-shap", targets, request);
         if (TryRecent<ShapExplanation>(key, progress, "KernelSHAP", r => (r.Samples, r.Targets.Select(t => t.SegmentValues!).ToArray(), r.Png), out var recent)) return recent;
-        var samples = SampleCount.Parse(request.Samples, Explainers.KernelShap.DefaultSamples);
-        var kind = ParseScore(request.Score, ScoreKind.Probability);
-        var (scorer, fill, batch) = SuperpixelScorer(setup, request, targets, kind);
         var segments = setup.Segments;
-        var result = Explainers.KernelShap.Explain(scorer, new KernelShapOptions(samples, request.Seed ?? 0, request.Paired),
-            p => progress?.Report(new ExplainProgress(p.Samples, p.Total, $"KernelSHAP: {p.Samples} of {p.Total} samples",
-                new RenderedPartial(p.Samples, p.Total, p.Values, RenderSegmentMaps(input, segments, p.Values)))),
-            cancellation);
+        // The registry's KernelSHAP, for every target from one set of samples (its context's own target is the first).
+        var (context, batch) = SuperpixelContext(setup, request, Explainers.KernelShap.DefaultSamples, KernelShapExplainer.Definition, targets[0],
+            RenderPartials(progress, values => RenderSegmentMaps(input, segments, values)), cancellation);
+        var result = KernelShapExplainer.Run(context, targets);
+        var (fill, kind) = (Superpixels.Fill(context.Options, setup.Model.Input), Superpixels.Score(context.Options));
 
         var explained = targets.Select((t, i) =>
         {
@@ -84,7 +86,7 @@ public sealed partial class Engine
         ReportFinal(progress, "KernelSHAP", result.Samples, result.Values, png);
         var explanation = new ShapExplanation(setup.Model.Id, "kernel", explained, segments, [segments.Height, segments.Width], segments.Height, segments.Width,
             result.Samples, result.Seed, result.Exact, result.Paired, result.Stability, result.Cancelled, SegmentFill.Name(fill), ScoreName(kind, targets),
-            null, batch, limit, png, setup.SegmentsPng, clock.Elapsed.TotalSeconds);
+            null, batch, limit, png, setup.SegmentsPng, clock.Elapsed.TotalSeconds, result.Confidence, result.Note);
         if (!result.Cancelled) _recentSamplings.Add(key, explanation);
         return explanation;
     }

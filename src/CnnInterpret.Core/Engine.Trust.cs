@@ -22,11 +22,11 @@ public sealed record LayerSweepResult(Target Target, string TargetLabel, float S
 
 public sealed partial class Engine
 {
-    /// <summary>The superpixel and SHAP methods, which keep their own views and caches; every registry method is scored too.</summary>
-    private static readonly string[] SamplingViews = ["lime", "kernel-shap", "gradient-shap"];
+    /// <summary>Every method whose map metrics and the sanity check can score: the registry's (LIME, KernelSHAP and GradientSHAP among them).</summary>
+    public static IReadOnlyList<string> TrustMethods => [.. ExplainerRegistry.Default.Names];
 
-    /// <summary>Every method whose map metrics and the sanity check can score: the registry's, then LIME and SHAP.</summary>
-    public static IReadOnlyList<string> TrustMethods => [.. ExplainerRegistry.Default.Names, .. SamplingViews];
+    /// <summary>A method scored from its view's answer (LIME, KernelSHAP, GradientSHAP), which reports its own progress.</summary>
+    private bool ScoredFromView(string method) => Methods.Find(method)?.Info.View is not null;
 
     /// <summary>
     /// Deletion and insertion curves of <paramref name="request"/>'s map, and of random maps as the reference a
@@ -38,8 +38,9 @@ public sealed partial class Engine
         var model = GetModel(modelId);
         var target = Target.Resolve(request.Target, model, Activations(model, imagePath, cancellation).Logits);
         // A sampling method's own progress fills the first quarter: its counts, or that the view's result is reused.
-        if (!SamplingViews.Contains(request.Method)) progress?.Report(new ExplainProgress(0, 4, $"computing the {request.Method} map"));
+        if (!ScoredFromView(request.Method)) progress?.Report(new ExplainProgress(0, 4, $"computing the {request.Method} map"));
         var map = ExplanationMap(model.Id, imagePath, request, target, progress is null ? null : new FirstQuarter(progress), cancellation);
+        Memory.ProcessMemory.GiveBack();
         return ScoreMap(model, imagePath, request.Method, map, target, null, steps, request.Seed, progress, cancellation);
     }
 
@@ -64,8 +65,10 @@ public sealed partial class Engine
         // Batches sized by the memory budget (forward passes without gradients), not a fixed 16: on VGG16 that peaked at +2.2 GB.
         var batch = PerturbationScorer.BatchSizeFor(model, Memory.MemoryBudget.BatchBytes);
         var curves = Faithfulness.Curves(model, input.Data, black, blurred, target, Faithfulness.Order(map), steps, batchSize: batch, cancellation: cancellation);
+        Memory.ProcessMemory.GiveBack(); // each part's working memory goes back before the next, as between requests
         progress?.Report(new ExplainProgress(2, 4, "random reference"));
         random ??= Faithfulness.RandomReference(model, input.Data, black, blurred, target, steps, seed, batchSize: batch, cancellation: cancellation);
+        Memory.ProcessMemory.GiveBack();
         progress?.Report(new ExplainProgress(3, 4, "ROAD curves (noisy linear imputation)"));
         var road = Road.Curves(model, input.Data, spec.InputShape, target, map, seed, batchSize: batch, cancellation: cancellation);
         progress?.Report(new ExplainProgress(4, 4, "done"));
@@ -73,7 +76,12 @@ public sealed partial class Engine
             curves, random, map, CurvePlot.Render(curves, random), road);
     }
 
-    /// <summary>The model-parameter randomisation test on a private copy of the model (<see cref="SanityCheck"/>).</summary>
+    /// <summary>
+    /// The model-parameter randomisation test (<see cref="SanityCheck"/>), on the loaded model itself: its weights are
+    /// randomised in place and restored before this returns, so the caller must keep every other request off the model
+    /// meanwhile (the daemon runs it alone). The randomised stages' activations are not cached (<see cref="CnnModel.IsModified"/>);
+    /// a model whose weights could not be restored is unloaded, to load again from its file.
+    /// </summary>
     public SanityExplanation Sanity(string? modelId, string imagePath, TrustRequest request, int? maxStages = null,
         IProgress<ExplainProgress>? progress = null, CancellationToken cancellation = default)
     {
@@ -81,18 +89,28 @@ public sealed partial class Engine
             throw new CnnInterpretException(ErrorKind.InvalidArgument, $"stages must be at least 1 (layers to randomise, from the top), not {maxStages}. Leave it out to randomise every layer.");
         var model = GetModel(modelId);
         var target = Target.Resolve(request.Target, model, Activations(model, imagePath, cancellation).Logits);
-        var (copy, lease) = Models.BuildPrivateCopy(model.Id, $"{model.Id}#sanity-{Guid.NewGuid():N}");
-        using (lease)
+        var hash = model.WeightsHash;
+        SanityResult result;
+        try
         {
-            copy.MarkModified("private-copy");
             // Every stage explains the original's target: a randomised model's top classes are not the image's.
-            var result = SanityCheck.Run(copy, m => ExplanationMap(m.Id, imagePath, request with { Target = target }, target, null, cancellation),
-                request.Seed, maxStages, progress, cancellation);
-            using var display = PrepareInput(model, imagePath);
-            var strip = MapStrip.Render(display.Display, result.Stages.Select(s =>
-                (s.Map, s.Randomized is null ? "original" : model.GetLayer(s.Randomized).DisplayName, (string?)MapStrip.Correlation(s.RankCorrelation))).ToList());
-            return new SanityExplanation(request.Method, target, target.Describe(model), result, strip);
+            // Each stage's working memory goes back before the next: on VGG16 the managed copies of a forward's activations
+            // (60 MB a stage) otherwise piled up until a full collection, +100 MB a stage.
+            result = SanityCheck.Run(model, m =>
+            {
+                var map = ExplanationMap(m.Id, imagePath, request with { Target = target }, target, null, cancellation);
+                Memory.ProcessMemory.GiveBack();
+                return map;
+            }, request.Seed, maxStages, progress, cancellation);
         }
+        finally
+        {
+            if (model.WeightsHash != hash) Models.Unload(model.Id, "its weights could not be restored after the sanity check");
+        }
+        using var display = PrepareInput(model, imagePath);
+        var strip = MapStrip.Render(display.Display, result.Stages.Select(s =>
+            (s.Map, s.Randomized is null ? "original" : model.GetLayer(s.Randomized).DisplayName, (string?)MapStrip.Correlation(s.RankCorrelation))).ToList());
+        return new SanityExplanation(request.Method, target, target.Describe(model), result, strip);
     }
 
     /// <summary>Grad-CAM (or Grad-CAM++) at every conv layer from one forward and one backward (<see cref="LayerSweep"/>).</summary>
@@ -106,22 +124,23 @@ public sealed partial class Engine
     }
 
     /// <summary>
-    /// The [H,W] map a method gives for <paramref name="target"/> (the request's target, resolved), asked as its view
-    /// asked for it, so that scoring the map a view shows finds that view's result among the recent ones: a SHAP view
-    /// with no target explains the two top classes, and its map of the top one is the map scored.
+    /// The [H,W] map a method gives for <paramref name="target"/> (the request's target, resolved). A registry method
+    /// with a view of its own (LIME, KernelSHAP, GradientSHAP) runs through that view, asked as the view asked, so that scoring the
+    /// map a view shows finds that view's result among the recent ones (the same explainer computes it either way): a
+    /// SHAP view with no target explains the two top classes, and its map of the top one is the map scored.
     /// </summary>
     private float[] ExplanationMap(string modelId, string imagePath, TrustRequest request, Target target, IProgress<ExplainProgress>? progress,
         CancellationToken cancellation)
     {
         var sampling = new SamplingRequest(request.Target, request.Samples, request.Segments, Seed: request.Seed);
-        return request.Method switch
+        var info = Methods.Find(request.Method)?.Info
+                   ?? throw new CnnInterpretException(ErrorKind.InvalidArgument, $"Unknown method '{request.Method}'. Use one of: {string.Join(", ", TrustMethods)}.");
+        return (info.View, info.Kind) switch
         {
-            "lime" => Lime(modelId, imagePath, sampling, progress, cancellation).Map,
-            "kernel-shap" => ShapMap(KernelShap(modelId, imagePath, sampling, progress, cancellation), target),
-            "gradient-shap" => ShapMap(GradientShap(modelId, imagePath, sampling with { Layer = request.Layer }, progress, cancellation), target),
-            _ when Methods.Find(request.Method) is not null => Attribute(modelId, imagePath,
-                new AttributionRequest(request.Method, request.Layer, target, request.Options), cancellation: cancellation, render: false).Attribution.Map,
-            _ => throw new CnnInterpretException(ErrorKind.InvalidArgument, $"Unknown method '{request.Method}'. Use one of: {string.Join(", ", TrustMethods)}."),
+            ("lime", _) => Lime(modelId, imagePath, sampling, progress, cancellation).Map,
+            ("shap", MapKind.Superpixel) => ShapMap(KernelShap(modelId, imagePath, sampling, progress, cancellation), target),
+            ("shap", _) => ShapMap(GradientShap(modelId, imagePath, sampling with { Layer = request.Layer }, progress, cancellation), target),
+            _ => Attribute(modelId, imagePath, new AttributionRequest(info.Name, request.Layer, target, request.Options), cancellation: cancellation, render: false).Attribution.Map,
         };
     }
 

@@ -67,7 +67,10 @@ public sealed partial class Engine(ModelRegistry models, ActivationCache? cache 
         Action<Tensor, Dictionary<string, Tensor>>? graph, CancellationToken cancellation)
     {
         var hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes));
-        return Cache.GetOrAdd(ActivationCache.Key(model.Id, model.WeightsHash, hash), () =>
+        // Weights changed in place (a sanity check's stage) are seen once: caching their activations would only push out others.
+        return model.IsModified ? Compute() : Cache.GetOrAdd(ActivationCache.Key(model.Id, model.WeightsHash, hash), Compute);
+
+        ImageActivations Compute()
         {
             using var decoded = ImageLoader.Decode(bytes, imagePath, ImageLimits, model.Input.Background);
             using var input = ImagePreprocessor.Prepare(decoded.Pixels, model.Input);
@@ -84,7 +87,7 @@ public sealed partial class Engine(ModelRegistry models, ActivationCache? cache 
             using var _ = no_grad();
             var run = model.Forward(tensor(input.Data, input.BatchShape), names);
             return ToActivations(model, run.Logits, run.Captured, input, hash);
-        });
+        }
     }
 
     /// <summary>Decodes and preprocesses an image for a model: what the model sees (the caller disposes it).</summary>

@@ -51,7 +51,10 @@ public static class DaemonHost
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromMinutes(1)); // time for requests in flight to cancel
         builder.Services.AddSingleton(sp => new Engine(sp.GetRequiredService<ModelRegistry>(), new ActivationCache(MemoryBudget.CacheBytes),
             imageLimits: ImageLimits.Configured(maxPixels)));
-        builder.Services.AddSingleton<RequestRunner>();
+        // --unload-after SECONDS: how long a loaded model may go unused before it is unloaded (15 minutes by default).
+        var unloadAfter = double.TryParse(builder.Configuration["unload-after"], System.Globalization.CultureInfo.InvariantCulture, out var seconds) && seconds > 0
+            ? TimeSpan.FromSeconds(seconds) : (TimeSpan?)null;
+        builder.Services.AddSingleton(sp => new RequestRunner(sp.GetRequiredService<ILogger<RequestRunner>>(), sp.GetRequiredService<Engine>(), unloadAfter));
         builder.Services.AddSingleton<ProgressNotifier>();
         builder.Services.AddSingleton<DaemonHandler>();
         builder.Services.AddSingleton<ModelsHandler>();

@@ -33,7 +33,9 @@ public sealed partial class ExplainHandler
                 raw && a.Attributions is { } perChannel ? RawArray.From(perChannel, [model.Input.ChannelCount, .. result.Shape]) : null,
                 raw && a.LowRes is { } lowRes ? RawArray.From(lowRes, a.LowResShape!) : null,
                 raw ? a.ChannelWeights : null,
-                info.Signed ? null : Convert.ToBase64String(Colormap.Get(overlay.Colormap).LegendPng()));
+                info.Signed ? null : Convert.ToBase64String(Colormap.Get(overlay.Colormap).LegendPng()),
+                a.SegmentValues?.Select(v => (float)v).ToArray(),
+                raw && result.Segments is { } segments ? RawIntArray.From(segments.Labels, [segments.Height, segments.Width]) : null);
         }, cancellation, engine.Methods.Find(request?.Method ?? "")?.Info.Sampling == true ? Lane.Heavy : Lane.Interactive);
 
     /// <summary>JSON option values as the text the registry's parser reads (numbers as written, booleans as true/false).</summary>

@@ -20,7 +20,8 @@ public sealed partial class ExplainHandler
             lime.Fit.Weights.Select(w => (float)w).ToArray(), lime.Fit.Intercept, lime.Fit.R2, lime.Fit.LocalPrediction, lime.Score, result.Score,
             lime.Samples, lime.Seed, result.Baseline, lime.Stability, lime.Cancelled, lime.TopPositive, lime.TopNegative, result.BatchSize,
             Math.Round(result.Seconds, 3), Convert.ToBase64String(result.Png), Convert.ToBase64String(result.SegmentsPng), Convert.ToBase64String(result.TopPng),
-            raw ? RawArray.From(result.Map, shape) : null, raw ? RawIntArray.From(result.Segments.Labels, shape) : null);
+            raw ? RawArray.From(result.Map, shape) : null, raw ? RawIntArray.From(result.Segments.Labels, shape) : null,
+            double.IsNaN(lime.Confidence) ? null : lime.Confidence, lime.Note);
     }, cancellation, Lane.Heavy);
 
     private static void RequireImage(string? image, string method)

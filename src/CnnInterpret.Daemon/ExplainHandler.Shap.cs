@@ -20,6 +20,7 @@ public sealed partial class ExplainHandler
         return new ShapResultDto(result.Model, result.Method, targets, result.Segments.Count, result.Shape, mapShape, result.Samples, result.Seed,
             result.Exact, result.Paired, double.IsFinite(result.Stability) ? result.Stability : 0, result.Cancelled, result.Baseline, result.Score,
             result.Layer, result.BatchSize, result.Limit, Math.Round(result.Seconds, 3), Convert.ToBase64String(result.Png),
-            Convert.ToBase64String(result.SegmentsPng), raw ? RawIntArray.From(result.Segments.Labels, segmentShape) : null);
+            Convert.ToBase64String(result.SegmentsPng), raw ? RawIntArray.From(result.Segments.Labels, segmentShape) : null,
+            double.IsNaN(result.Confidence) ? null : result.Confidence, result.AutoNote);
     }, cancellation, Lane.Heavy);
 }

@@ -35,7 +35,7 @@ public sealed partial class ExplainHandler
         return new SanityResultDto(model.Id, result.Method, result.Target.ToString()!, result.TargetLabel,
             result.Result.Stages.Select(s => new SanityStageDto(s.Randomized, s.Label, double.IsNaN(s.RankCorrelation) ? null : s.RankCorrelation)).ToList(),
             result.Result.Flagged, result.Result.Verdict, Convert.ToBase64String(result.StripPng));
-    }, cancellation, Lane.Heavy);
+    }, cancellation, Lane.Exclusive); // the model is randomised in place: nothing else may use it meanwhile
 
     [JsonRpcMethod(Methods.ExplainLayerSweep, UseSingleObjectParameterDeserialization = true)]
     public Task<LayerSweepResultDto> LayerSweepAsync(LayerSweepParams request, CancellationToken cancellation) => runner.Run(() =>

@@ -91,16 +91,8 @@ public sealed class ModelsHandler(Engine engine, RequestRunner runner, ProgressN
 
     internal static List<ModelSummary> Summaries(Engine engine) => engine.Models.Manifest.Models
         .Select(m => new ModelSummary(m.Id, m.DisplayName, m.Description, m.Input.InputShape, engine.Models.ClassesOf(m).Count, engine.Models.IsLoaded(m.Id),
-            StateName(engine.Models.State(m)), m.Download?.Url, m.Download?.FileName))
+            engine.Models.State(m).Name(), m.Download?.Url, m.Download?.FileName))
         .ToList();
-
-    /// <summary>The state as the protocol spells it.</summary>
-    public static string StateName(ModelState state) => state switch
-    {
-        ModelState.BuiltIn => "built in",
-        ModelState.Ready => "ready",
-        _ => "weights missing",
-    };
 }
 
 /// <summary>image/* methods.</summary>

@@ -353,6 +353,8 @@ public sealed record SamplingPartialDto(int Samples, int Total, float[][]? Value
 /// <param name="TopPng">The top positive segments, the rest dimmed.</param>
 /// <param name="Raw">The weight map [H,W] (with raw: true).</param>
 /// <param name="RawSegments">Segment ids [H,W] (with raw: true).</param>
+/// <param name="Confidence">samples "auto" only: its estimated chance (0–1) that the weights have converged (Spearman ≥ 0.9 with the limit, the same top 8 but one).</param>
+/// <param name="AutoNote">samples "auto" only: where it stopped and how sure it is, or that it did not converge within its cap and what to try.</param>
 public sealed record LimeResultDto(
     string Model,
     string Target,
@@ -377,7 +379,9 @@ public sealed record LimeResultDto(
     string SegmentsPng,
     string TopPng,
     RawArray? Raw,
-    RawIntArray? RawSegments);
+    RawIntArray? RawSegments,
+    double? Confidence = null,
+    string? AutoNote = null);
 
 /// <param name="Method">"kernel" (KernelSHAP over superpixels, the default) or "gradient" (GradientSHAP / expected gradients).</param>
 /// <param name="Target">As for LIME; absent: the two most probable classes, side by side on one scale.</param>
@@ -422,6 +426,8 @@ public sealed record ShapTargetDto(
 /// <param name="MapShape">The shape of the drawn maps [h,w].</param>
 /// <param name="Exact">KernelSHAP evaluated every coalition (Shapley's formula).</param>
 /// <param name="Limit">The shared colour scale of png: [−limit, +limit].</param>
+/// <param name="Confidence">KernelSHAP with samples "auto" only: its estimated chance (0–1) that the first target's values have converged.</param>
+/// <param name="AutoNote">KernelSHAP with samples "auto" only: where it stopped and how sure it is, or that it did not converge within its cap and what to try.</param>
 /// <param name="Png">The picture, then each target's map, on one signed scale.</param>
 public sealed record ShapResultDto(
     string Model,
@@ -444,11 +450,13 @@ public sealed record ShapResultDto(
     double Seconds,
     string Png,
     string SegmentsPng,
-    RawIntArray? RawSegments);
+    RawIntArray? RawSegments,
+    double? Confidence = null,
+    string? AutoNote = null);
 
 // ---- Trust: faithfulness metrics, the sanity check, layer sweeps (issue 8) ----
 
-/// <param name="Method">Any method of daemon/methods (its trustMethods): a registry method, "lime", "kernel-shap" or "gradient-shap".</param>
+/// <param name="Method">Any method of daemon/methods' trustMethods (the registry's, "lime", "kernel-shap" and "gradient-shap" among them).</param>
 /// <param name="Layer">A layer method's layer (default: the last conv layer).</param>
 /// <param name="Options">A registry method's options, as for explain/attribution.</param>
 /// <param name="Target">As for explain/gradCam: a class index, "LAYER:CHANNEL", or absent for the top class.</param>
@@ -535,19 +543,21 @@ public sealed record MethodOptionDto(string Name, string Type, [property: JsonVa
 
 /// <param name="Name">What explain/attribution's <c>method</c> takes (and the CLI's <c>explain --method</c>).</param>
 /// <param name="Group">"gradients", "cam", "perturbation" or "superpixels": how the panel groups the methods.</param>
-/// <param name="Kind">"pixel" (attributions of the input), "layer" (a map at a spatial layer: takes <c>layer</c>) or "superpixel".</param>
+/// <param name="Kind">"pixel" (attributions of the input), "layer" (a map at a spatial layer: takes <c>layer</c>) or "superpixel" (each segment's value painted over its pixels).</param>
 /// <param name="Signed">The map has a sign: positive raises the target's score, negative lowers it.</param>
 /// <param name="Sampling">Many forward passes: queued behind other long requests, with progress and cancellation.</param>
+/// <param name="View">The panel's own view of the method ("lime", "shap"), where it is shown instead of in its group's tab; absent for most.</param>
 public sealed record MethodInfoDto(string Name, string DisplayName, string Group, string Kind, bool Signed, bool Sampling, bool NeedsLayer,
-    string Paper, IReadOnlyList<MethodOptionDto> Options)
+    string Paper, IReadOnlyList<MethodOptionDto> Options, string? View = null)
 {
     public static MethodInfoDto From(ExplainerInfo info) => new(info.Name, info.DisplayName, info.Group, info.Kind.ToString().ToLowerInvariant(),
         info.Signed, info.Sampling, info.NeedsLayer, info.Paper,
-        info.Options.Select(o => new MethodOptionDto(o.Name, o.Type.ToString().ToLowerInvariant(), o.Default, o.Description, o.Choices, o.Minimum, o.Maximum)).ToList());
+        info.Options.Select(o => new MethodOptionDto(o.Name, o.Type.ToString().ToLowerInvariant(), o.Default, o.Description, o.Choices, o.Minimum, o.Maximum)).ToList(),
+        info.View);
 }
 
 /// <param name="Methods">Every method explain/attribution runs, in the order the panel lists them.</param>
-/// <param name="TrustMethods">Every method explain/metrics and explain/sanity score (the registry's, LIME and SHAP).</param>
+/// <param name="TrustMethods">Every method explain/metrics and explain/sanity score: the registry's (LIME, KernelSHAP and GradientSHAP among them).</param>
 public sealed record DaemonMethodsResult(IReadOnlyList<MethodInfoDto> Methods, IReadOnlyList<string> TrustMethods);
 
 /// <param name="Method">A name from daemon/methods.</param>
@@ -576,6 +586,8 @@ public sealed record AttributionParams(
 /// <param name="Png">The map over the picture.</param>
 /// <param name="LegendPng">Of an unsigned map: its colormap from 0 (left) to 1 (right), 256×1 pixels (a signed map's legend is drawn in its heatmap).</param>
 /// <param name="HeatmapPng">The map alone (signed maps: beside the picture, with the scale).</param>
+/// <param name="SegmentValues">Superpixel methods (LIME, KernelSHAP): the value of each segment, [S].</param>
+/// <param name="RawSegments">Superpixel methods, with <c>raw</c>: the segment of each pixel, int32 [H,W], ids 0…S−1.</param>
 public sealed record AttributionResultDto(
     string Model,
     string Method,
@@ -596,4 +608,6 @@ public sealed record AttributionResultDto(
     RawArray? RawAttributions,
     RawArray? RawLowRes,
     float[]? Weights,
-    string? LegendPng = null);
+    string? LegendPng = null,
+    float[]? SegmentValues = null,
+    RawIntArray? RawSegments = null);

@@ -14,6 +14,12 @@ public enum Lane
 
     /// <summary>Many forward passes (LIME, SHAP, filter patterns, sweeps, downloads): one at a time, first come first served.</summary>
     Heavy,
+
+    /// <summary>
+    /// A heavy request that changes a loaded model while it runs (the sanity check randomises the weights in place): it
+    /// starts once the requests running have finished, and every other request waits until it ends, so none sees the change.
+    /// </summary>
+    Exclusive,
 }
 
 /// <summary>
@@ -30,6 +36,9 @@ public enum Lane
 public sealed class RequestRunner : IDisposable
 {
     private readonly SemaphoreSlim _heavy = new(1, 1);
+    private readonly SemaphoreSlim _exclusive = new(1, 1); // held by an exclusive request while it runs; every other request passes through it to start
+    private int _shared; // requests past _exclusive and not yet done
+    private TaskCompletionSource _noShared = Completed();
     private readonly ILogger<RequestRunner> _logger;
     private readonly Timer _idleGiveBack;
     private readonly Timer _sweep;
@@ -41,16 +50,22 @@ public sealed class RequestRunner : IDisposable
     /// <summary>How long the daemon waits, idle, before giving memory back after quick requests.</summary>
     public static readonly TimeSpan IdleGiveBackDelay = TimeSpan.FromSeconds(1);
 
-    /// <summary>How long a model may go unused before it is unloaded (it loads again on its next use).</summary>
+    /// <summary>How long a model may go unused before it is unloaded, by default (it loads again on its next use).</summary>
     public static readonly TimeSpan UnusedModelLifetime = TimeSpan.FromMinutes(15);
 
+    private readonly TimeSpan _unusedModelLifetime;
+
     /// <param name="engine">Whose models are unloaded when unused and disposed once no request runs (none: nothing unloaded).</param>
-    public RequestRunner(ILogger<RequestRunner> logger, Engine? engine = null)
+    /// <param name="unusedModelLifetime">How long a model may go unused (the daemon's --unload-after SECONDS); <see cref="UnusedModelLifetime"/> when null.</param>
+    public RequestRunner(ILogger<RequestRunner> logger, Engine? engine = null, TimeSpan? unusedModelLifetime = null)
     {
         _logger = logger;
         _engine = engine;
+        _unusedModelLifetime = unusedModelLifetime ?? UnusedModelLifetime;
         _idleGiveBack = new Timer(_ => GiveBackIfIdle(always: true));
-        _sweep = new Timer(_ => GiveBackIfIdle(always: false), null, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
+        // Looked at every minute, or twice per lifetime when that is shorter, so a model goes within 1.5 lifetimes at most.
+        var sweep = TimeSpan.FromTicks(Math.Clamp(_unusedModelLifetime.Ticks / 2, TimeSpan.TicksPerSecond, TimeSpan.TicksPerMinute));
+        _sweep = new Timer(_ => GiveBackIfIdle(always: false), null, sweep, sweep);
     }
 
     /// <summary>Completes when no request is running (at once when none is).</summary>
@@ -90,15 +105,52 @@ public sealed class RequestRunner : IDisposable
         {
             if (_inFlight > 0) return; // the next request's end schedules it again
             // Under the lock, so no request starts while a model is being disposed.
-            _engine?.Models.RetireUnused(UnusedModelLifetime);
+            _engine?.Models.RetireUnused(_unusedModelLifetime);
             disposed = _engine?.Models.DisposeRetired() ?? 0;
         }
         if (always || disposed > 0) ProcessMemory.GiveBack();
     }
 
+    /// <summary>
+    /// A shared request passes through <see cref="_exclusive"/> (waiting while an exclusive one holds it) and is counted;
+    /// an exclusive one keeps it, then waits until the counted ones have finished.
+    /// </summary>
+    private async Task<(bool Shared, bool Exclusive)> EnterModelsAsync(bool exclusive, CancellationToken cancellation)
+    {
+        await _exclusive.WaitAsync(cancellation).ConfigureAwait(false);
+        if (!exclusive)
+        {
+            lock (_gate)
+                if (_shared++ == 0) _noShared = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _exclusive.Release();
+            return (true, false);
+        }
+        try
+        {
+            Task running;
+            lock (_gate) running = _noShared.Task;
+            await running.WaitAsync(cancellation).ConfigureAwait(false);
+            return (false, true);
+        }
+        catch
+        {
+            _exclusive.Release();
+            throw;
+        }
+    }
+
+    private void LeaveModels((bool Shared, bool Exclusive) holds)
+    {
+        if (holds.Exclusive) _exclusive.Release();
+        if (!holds.Shared) return;
+        lock (_gate)
+            if (--_shared == 0) _noShared.TrySetResult();
+    }
+
     public void Dispose()
     {
         _sweep.Dispose();
+        _exclusive.Dispose();
         _idleGiveBack.Dispose();
         _heavy.Dispose();
     }
@@ -106,15 +158,17 @@ public sealed class RequestRunner : IDisposable
     public async Task<T> Run<T>(Func<T> work, CancellationToken cancellation, Lane lane = Lane.Interactive)
     {
         var holdsHeavySlot = false;
+        var holds = (Shared: false, Exclusive: false);
         Enter();
         try
         {
             cancellation.ThrowIfCancellationRequested();
-            if (lane == Lane.Heavy)
+            if (lane is Lane.Heavy or Lane.Exclusive)
             {
                 await _heavy.WaitAsync(cancellation).ConfigureAwait(false);
                 holdsHeavySlot = true;
             }
+            holds = await EnterModelsAsync(lane == Lane.Exclusive, cancellation).ConfigureAwait(false);
             var result = await Task.Run(work, cancellation).ConfigureAwait(false);
             EnsureWritable(result);
             return result;
@@ -140,6 +194,7 @@ public sealed class RequestRunner : IDisposable
         }
         finally
         {
+            LeaveModels(holds);
             if (holdsHeavySlot)
             {
                 ProcessMemory.GiveBack(); // what the batches used goes back to the OS before the next heavy request starts

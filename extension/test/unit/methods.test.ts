@@ -152,6 +152,38 @@ describe("daemon/methods → the panel's tabs", () => {
         assert.equal(views.get("smoothgrad")!.sampling, true);
         assert.equal(views.get("integrated-gradients")!.signed, true);
     });
+
+    it("shows a method that has a view of its own (LIME, KernelSHAP) in that view only, not in a group tab too", () => {
+        const superpixel = (name: string, displayName: string, view: string): MethodInfo => ({
+            name,
+            displayName,
+            group: "superpixels",
+            kind: "superpixel",
+            signed: true,
+            sampling: true,
+            needsLayer: false,
+            paper: `${displayName}'s paper`,
+            options: [{ name: "samples", type: "integer", default: 1000, description: "Masked images.", minimum: 10, maximum: 100000 }],
+            view,
+        });
+        const withViews = methodsState({
+            methods: [
+                ...daemonMethods.methods,
+                superpixel("lime", "LIME", "lime"),
+                superpixel("kernel-shap", "KernelSHAP", "shap"),
+                // A view this panel does not have: the method is shown in its group's tab like any other.
+                superpixel("anchors", "Anchors", "anchorsView"),
+            ],
+            trustMethods: daemonMethods.trustMethods,
+        });
+        const tabs = panelTabs(withViews);
+        assert.deepEqual(tabs.map((t) => t.id), ["featureMaps", "filterPatterns", "gradients", "cam", "perturbation", "ablation", "superpixels", "lime", "shap"]);
+        assert.deepEqual(tabs.find((t) => t.id === "superpixels")!.methods, ["anchors"]);
+        assert.equal(tabs.filter((t) => t.id === "lime").length, 1);
+        const names = panelMethods(withViews).map((m) => m.name);
+        assert.ok(!names.includes("lime") && !names.includes("kernel-shap"), "LIME and KernelSHAP are their views', not a form's");
+        assert.ok(names.includes("anchors"));
+    });
 });
 
 describe("option metadata → the form", () => {

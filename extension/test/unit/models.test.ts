@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { fitOffers, mirrorUrl } from "../../src/models";
+import { fitOffers, mirrorUrl, modelLabel } from "../../src/models";
 import type { ModelSummary } from "../../src/protocol";
 
 const summary = (id: string, displayName: string, inputShape: number[], state: string, weightsFile?: string): ModelSummary => ({
@@ -39,5 +39,19 @@ describe("mirrorUrl", () => {
         assert.equal(mirrorUrl(" https://mirror.example/torch/ ", vgg16), "https://mirror.example/torch/vgg16-397923af.pth");
         assert.equal(mirrorUrl("https://mirror.example/v.pth", vgg16), "https://mirror.example/v.pth");
         assert.equal(mirrorUrl("https://mirror.example/torch/", {}), "https://mirror.example/torch/");
+    });
+});
+
+describe("modelLabel", () => {
+    it("shows a built-in id as it is", () => {
+        assert.equal(modelLabel("fashion-vgg"), "fashion-vgg");
+    });
+
+    it("shows the file's name for models from files, and says when settings were given", () => {
+        assert.equal(modelLabel("vgg16@/home/me/weights/vgg16-397923af.pth"), "vgg16 · vgg16-397923af.pth");
+        assert.equal(modelLabel("C:\\models\\net.onnx#resnet18"), "net.onnx");
+        assert.equal(modelLabel("/w/resnet18-5.onnx?settings=3f2a9c"), "resnet18-5.onnx (own settings)");
+        assert.equal(modelLabel("vgg16@/w/a#b.pth?settings=1"), "vgg16 · a#b.pth (own settings)");
+        assert.equal(modelLabel("/home/me@work/net.onnx"), "net.onnx");
     });
 });

@@ -86,7 +86,7 @@ public abstract class BaseCam : IExplainer
         return ((weights[.., .., TensorIndex.None, TensorIndex.None] * activations).sum(1), weights);
     }
 
-    /// <summary>One forward to the layer (and on to the target), one backward to the layer, then <see cref="Compute"/>.</summary>
+    /// <summary>One forward to the layer and on to the target, one backward to the layer (<see cref="CamPass"/>), then <see cref="Compute"/>.</summary>
     public Attribution Explain(ExplainContext context)
     {
         using var scope = NewDisposeScope();
@@ -95,10 +95,8 @@ public abstract class BaseCam : IExplainer
         Tensor activations, gradients;
         if (UsesGradients)
         {
-            var (logits, captured) = context.Model.Forward(context.InputTensor(), context.Target.Captures.Append(layer.Name).ToHashSet());
-            activations = captured[layer.Name];
-            var score = context.Target.Score(logits, captured);
-            gradients = autograd.grad([score.sum()], [activations], allow_unused: true)[0] is { IsInvalid: false } g ? g : zeros_like(activations);
+            var pass = CamPass.Run(context.Model, [layer], context.Target, context.InputTensor);
+            (activations, gradients) = (pass.Activations[0], pass.Gradients[0]);
         }
         else
         {

@@ -25,6 +25,9 @@ public sealed class ExplainerRegistry
         new ScoreCam(),
         new Occlusion(),
         new Rise(),
+        new LimeExplainer(),
+        new KernelShapExplainer(),
+        new GradientShapExplainer(),
     ]);
 
     private readonly IReadOnlyList<IExplainer> _explainers;

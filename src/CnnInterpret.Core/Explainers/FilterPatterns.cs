@@ -56,10 +56,11 @@ public static class FilterPatterns
     public const int DefaultBatchSize = 16;
 
     /// <summary>
-    /// Bytes one forward + backward may hold at once (activations kept for the backward and their gradients). A fixed
-    /// rule for now: the daemon's memory budget will give this figure per request.
+    /// Bytes one forward + backward may hold at once (activations kept for the backward and their gradients): one batch's
+    /// share of the memory budget (<see cref="Memory.MemoryBudget.BatchBytes"/>, 256 MiB of the default 2 GiB), as LIME's,
+    /// SHAP's and metrics' batches. A fixed 768 MiB let a request peak past +0.5 GiB over VGG16.
     /// </summary>
-    public const long StepBytes = 768L << 20;
+    public static long StepBytes => Memory.MemoryBudget.BatchBytes;
 
     /// <summary>The patterns of one batch, as soon as it is done: pixels [K,C,size,size] in [0,1] and per-item figures.</summary>
     public sealed record Batch(int[] Channels, float[] Pixels, float[] Before, float[] After, bool[] Responsive);

@@ -59,6 +59,13 @@ public sealed record ExplainerInfo(string Name, string DisplayName, string Group
     /// </summary>
     public bool UsesLayer { get; init; }
 
+    /// <summary>
+    /// The panel's own view of the method, when it has one richer than a group tab's ("lime", "shap": the fit, the
+    /// top segments, two targets, pictures that converge while sampling): the panel lists the method there, not in a
+    /// tab of its group. Null for most methods.
+    /// </summary>
+    public string? View { get; init; }
+
     /// <summary>True when the method explains at a spatial layer (the CAM family, and pixel methods that <see cref="UsesLayer"/>), so a request needs one (or gets the default).</summary>
     public bool NeedsLayer => Kind == MapKind.Layer || UsesLayer;
 }
@@ -92,6 +99,17 @@ public sealed class ExplainContext(CnnModel model, float[] input, Target target,
     public int Height => InputShape[1];
     public int Width => InputShape[2];
 
+    /// <summary>
+    /// The superpixels of the picture the model saw, for <see cref="MapKind.Superpixel"/> methods: the engine segments
+    /// it with the method's options (<see cref="Superpixels.SegmentsOf"/>) before the method runs.
+    /// </summary>
+    public Segmentation? Segments { get; init; }
+
+    /// <summary>Where the models' background sets are (<c>background/ID.npy</c>): GradientSHAP's dataset baseline.</summary>
+    public string? ModelsDirectory { get; init; }
+
+    public Segmentation RequireSegments() => Segments ?? throw new InvalidOperationException("A superpixel method was run without superpixels.");
+
     /// <summary>The spatial layer of a layer method (the registry checks it is there before the method runs).</summary>
     public LayerInfo RequireLayer() => Layer ?? throw new InvalidOperationException("A layer method was run without a layer.");
 
@@ -103,7 +121,10 @@ public sealed class ExplainContext(CnnModel model, float[] input, Target target,
     /// enough that activations stay well within memory (about 16 MiB of input per batch, 1 to 64 images). Tests set
     /// it to check that a sampling method's answer does not depend on it.
     /// </summary>
-    public int BatchSize { get; init; } = Math.Clamp((16 << 20) / Math.Max(1, input.Length * sizeof(float)), 1, 64);
+    public int BatchSize { get; init; } = DefaultBatchSize(input.Length);
+
+    /// <inheritdoc cref="BatchSize"/>
+    public static int DefaultBatchSize(int inputLength) => Math.Clamp((16 << 20) / Math.Max(1, inputLength * sizeof(float)), 1, 64);
 
     /// <summary>The target's score for each image of <paramref name="batch"/> [N,C,H,W], [N].</summary>
     public Tensor Score(Tensor batch)
@@ -126,6 +147,9 @@ public sealed record Attribution(float[] Map, float[]? Attributions = null, floa
 {
     /// <summary>Figures a method reports about its own answer, e.g. integrated gradients' completeness error.</summary>
     public IReadOnlyDictionary<string, double> Figures { get; init; } = new Dictionary<string, double>();
+
+    /// <summary>Superpixel methods: the value of each segment, [S] (<see cref="Map"/> paints them over their pixels).</summary>
+    public double[]? SegmentValues { get; init; }
 
     /// <summary>Something the user should know about this answer (an empty map, a baseline that scores like the image).</summary>
     public string? Note { get; init; }

@@ -27,19 +27,30 @@ internal static class InputGradients
     /// gradient) receives its gradient (in order of k). Reports progress after each batch and checks for cancellation
     /// before each.
     /// </summary>
-    public static void Stream(ExplainContext context, int count, string what, Action<int, Span<float>> fill, Action<int, ReadOnlySpan<float>> consume)
+    public static void Stream(ExplainContext context, int count, string what, Action<int, Span<float>> fill, Action<int, ReadOnlySpan<float>> consume) =>
+        Stream(context, count, what, fill, (k, gradient, _) => consume(k, gradient));
+
+    /// <summary>
+    /// <see cref="Stream(ExplainContext, int, string, Action{int, Span{float}}, Action{int, ReadOnlySpan{float}})"/> that
+    /// also hands each point's score to <paramref name="consume"/>. When the points come in several calls (integrated
+    /// gradients' adaptive rule), <paramref name="doneBefore"/> and <paramref name="total"/> keep the progress whole.
+    /// </summary>
+    public static void Stream(ExplainContext context, int count, string what, Action<int, Span<float>> fill, Action<int, ReadOnlySpan<float>, float> consume,
+        int doneBefore = 0, int? total = null)
     {
         var size = context.Input.Length;
         var batchSize = BatchSize(context);
+        var all = total ?? count;
         var points = new float[Math.Min(batchSize, count) * size];
         for (var start = 0; start < count; start += batchSize)
         {
             context.Cancellation.ThrowIfCancellationRequested();
             var n = Math.Min(batchSize, count - start);
             for (var i = 0; i < n; i++) fill(start + i, points.AsSpan(i * size, size));
-            var (gradients, _) = Batch(context, points, n);
-            for (var i = 0; i < n; i++) consume(start + i, gradients.AsSpan(i * size, size));
-            context.Report(start + n, count, $"{what}: {start + n} of {count}");
+            var (gradients, scores) = Batch(context, points, n);
+            for (var i = 0; i < n; i++) consume(start + i, gradients.AsSpan(i * size, size), scores[i]);
+            var done = doneBefore + start + n;
+            context.Report(done, all, $"{what}: {done} of {all}");
         }
     }
 

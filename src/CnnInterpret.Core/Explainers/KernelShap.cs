@@ -13,6 +13,8 @@ public sealed record KernelShapOptions(
 /// <param name="Samples">Model evaluations used, the two above included.</param>
 /// <param name="Exact">True when every coalition was evaluated and the values come from Shapley's formula.</param>
 /// <param name="Stability">Agreement of the top segments between estimates from two halves of the samples (1 when exact).</param>
+/// <param name="Confidence">"auto" only (else NaN): its estimated chance that the first target's values have converged (<see cref="Sampling.Confidence"/>; 1 when exact).</param>
+/// <param name="Note">"auto" only: where it stopped and how sure it is, or that it did not converge within its cap and what to try.</param>
 public sealed record KernelShapResult(
     double[][] Values,
     double[] Fx,
@@ -22,7 +24,9 @@ public sealed record KernelShapResult(
     bool Exact,
     bool Paired,
     double Stability,
-    bool Cancelled);
+    bool Cancelled,
+    double Confidence = double.NaN,
+    string? Note = null);
 
 /// <summary>
 /// KernelSHAP over superpixels: Lundberg and Lee, "A Unified Approach to Interpreting Model Predictions",
@@ -33,7 +37,10 @@ public sealed record KernelShapResult(
 /// exactly, by a Lagrange multiplier (the constraint the shap library enforces by eliminating one variable).
 /// When 2^M evaluations fit in the requested samples every coalition is evaluated and the values come from
 /// Shapley's formula itself. Deviation from the shap library: no exhaustive enumeration of the smallest and
-/// largest coalition sizes before sampling.
+/// largest coalition sizes before sampling. Segments whose hiding changes no pixel
+/// (<see cref="PerturbationScorer.Active"/>) are dummy players: their value is exactly 0, and leaving them out of
+/// the game changes no other player's value, so coalitions are drawn over the others only. "auto" stops once the
+/// sandwich covariance of the constrained estimate says the ranking has converged with <see cref="Sampling.TargetConfidence"/>.
 /// </summary>
 public static class KernelShap
 {
@@ -43,59 +50,71 @@ public static class KernelShap
         CancellationToken cancellation = default)
     {
         int m = scorer.Segments, targets = scorer.Targets;
-        // "auto" enumerates too when every coalition costs no more than the fewest samples it could stop at.
-        if (m < 31 && 1L << m <= (options.Samples.Auto ? Sampling.AutoMinimum : options.Samples.Count))
+        var active = scorer.Active;
+        // "auto" enumerates when a default run would: every coalition costs no more than DefaultSamples. Sampling
+        // instead, it stopped at 4000 samples on a sandal with 8 live segments that 256 evaluations answer exactly.
+        if (active.Length < 31 && 1L << active.Length <= (options.Samples.Auto ? Math.Max(Sampling.AutoStart(active.Length), DefaultSamples) : options.Samples.Count))
             return Exactly(scorer, options, partial, cancellation);
 
         var total = options.Paired ? 2 + (options.Samples.Count - 2) / 2 * 2 : options.Samples.Count;
-        var masks = Masks(m, total, new Random(options.Seed), options.Paired);
+        var masks = Masks(m, total, new Random(options.Seed), options.Paired, active);
         var scores = new double[total * targets];
         var timer = new PartialTimer(options.PartialInterval ?? TimeSpan.FromSeconds(1));
         void AfterBatch(int scored)
         {
             var usable = Usable(scored, options.Paired);
             if (partial is null || usable < 4 || !timer.Due()) return;
-            partial(new AttributionPartial(usable, total, Solve(masks, scores, m, targets, SampleRows(usable))));
+            partial(new AttributionPartial(usable, total, Solve(masks, scores, m, targets, SampleRows(usable), null, active)));
+        }
+        double Confidence(int scored)
+        {
+            var rows = SampleRows(Usable(scored, options.Paired)).ToArray();
+            var values = Solve(masks, scores, m, targets, rows, null, active)[0];
+            return Sampling.Confidence(values, Covariance(masks, scores, m, targets, rows, options.Paired, active, values), options.Seed);
         }
 
-        // AutoStep (100) is even: "auto" checks only whole pairs.
-        var (done, stability, cancelled) = Sampling.ScoreRows(scorer, masks, scores, options.Samples, total,
-            scored => Stability(masks, scores, m, targets, scored, options.Paired), AfterBatch, cancellation);
+        // AutoStep (50) is even: "auto" checks only whole pairs.
+        var (done, confidence, cancelled) = Sampling.ScoreRows(scorer, masks, scores, options.Samples, total,
+            Sampling.AutoStart(active.Length), Confidence, AfterBatch, cancellation);
         done = Usable(done, options.Paired);
         if (done < 4) throw new OperationCanceledException(cancellation);
-        if (cancelled || double.IsNaN(stability)) stability = Stability(masks, scores, m, targets, done, options.Paired);
-        var values = Solve(masks, scores, m, targets, SampleRows(done));
-        return new KernelShapResult(values, Column(scores, targets, 0), Column(scores, targets, 1), done, options.Seed, false, options.Paired, stability, cancelled);
+        var stability = Stability(masks, scores, m, targets, done, options.Paired, active);
+        var values = Solve(masks, scores, m, targets, SampleRows(done), null, active);
+        return new KernelShapResult(values, Column(scores, targets, 0), Column(scores, targets, 1), done, options.Seed, false, options.Paired, stability, cancelled,
+            confidence, Sampling.AutoNote(options.Samples, done, confidence, cancelled));
     }
 
     /// <summary>
     /// Mask rows [count, m]: row 0 all shown, row 1 all hidden, then coalitions from the Shapley kernel's
-    /// distribution (each followed by its complement when <paramref name="paired"/>).
+    /// distribution (each followed by its complement when <paramref name="paired"/>), over the
+    /// <paramref name="active"/> players (null: all m); the others stay hidden after row 0.
     /// </summary>
-    public static byte[] Masks(int m, int count, Random random, bool paired)
+    public static byte[] Masks(int m, int count, Random random, bool paired, IReadOnlyList<int>? active = null)
     {
+        active ??= Enumerable.Range(0, m).ToArray();
+        var p = active.Count;
         var masks = new byte[count * m];
         Array.Fill(masks, (byte)1, 0, m);
-        // Cumulative probability of coalition sizes 1…m−1, ∝ (m−1)/(s(m−s)).
-        var cumulative = new double[m - 1];
-        for (var s = 1; s < m; s++) cumulative[s - 1] = (s > 1 ? cumulative[s - 2] : 0) + 1.0 / (s * (m - s));
-        var order = Enumerable.Range(0, m).ToArray();
+        // Cumulative probability of coalition sizes 1…p−1, ∝ (p−1)/(s(p−s)).
+        var cumulative = new double[Math.Max(p - 1, 1)];
+        for (var s = 1; s < p; s++) cumulative[s - 1] = (s > 1 ? cumulative[s - 2] : 0) + 1.0 / (s * (p - s));
+        var order = Enumerable.Range(0, p).ToArray();
         for (var row = 2; row < count; row++)
         {
             var o = row * m;
             if (paired && row % 2 == 1)
             {
-                for (var j = 0; j < m; j++) masks[o + j] = (byte)(1 - masks[o - m + j]);
+                foreach (var j in active) masks[o + j] = (byte)(1 - masks[o - m + j]);
                 continue;
             }
             var u = random.NextDouble() * cumulative[^1];
             var size = 1 + Array.FindIndex(cumulative, c => u < c);
-            if (size == 0) size = m - 1;
+            if (size == 0) size = p - 1;
             for (var i = 0; i < size; i++)
             {
-                var pick = random.Next(i, m);
+                var pick = random.Next(i, p);
                 (order[i], order[pick]) = (order[pick], order[i]);
-                masks[o + order[i]] = 1;
+                masks[o + active[order[i]]] = 1;
             }
         }
         return masks;
@@ -104,32 +123,86 @@ public static class KernelShap
     /// <summary>
     /// The constrained least squares per target over <paramref name="rows"/>: with A = Σ w z zᵀ and b = Σ w z (f(z) − f(∅))
     /// (w = 1 for coalitions drawn from the kernel, the kernel weight itself for enumerated ones),
-    /// φ = A⁻¹(b − λ1) with λ chosen so that Σφ = f(x) − f(∅).
+    /// φ = A⁻¹(b − λ1) with λ chosen so that Σφ = f(x) − f(∅). Over the <paramref name="active"/> players (null: all);
+    /// the others get 0.
     /// </summary>
-    public static double[][] Solve(byte[] masks, double[] scores, int m, int targets, IEnumerable<int> rows, double[]? weights = null)
+    public static double[][] Solve(byte[] masks, double[] scores, int m, int targets, IEnumerable<int> rows, double[]? weights = null, IReadOnlyList<int>? active = null)
     {
-        var a = new double[m, m];
-        var b = Enumerable.Range(0, targets).Select(_ => new double[m]).ToArray();
-        var shown = new List<int>(m);
+        active ??= Enumerable.Range(0, m).ToArray();
+        var (a, b) = Normal(masks, scores, m, targets, rows, weights, active);
+        var solutions = Sampling.SolveSymmetric(a, [.. b, Enumerable.Repeat(1.0, active.Count).ToArray()]);
+        var ones = solutions[^1];
+        return Enumerable.Range(0, targets).Select(t =>
+        {
+            var delta = scores[t] - scores[targets + t];
+            var lambda = (solutions[t].Sum() - delta) / ones.Sum();
+            var phi = new double[m];
+            for (var j = 0; j < active.Count; j++) phi[active[j]] = solutions[t][j] - lambda * ones[j];
+            return phi;
+        }).ToArray();
+    }
+
+    /// <summary>A = Σ w z zᵀ and, per target, b = Σ w z (f(z) − f(∅)), over the active players.</summary>
+    private static (double[,] A, double[][] B) Normal(byte[] masks, double[] scores, int m, int targets, IEnumerable<int> rows, double[]? weights, IReadOnlyList<int> active)
+    {
+        var p = active.Count;
+        var a = new double[p, p];
+        var b = Enumerable.Range(0, targets).Select(_ => new double[p]).ToArray();
+        var shown = new List<int>(p);
         foreach (var row in rows)
         {
             var w = weights?[row - 2] ?? 1; // weights of the sampled rows, from row 2 on
             shown.Clear();
-            for (var j = 0; j < m; j++) if (masks[row * m + j] != 0) shown.Add(j);
+            for (var j = 0; j < p; j++) if (masks[row * m + active[j]] != 0) shown.Add(j);
             foreach (var j in shown)
             {
                 foreach (var k in shown) a[j, k] += w;
                 for (var t = 0; t < targets; t++) b[t][j] += w * (scores[row * targets + t] - scores[targets + t]);
             }
         }
-        var solutions = Sampling.SolveSymmetric(a, [.. b, Enumerable.Repeat(1.0, m).ToArray()]);
-        var ones = solutions[^1];
-        return Enumerable.Range(0, targets).Select(t =>
+        return (a, b);
+    }
+
+    /// <summary>
+    /// The sandwich covariance of the first target's constrained values <paramref name="phi"/>, [m, m] (zero for
+    /// players left out): with u = A⁻¹b, φ = C·u + const for C = I − A⁻¹1·1ᵀ/(1ᵀA⁻¹1), so Cov φ = C·Cov u·Cᵀ, and
+    /// Cov u is the sandwich of the terms z (f(z) − f(∅) − φ·z), a coalition and its complement one cluster.
+    /// </summary>
+    private static double[,] Covariance(byte[] masks, double[] scores, int m, int targets, int[] rows, bool paired, int[] active, double[] phi)
+    {
+        var p = active.Length;
+        var (a, _) = Normal(masks, scores, m, targets, rows, null, active);
+        var inverse = Sampling.Inverse(a);
+        var clusters = new List<double[]>();
+        foreach (var row in rows)
         {
-            var delta = scores[t] - scores[targets + t];
-            var lambda = (solutions[t].Sum() - delta) / ones.Sum();
-            return solutions[t].Select((u, j) => u - lambda * ones[j]).ToArray();
-        }).ToArray();
+            if (!(paired && row % 2 == 1 && clusters.Count > 0)) clusters.Add(new double[p]);
+            var residual = scores[row * targets] - scores[targets];
+            for (var j = 0; j < m; j++) if (masks[row * m + j] != 0) residual -= phi[j];
+            var term = clusters[^1];
+            for (var j = 0; j < p; j++) if (masks[row * m + active[j]] != 0) term[j] += residual;
+        }
+        var cu = Sampling.Sandwich(inverse, clusters);
+        var ainvOnes = new double[p];
+        for (var i = 0; i < p; i++)
+            for (var j = 0; j < p; j++) ainvOnes[i] += inverse[i, j];
+        var total = ainvOnes.Sum();
+        var c = new double[p, p];
+        for (var i = 0; i < p; i++)
+            for (var j = 0; j < p; j++) c[i, j] = (i == j ? 1 : 0) - ainvOnes[i] / total;
+        var cov = Sampling.Multiply(Sampling.Multiply(c, cu), Transpose(c));
+        var full = new double[m, m];
+        for (var i = 0; i < p; i++)
+            for (var j = 0; j < p; j++) full[active[i], active[j]] = cov[i, j];
+        return full;
+    }
+
+    private static double[,] Transpose(double[,] a)
+    {
+        var t = new double[a.GetLength(1), a.GetLength(0)];
+        for (var i = 0; i < a.GetLength(0); i++)
+            for (var j = 0; j < a.GetLength(1); j++) t[j, i] = a[i, j];
+        return t;
     }
 
     /// <summary>
@@ -140,15 +213,17 @@ public static class KernelShap
     private static KernelShapResult Exactly(PerturbationScorer scorer, KernelShapOptions options, Action<AttributionPartial>? partial,
         CancellationToken cancellation)
     {
-        int m = scorer.Segments, targets = scorer.Targets, count = 1 << m;
+        int m = scorer.Segments, targets = scorer.Targets;
+        var active = scorer.Active;
+        int p = active.Length, count = 1 << p;
         var random = new Random(options.Seed);
         var order = new[] { count - 1, 0 }.Concat(Enumerable.Range(1, count - 2).OrderBy(_ => random.Next())).ToArray();
         var masks = new byte[count * m];
         for (var r = 0; r < count; r++)
-            for (var j = 0; j < m; j++) masks[r * m + j] = (byte)(order[r] >> j & 1);
+            for (var j = 0; j < p; j++) masks[r * m + active[j]] = (byte)(order[r] >> j & 1);
         var scores = new double[count * targets];
-        var weights = SampleRows(count).Select(r => KernelWeight(m, System.Numerics.BitOperations.PopCount((uint)order[r]))).ToArray();
-        double[][] Estimate(int scored) => Solve(masks, scores, m, targets, SampleRows(scored), weights);
+        var weights = SampleRows(count).Select(r => KernelWeight(p, System.Numerics.BitOperations.PopCount((uint)order[r]))).ToArray();
+        double[][] Estimate(int scored) => Solve(masks, scores, m, targets, SampleRows(scored), weights, active);
         var timer = new PartialTimer(options.PartialInterval ?? TimeSpan.FromSeconds(1));
         var done = scorer.Score(masks, scores, 0, count, cancellation, scored =>
         {
@@ -157,14 +232,22 @@ public static class KernelShap
         if (done < count)
         {
             if (done < 4) throw new OperationCanceledException(cancellation);
-            var halves = Enumerable.Range(0, 2).Select(h => Solve(masks, scores, m, targets, SampleRows(done).Where(r => r % 2 == h), weights)[0]).ToArray();
+            var halves = Enumerable.Range(0, 2).Select(h => Solve(masks, scores, m, targets, SampleRows(done).Where(r => r % 2 == h), weights, active)[0]).ToArray();
             return new KernelShapResult(Estimate(done), Column(scores, targets, 0), Column(scores, targets, 1), done, options.Seed, false, options.Paired,
                 Sampling.Agreement(halves[0], halves[1]), true);
         }
         var row = new int[count];
         for (var r = 0; r < count; r++) row[order[r]] = r;
-        var values = Enumerable.Range(0, targets).Select(t => Shapley(m, c => scores[row[c] * targets + t])).ToArray();
-        return new KernelShapResult(values, Column(scores, targets, 0), Column(scores, targets, 1), count, options.Seed, true, options.Paired, 1, false);
+        var values = Enumerable.Range(0, targets).Select(t =>
+        {
+            var reduced = Shapley(p, c => scores[row[c] * targets + t]);
+            var phi = new double[m];
+            for (var j = 0; j < p; j++) phi[active[j]] = reduced[j];
+            return phi;
+        }).ToArray();
+        var note = options.Samples.Auto ? $"auto evaluated all {count} coalitions: the values are exact." : null;
+        return new KernelShapResult(values, Column(scores, targets, 0), Column(scores, targets, 1), count, options.Seed, true, options.Paired, 1, false,
+            options.Samples.Auto ? 1 : double.NaN, note);
     }
 
     /// <summary>The Shapley kernel's weight of a coalition of <paramref name="size"/> of <paramref name="m"/>: (M−1)/(C(M,s)·s·(M−s)).</summary>
@@ -197,12 +280,12 @@ public static class KernelShap
     }
 
     /// <summary>Agreement of the top segments (first target) between the even and the odd draws (pairs stay together).</summary>
-    private static double Stability(byte[] masks, double[] scores, int m, int targets, int count, bool paired)
+    private static double Stability(byte[] masks, double[] scores, int m, int targets, int count, bool paired, IReadOnlyList<int> active)
     {
         var unit = paired ? 2 : 1;
         var rows = SampleRows(Usable(count, paired)).ToArray();
-        var even = Solve(masks, scores, m, targets, rows.Where(r => (r - 2) / unit % 2 == 0))[0];
-        var odd = Solve(masks, scores, m, targets, rows.Where(r => (r - 2) / unit % 2 == 1))[0];
+        var even = Solve(masks, scores, m, targets, rows.Where(r => (r - 2) / unit % 2 == 0), null, active)[0];
+        var odd = Solve(masks, scores, m, targets, rows.Where(r => (r - 2) / unit % 2 == 1), null, active)[0];
         return Sampling.Agreement(even, odd);
     }
 

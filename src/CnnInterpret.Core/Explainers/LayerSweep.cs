@@ -35,6 +35,7 @@ public static class LayerSweep
         return result;
     }
 
+    /// <summary>Every layer's map from one <see cref="CamPass"/> (one forward, one backward).</summary>
     public static (Target Target, float Score, IReadOnlyList<LayerMap> Maps) Run(CnnModel model, float[] input, Target? target, BaseCam cam,
         IReadOnlyList<LayerInfo>? layers = null, CancellationToken cancellation = default)
     {
@@ -44,22 +45,13 @@ public static class LayerSweep
         cancellation.ThrowIfCancellationRequested();
         using var scope = NewDisposeScope();
         var shape = model.Input.InputShape;
-        var captures = layers.Select(l => l.Name).ToHashSet();
-        var (logits, captured) = model.Forward(tensor(input, [1, shape[0], shape[1], shape[2]]), captures.Union(target?.Captures ?? new HashSet<string>()).ToHashSet());
-        var resolved = Target.Resolve(target, model, logits[0].detach().data<float>().ToArray());
-        if (resolved is Target.Channel ch && !captured.ContainsKey(ch.Layer))
-            (logits, captured) = model.Forward(tensor(input, [1, shape[0], shape[1], shape[2]]), captures.Append(ch.Layer).ToHashSet());
-        var score = resolved.Score(logits, captured);
-        // Layers after a channel target's layer do not influence it: their gradients are zero (allow_unused).
-        var outputs = layers.Select(l => captured[l.Name]).ToArray();
-        var gradients = autograd.grad([score.sum()], outputs, allow_unused: true);
+        var pass = CamPass.Run(model, layers, target, () => tensor(input, [1, shape[0], shape[1], shape[2]]));
         var maps = new List<LayerMap>();
         for (var i = 0; i < layers.Count; i++)
         {
-            var gradient = gradients[i] is { IsInvalid: false } g ? g : zeros_like(outputs[i]);
-            var (_, lowRes, heatmap) = cam.Compute(outputs[i].detach(), gradient, shape[1], shape[2]);
+            var (_, lowRes, heatmap) = cam.Compute(pass.Activations[i], pass.Gradients[i], shape[1], shape[2]);
             maps.Add(new LayerMap(layers[i], heatmap, lowRes, [layers[i].OutputShape[1], layers[i].OutputShape[2]]));
         }
-        return (resolved, score.item<float>(), maps);
+        return (pass.Target, pass.Score, maps);
     }
 }

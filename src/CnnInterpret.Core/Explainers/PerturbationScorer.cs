@@ -22,7 +22,9 @@ public enum ScoreKind
 /// number of samples. The batch size comes from a memory budget (<see cref="BatchSizeFor"/>), and a batch's
 /// scores do not depend on which batch a mask lands in.
 /// </summary>
-public sealed class PerturbationScorer(int segments, int targets, int batchSize, Func<byte[], int, int, double[]> scoreBatch)
+/// <param name="inert">Per segment: true when hiding it changes no pixel (the image already equals the fill there),
+/// so no score can depend on it; null: none is.</param>
+public sealed class PerturbationScorer(int segments, int targets, int batchSize, Func<byte[], int, int, double[]> scoreBatch, bool[]? inert = null)
 {
     private long _evaluations;
 
@@ -32,6 +34,15 @@ public sealed class PerturbationScorer(int segments, int targets, int batchSize,
     public int Targets { get; } = targets;
 
     public int BatchSize { get; } = batchSize >= 1 ? batchSize : throw new ArgumentOutOfRangeException(nameof(batchSize));
+
+    /// <summary>
+    /// The segments hiding can change: all but the inert ones (say black background under a black fill). LIME and
+    /// KernelSHAP fit only these and give the others exactly 0, their value in the limit (a dummy player's Shapley
+    /// value is 0), instead of noise. When every segment is inert, all of them (the answer is then 0 anyway).
+    /// </summary>
+    public int[] Active { get; } = inert is null || inert.Length != segments || inert.All(i => i)
+        ? Enumerable.Range(0, segments).ToArray()
+        : Enumerable.Range(0, segments).Where(j => !inert[j]).ToArray();
 
     /// <summary>Masks scored so far (model evaluations).</summary>
     public long Evaluations => Interlocked.Read(ref _evaluations);
@@ -66,6 +77,9 @@ public sealed class PerturbationScorer(int segments, int targets, int batchSize,
         var difference = input.Zip(fill, (x, f) => x - f).ToArray();
         var captures = targets.SelectMany(t => t.Captures).ToHashSet();
         int s = segmentation.Count;
+        var inert = Enumerable.Repeat(true, s).ToArray();
+        for (var i = 0; i < difference.Length; i++)
+            if (difference[i] != 0) inert[segmentation.Labels[i % labels.Length]] = false;
         return new PerturbationScorer(s, targets.Count, batchSize, (masks, start, count) =>
         {
             using var scope = NewDisposeScope();
@@ -75,7 +89,7 @@ public sealed class PerturbationScorer(int segments, int targets, int batchSize,
             var x = tensor(fill, [1, .. shape]) + tensor(difference, [1, .. shape]) * pixels;
             var (logits, captured) = model.Forward(x, captures);
             return Scores(targets, kind, logits, captured).to_type(ScalarType.Float64).contiguous().data<double>().ToArray();
-        });
+        }, inert);
     }
 
     /// <summary>[N, targets]: each target's score of each batch item.</summary>

@@ -47,7 +47,12 @@ public sealed class CnnModel : IDisposable
     public IReadOnlyList<LayerInfo> Layers { get; }
 
     /// <summary>sha256 of the weights that were loaded (empty for random weights); part of cache keys.</summary>
-    public string WeightsHash { get; private set; } = "";
+    public string WeightsHash { get; internal set; } = ""; // set back by the sanity check once it has restored the weights
+
+    private string _loadedHash = "";
+
+    /// <summary>Whether the weights differ from those loaded (<see cref="MarkModified"/>: the sanity check's randomised stages).</summary>
+    public bool IsModified => WeightsHash != _loadedHash;
 
     public Module<Tensor, Tensor> Network => _graph.Module;
 
@@ -142,7 +147,7 @@ public sealed class CnnModel : IDisposable
                 target.copy_(value);
             else
                 target.zero_(); // num_batches_tracked of an old checkpoint, like PyTorch's BatchNorm._load_from_state_dict
-        WeightsHash = weightsHash;
+        WeightsHash = _loadedHash = weightsHash;
     }
 
     /// <summary>A checkpoint tensor whose shape differs from the model's (in a weights error's details).</summary>
@@ -152,7 +157,7 @@ public sealed class CnnModel : IDisposable
     }
 
     /// <summary>
-    /// Marks the weights as changed in place (the sanity check randomises a private copy), so caches keyed by
+    /// Marks the weights as changed in place (the sanity check randomises them, then restores them), so caches keyed by
     /// <see cref="WeightsHash"/> never mix its results with the original's.
     /// </summary>
     public void MarkModified(string tag) => WeightsHash = $"{WeightsHash}+{tag}";

@@ -14,6 +14,17 @@ public enum ModelState
     WeightsMissing,
 }
 
+public static class ModelStates
+{
+    /// <summary>The state as the protocol (<c>models/list</c>) and <c>models list</c> spell it.</summary>
+    public static string Name(this ModelState state) => state switch
+    {
+        ModelState.BuiltIn => "built in",
+        ModelState.Ready => "ready",
+        _ => "weights missing",
+    };
+}
+
 /// <summary>
 /// The built-in models of <c>models/models.json</c> and the model files a user opens. Each model is built,
 /// its weights checked and loaded once, on first use, then shared by every request.
@@ -23,8 +34,8 @@ public sealed class ModelRegistry : IDisposable
     private readonly ConcurrentDictionary<string, Lazy<CnnModel>> _loaded = new();
     private readonly ConcurrentDictionary<string, Func<CnnModel>> _files = new();
     private readonly ConcurrentDictionary<string, long> _lastUsed = new(); // Environment.TickCount64 of each model's last Get
-    private readonly ConcurrentDictionary<string, byte> _privateCopies = new();
     private readonly ConcurrentQueue<CnnModel> _retired = new();
+    private readonly ConcurrentDictionary<string, byte> _unloaded = new(); // ids unloaded since they last loaded, for the log
     private readonly object _retireGate = new();
 
     /// <summary>Where the registry says what it did on its own (unloading a model), for the daemon's log.</summary>
@@ -57,7 +68,7 @@ public sealed class ModelRegistry : IDisposable
 
     public bool IsLoaded(string id) => _loaded.TryGetValue(id, out var lazy) && lazy.IsValueCreated;
 
-    /// <summary>The ids of the models in memory now, private copies included.</summary>
+    /// <summary>The ids of the models in memory now.</summary>
     public IReadOnlyList<string> LoadedIds => [.. _loaded.Where(kv => kv.Value.IsValueCreated).Select(kv => kv.Key).Order()];
 
     public ModelState State(ModelEntry entry) =>
@@ -77,7 +88,10 @@ public sealed class ModelRegistry : IDisposable
             var created = lazy.IsValueCreated;
             var model = lazy.Value;
             _lastUsed[id] = Environment.TickCount64;
-            if (!created) RetireOverBudget(keep: id);
+            if (created) return model;
+            Log?.Invoke($"Loaded model '{InputText.Quote(id, 120)}' ({BytesOf(model) / 1e6:F0} MB of weights)" +
+                        (_unloaded.TryRemove(id, out _) ? " again: it had been unloaded." : "."));
+            RetireOverBudget(keep: id);
             return model;
         }
         catch
@@ -174,24 +188,6 @@ public sealed class ModelRegistry : IDisposable
         }
     }
 
-    /// <summary>
-    /// A new instance of a model under another id, served by <see cref="Get"/> until the returned handle is
-    /// disposed: for changing its weights without touching the shared one, as the sanity check does.
-    /// </summary>
-    public (CnnModel Model, IDisposable Lease) BuildPrivateCopy(string id, string copyId)
-    {
-        var model = Build(id);
-        model.Id = copyId;
-        _privateCopies[copyId] = 0;
-        _loaded[copyId] = new Lazy<CnnModel>(model);
-        return (model, new Lease(() =>
-        {
-            _loaded.TryRemove(copyId, out _);
-            _privateCopies.TryRemove(copyId, out _);
-            model.Dispose();
-        }));
-    }
-
     /// <summary>What a model keeps resident: its parameters as float32.</summary>
     private static long BytesOf(CnnModel model) => model.ParameterCount * sizeof(float);
 
@@ -203,7 +199,7 @@ public sealed class ModelRegistry : IDisposable
     {
         lock (_retireGate)
         {
-            var loaded = Shared().ToList();
+            var loaded = Loaded().ToList();
             var total = loaded.Sum(m => BytesOf(m.Model));
             foreach (var (id, model) in loaded.Where(m => m.Id != keep).OrderBy(m => _lastUsed.GetValueOrDefault(m.Id)))
             {
@@ -218,8 +214,8 @@ public sealed class ModelRegistry : IDisposable
     public void RetireUnused(TimeSpan idle)
     {
         lock (_retireGate)
-            foreach (var (id, model) in Shared().Where(m => Environment.TickCount64 - _lastUsed.GetValueOrDefault(m.Id) > idle.TotalMilliseconds).ToList())
-                Retire(id, model, $"not used for {idle.TotalMinutes:F0} minutes");
+            foreach (var (id, model) in Loaded().Where(m => Environment.TickCount64 - _lastUsed.GetValueOrDefault(m.Id) > idle.TotalMilliseconds).ToList())
+                Retire(id, model, $"not used for {(idle.TotalMinutes >= 1 ? $"{idle.TotalMinutes:F0} minutes" : $"{idle.TotalSeconds:F0} seconds")}");
     }
 
     /// <summary>
@@ -237,21 +233,23 @@ public sealed class ModelRegistry : IDisposable
         return count;
     }
 
-    /// <summary>The loaded models other than private copies.</summary>
-    private IEnumerable<(string Id, CnnModel Model)> Shared() =>
-        _loaded.Where(kv => kv.Value.IsValueCreated && !_privateCopies.ContainsKey(kv.Key)).Select(kv => (kv.Key, kv.Value.Value));
+    /// <summary>The loaded models.</summary>
+    private IEnumerable<(string Id, CnnModel Model)> Loaded() =>
+        _loaded.Where(kv => kv.Value.IsValueCreated).Select(kv => (kv.Key, kv.Value.Value));
+
+    /// <summary>Unloads a model now, saying <paramref name="why"/> in the log; it is built again on its next use.</summary>
+    public void Unload(string id, string why)
+    {
+        lock (_retireGate)
+            if (_loaded.TryGetValue(id, out var lazy) && lazy.IsValueCreated) Retire(id, lazy.Value, why);
+    }
 
     private void Retire(string id, CnnModel model, string why)
     {
         if (!_loaded.TryRemove(id, out _)) return; // a registered file stays in _files: Get builds it again
         _retired.Enqueue(model);
+        _unloaded[id] = 0;
         Log?.Invoke($"Unloaded model '{InputText.Quote(id, 120)}' ({BytesOf(model) / 1e6:F0} MB of weights): {why}. It loads again when next used.");
-    }
-
-    private sealed class Lease(Action release) : IDisposable
-    {
-        private Action? _release = release;
-        public void Dispose() => Interlocked.Exchange(ref _release, null)?.Invoke();
     }
 
     /// <summary>Builds a model with the given entry's VGG architecture and random weights (for training).</summary>

@@ -269,14 +269,16 @@ public sealed class FilterPatternsTests
     /// <summary>
     /// Items per forward + backward: every layer up to the target keeps its output and gets a gradient (2 × 4 bytes per
     /// element), plus 16 bytes per input pixel and colour (pixels, transform, gradients). Small RGB at 112 px, to
-    /// features.2: 3 × 4·112² elements → 1 204 224 B + 602 112 B; 768 MiB ÷ 1 806 336 B = 445.8. At 56 px, a quarter of both.
+    /// features.2: 3 × 4·112² elements → 1 204 224 B + 602 112 B; the default budget's batch share, 2 GiB ÷ 8 = 256 MiB,
+    /// ÷ 1 806 336 B = 148.6. At 56 px, a quarter of both: 594.4.
     /// </summary>
     [Fact]
     public void Steps_run_in_chunks_that_fit_the_step_memory()
     {
         using var model = SmallRgb("small-rgb-chunks");
-        Assert.Equal(445, Core.Explainers.FilterPatterns.ChunkSize(model, model.GetLayer("features.2"), 112));
-        Assert.Equal(1783, Core.Explainers.FilterPatterns.ChunkSize(model, model.GetLayer("features.2"), 56));
+        Assert.Equal(Core.Memory.MemoryBudget.DefaultBytes, Core.Memory.MemoryBudget.Bytes);
+        Assert.Equal(148, Core.Explainers.FilterPatterns.ChunkSize(model, model.GetLayer("features.2"), 112));
+        Assert.Equal(594, Core.Explainers.FilterPatterns.ChunkSize(model, model.GetLayer("features.2"), 56));
     }
 
     private sealed class CountingIdentity() : Module<Tensor, Tensor>("CountingIdentity")

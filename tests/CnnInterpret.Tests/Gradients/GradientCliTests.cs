@@ -20,7 +20,7 @@ public sealed class GradientCliTests
         Assert.Equal("pixel", result.GetProperty("kind").GetString());
         Assert.Equal(32, result.GetProperty("options").GetProperty("steps").GetInt32());
         Assert.Equal("blur", result.GetProperty("options").GetProperty("baseline").GetString());
-        Assert.Equal("gausslegendre", result.GetProperty("options").GetProperty("rule").GetString());
+        Assert.Equal("adaptive", result.GetProperty("options").GetProperty("rule").GetString());
         Assert.InRange(result.GetProperty("figures").GetProperty("completenessError").GetDouble(), 0, 0.2);
         Assert.Equal([28, 28], NpyReader.ReadFloats(Path.Combine(outDir, "integrated-gradients.npy")).Shape);
         Assert.Equal([1, 28, 28], NpyReader.ReadFloats(Path.Combine(outDir, "integrated-gradients-attributions.npy")).Shape);

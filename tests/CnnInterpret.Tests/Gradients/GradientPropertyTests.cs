@@ -23,37 +23,54 @@ public sealed class GradientPropertyTests(ITestOutputHelper output)
     }
 
     /// <summary>
-    /// Completeness on every sample image: at the default 64 Gauss–Legendre steps our error is Captum's (its
-    /// IntegratedGradients on the same weights, tests/fixtures/parity/captum/references.json), which is up to 15%: the
-    /// issue's "below 1% at 64 steps" does not hold for Captum's arithmetic on this network, whose gradient jumps along
-    /// the path. Over 5% (the paper's bar) a note says to take more steps; at 1024 steps every sample is within 1%.
+    /// Completeness on every sample image. With Captum's default rule (64 Gauss–Legendre steps) our error is Captum's (its
+    /// IntegratedGradients on the same weights, tests/fixtures/parity/captum/references.json), which is up to 15%: this
+    /// network's gradient jumps along the path. Our default, the adaptive rule, spends the same 64 gradients where the
+    /// path bends: its median completeness error is under 1% and its worst a sixth of Gauss–Legendre's, while its
+    /// attributions stay about as close to the integral's (1024 Gauss–Legendre steps, where every sample is within 1%):
+    /// a little further at the median, closer at the worst.
     /// </summary>
     [Fact]
-    public void Integrated_gradients_completeness_is_captums_at_64_steps_and_within_1_percent_at_1024()
+    public void Integrated_gradients_adaptive_rule_is_closer_to_completeness_and_to_the_integral_than_captums_at_64_steps()
     {
         var captum = JsonDocument.Parse(File.ReadAllText(Path.Combine(Repo.Root, "tests", "fixtures", "parity", "captum", "references.json")))
             .RootElement.GetProperty("fashionVggCompleteness");
         Assert.Equal(Repo.FashionVgg.WeightsHash, captum.GetProperty("weightsSha256").GetString());
         var engine = new Engine(Repo.Registry);
-        double worst64 = 0, worst1024 = 0;
+        var rows = new List<(double Adaptive, double Gauss, double AdaptiveDistance, double GaussDistance)>();
         foreach (var image in Directory.GetFiles(Repo.Samples, "*.png").Order())
         {
             var name = Path.GetFileName(image);
             var standard = engine.Attribute(null, image, new AttributionRequest("integrated-gradients"), render: false);
             Assert.Equal(64, standard.Options["steps"]);
-            var error = standard.Attribution.Figures["completenessError"];
-            var theirs = captum.GetProperty("completenessError").GetProperty(name).GetDouble();
-            Assert.True(Math.Abs(error - theirs) <= 1e-3 + 0.01 * theirs, $"{name}: completeness error {error:P3}, Captum's {theirs:P3}");
-            Assert.Equal(error > 0.05, standard.Attribution.Note?.Contains("more steps") == true);
+            Assert.Equal("adaptive", standard.Options["rule"]);
+            var adaptive = standard.Attribution.Figures["completenessError"];
+            Assert.Equal(adaptive > 0.05, standard.Attribution.Note?.Contains("more steps") == true);
             Assert.True(Math.Abs(standard.Score - standard.Attribution.Figures["score"]) < 1e-3);
 
-            var fine = engine.Attribute(null, image, new AttributionRequest("integrated-gradients", Options: Options(("steps", 1024))), render: false);
+            var gauss = engine.Attribute(null, image, new AttributionRequest("integrated-gradients", Options: Options(("rule", "gausslegendre"))), render: false);
+            var error = gauss.Attribution.Figures["completenessError"];
+            var theirs = captum.GetProperty("completenessError").GetProperty(name).GetDouble();
+            Assert.True(Math.Abs(error - theirs) <= 1e-3 + 0.01 * theirs, $"{name}: completeness error {error:P3}, Captum's {theirs:P3}");
+            Assert.Equal(error > 0.05, gauss.Attribution.Note?.Contains("more steps") == true);
+
+            var fine = engine.Attribute(null, image, new AttributionRequest("integrated-gradients", Options: Options(("rule", "gausslegendre"), ("steps", 1024))), render: false);
             var fineError = fine.Attribution.Figures["completenessError"];
-            Assert.True(fineError < 0.01, $"{name}: completeness error {fineError:P3} at 1024 steps");
-            output.WriteLine($"{name,-18} 64 steps: {error,7:P2} (Captum {theirs,7:P2})   1024 steps: {fineError,6:P2}");
-            (worst64, worst1024) = (Math.Max(worst64, error), Math.Max(worst1024, fineError));
+            Assert.True(fineError < 0.01, $"{name}: completeness error {fineError:P3} at 1024 Gauss–Legendre steps");
+            var integral = fine.Attribution.Attributions!;
+            double Distance(float[] a) => Math.Sqrt(a.Zip(integral, (p, q) => (double)(p - q) * (p - q)).Sum() / integral.Sum(q => (double)q * q));
+            rows.Add((adaptive, error, Distance(standard.Attribution.Attributions!), Distance(gauss.Attribution.Attributions!)));
+            output.WriteLine($"{name,-18} completeness at 64 steps: adaptive {adaptive,6:P2}, Gauss–Legendre {error,6:P2} (Captum {theirs,6:P2}); " +
+                             $"distance to 1024 steps: adaptive {rows[^1].AdaptiveDistance:P2}, Gauss–Legendre {rows[^1].GaussDistance:P2}");
         }
-        output.WriteLine($"worst: {worst64:P2} at 64 steps, {worst1024:P2} at 1024 steps");
+        static double Median(IEnumerable<double> values) => values.Order().ElementAt(values.Count() / 2);
+        output.WriteLine($"median completeness error: adaptive {Median(rows.Select(r => r.Adaptive)):P2}, Gauss–Legendre {Median(rows.Select(r => r.Gauss)):P2}; " +
+                         $"worst: {rows.Max(r => r.Adaptive):P2}, {rows.Max(r => r.Gauss):P2}; median distance: {Median(rows.Select(r => r.AdaptiveDistance)):P2}, {Median(rows.Select(r => r.GaussDistance)):P2}");
+        // Measured: completeness median 0.88% against 2.87%, worst 2.4% against 14.7%; distance median 2.7% against 2.4%, worst 4.2% against 5.7%.
+        Assert.True(Median(rows.Select(r => r.Adaptive)) < 0.01);
+        Assert.True(rows.Max(r => r.Adaptive) < rows.Max(r => r.Gauss) / 3);
+        Assert.True(Median(rows.Select(r => r.AdaptiveDistance)) <= 1.2 * Median(rows.Select(r => r.GaussDistance)));
+        Assert.True(rows.Max(r => r.AdaptiveDistance) <= rows.Max(r => r.GaussDistance));
     }
 
     /// <summary>When the baseline is the image (its mean colour, of a flat grey picture) there is nothing to attribute: a note says so.</summary>
@@ -109,7 +126,7 @@ public sealed class GradientPropertyTests(ITestOutputHelper output)
     {
         var x = Input("coat-0.png");
         var reports = new List<ExplainProgress>();
-        Run(Repo.FashionVgg, x, "integrated-gradients", new Target.Class(4), Options(("steps", 10)), batchSize: 4, progress: new Collect(reports.Add));
+        Run(Repo.FashionVgg, x, "integrated-gradients", new Target.Class(4), Options(("steps", 10), ("rule", "gausslegendre")), batchSize: 4, progress: new Collect(reports.Add));
         Assert.Equal([4, 8, 10], reports.Select(r => r.Done));
         Assert.All(reports, r => Assert.Equal(10, r.Total));
 
@@ -176,10 +193,10 @@ public sealed class GradientPropertyTests(ITestOutputHelper output)
     public void The_registry_lists_the_gradient_methods_for_the_panel()
     {
         var methods = ExplainerRegistry.Default.All.Where(e => e.Info.Group == "gradients").Select(e => e.Info).ToList();
-        Assert.Equal(["saliency", "gradient-x-input", "integrated-gradients", "smoothgrad", "guided-backprop", "guided-grad-cam"], methods.Select(m => m.Name));
+        Assert.Equal(["saliency", "gradient-x-input", "integrated-gradients", "smoothgrad", "guided-backprop", "guided-grad-cam", "gradient-shap"], methods.Select(m => m.Name));
         Assert.All(methods, m => Assert.Equal(MapKind.Pixel, m.Kind));
         Assert.Equal(["guided-grad-cam"], methods.Where(m => m.NeedsLayer).Select(m => m.Name));
-        Assert.Equal(["integrated-gradients", "smoothgrad"], methods.Where(m => m.Sampling).Select(m => m.Name));
+        Assert.Equal(["integrated-gradients", "smoothgrad", "gradient-shap"], methods.Where(m => m.Sampling).Select(m => m.Name));
         Assert.Contains("mean colour", methods.Single(m => m.Name == "integrated-gradients").Options.Single(o => o.Name == "baseline").Description);
     }
 

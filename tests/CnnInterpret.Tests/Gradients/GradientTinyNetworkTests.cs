@@ -1,4 +1,7 @@
 using CnnInterpret.Core.Explainers;
+using CnnInterpret.Core.Models;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
 using CnnInterpret.Tests.GradCam;
 using static CnnInterpret.Tests.Gradients.GradientModels;
 
@@ -47,6 +50,44 @@ public sealed class GradientTinyNetworkTests
         Assert.Equal(-0.25, ig.Figures["baselineScore"], 6);
         Assert.Equal(Math.Abs(share - 1), ig.Figures["completenessError"], 5);
         Assert.Equal(share < 0.95, ig.Note?.Contains("Take more steps") == true); // over 5% off: the note says so
+    }
+
+    /// <summary>
+    /// f = 2·relu(x₁₄ ÷ 2 − 0.3) on the path from 0 to X (x₁₄ = 2): the slope is 0 until α = 0.3 and 2 after, so the
+    /// integral is 2 · 0.7. The adaptive rule's 9 steps start at 0, ¼, ½, ¾, 1 and bisect the one stretch whose trapezoid
+    /// misses the score's change (the one holding the kink) four times: 0.375, 0.3125, 0.28125, 0.296875. The kink then
+    /// sits in [0.296875, 0.3125], which the trapezoid counts half: 0.6875 + 0.0078125 = 0.6953125 of the path, by hand.
+    /// Nine even points (Captum's trapezoid, weights summing to 1) leave it in [0.25, 0.375]: 0.6875.
+    /// </summary>
+    [Fact]
+    public void The_adaptive_rule_bisects_where_the_gradient_jumps()
+    {
+        using var model = Kink();
+        var ig = Run(model, X, "integrated-gradients", new Target.Class(0), Options(("steps", 9), ("baseline", "black")), batchSize: 1);
+        Close(Enumerable.Range(0, 16).Select(k => k == 14 ? 2 * 0.6953125 : 0.0), ig.Attributions!, 1e-6);
+        Assert.Equal(1.4, ig.Figures["score"], 5);
+        Assert.Equal(0, ig.Figures["baselineScore"], 6);
+        Assert.Equal((1.4 - 2 * 0.6953125) / 1.4, ig.Figures["completenessError"], 5);
+    }
+
+    private static CnnModel Kink()
+    {
+        var model = new CnnModel("tiny-kink", "Tiny kink", GradientModels.Identity, ["a", "b"],
+        [
+            ("flatten", "flatten", "Flatten", "head", Flatten()),
+            ("classifier.0", "fc1", "Linear", "classifier", nn.Linear(16, 1)),
+            ("classifier.1", "fc1_relu", "ReLU", "classifier", ReLU()),
+            ("classifier.2", "predictions", "Linear", "classifier", nn.Linear(1, 2)),
+        ]);
+        using var scope = NewDisposeScope();
+        model.LoadWeights(new Dictionary<string, Tensor>
+        {
+            ["classifier.0.weight"] = tensor(Enumerable.Range(0, 16).Select(k => k == 14 ? 0.5f : 0f).ToArray(), [1, 16]),
+            ["classifier.0.bias"] = tensor(new[] { -0.3f }),
+            ["classifier.2.weight"] = tensor(new[] { 2f, -1f }, [2, 1]),
+            ["classifier.2.bias"] = tensor(new[] { 0f, 0f }),
+        }, "tiny-kink", "hand-made weights");
+        return model;
     }
 
     /// <summary>The gradient of a linear model is the same at every noisy copy, so SmoothGrad over saliency is |W_c| whatever the noise.</summary>

@@ -51,7 +51,9 @@ public sealed class SamplingEngineTests
         Assert.True(cut.Cancelled);
         var whole = engine.KernelShap(null, Boot, new SamplingRequest(Samples: "20000", BatchSize: 50));
         Assert.False(whole.Cancelled);
-        Assert.Equal(20000, whole.Samples);
+        // 12 of the boot's segments are not all black: 2¹² coalitions cost less than 20000 samples, so it enumerates them.
+        Assert.True(whole.Exact);
+        Assert.Equal(1 << 12, whole.Samples);
     }
 
     private sealed class Collect(List<string> messages) : IProgress<ExplainProgress>
@@ -194,5 +196,36 @@ public sealed class SamplingEngineTests
     private sealed class Inline(Action<ExplainProgress> report) : IProgress<ExplainProgress>
     {
         public void Report(ExplainProgress value) => report(value);
+    }
+
+    [Fact]
+    public void Auto_reports_its_confidence_never_passes_its_cap_and_gives_black_background_segments_exactly_zero()
+    {
+        using var engine = Repo.NewEngine();
+        var lime = engine.Lime(null, Boot, new SamplingRequest(Samples: "auto"));
+        var shap = engine.KernelShap(null, Boot, new SamplingRequest(Samples: "auto", Target: lime.Target));
+        Assert.InRange(lime.Result.Samples, Sampling.AutoMinimum, SampleCount.AutoMax);
+        Assert.InRange(lime.Result.Confidence, 0, 1);
+        Assert.NotNull(lime.Result.Note);
+        Assert.Contains(lime.Result.Confidence >= Sampling.TargetConfidence ? "auto stopped at" : "did not converge within its cap", lime.Result.Note);
+        if (lime.Result.Confidence < Sampling.TargetConfidence) Assert.Equal(SampleCount.AutoMax, lime.Result.Samples);
+        Assert.InRange(shap.Confidence, 0, 1);
+        Assert.NotNull(shap.AutoNote);
+        Assert.True(shap.Samples <= SampleCount.AutoMax);
+
+        // Segments that are black all through are black under the black fill too: hiding them changes nothing.
+        using var decoded = ImageLoader.Load(Boot, background: Repo.FashionVgg.Input.Background);
+        using var input = ImagePreprocessor.Prepare(decoded.Pixels, Repo.FashionVgg.Input);
+        var labels = lime.Segments.Labels;
+        var blackValue = (0 - Repo.FashionVgg.Input.Mean[0]) / Repo.FashionVgg.Input.Std[0];
+        var black = Enumerable.Range(0, lime.Segments.Count).Where(s => Enumerable.Range(0, labels.Length).Where(p => labels[p] == s).All(p => input.Data[p] == blackValue)).ToList();
+        Assert.NotEmpty(black);
+        Assert.True(black.Count < lime.Segments.Count);
+        foreach (var s in black)
+        {
+            Assert.Equal(0, lime.Result.Fit.Weights[s]);
+            Assert.Equal(0, shap.Targets[0].SegmentValues![s]);
+        }
+        Assert.Equal(shap.Targets[0].Fx - shap.Targets[0].FBaseline, shap.Targets[0].SegmentValues!.Sum(), 9);
     }
 }

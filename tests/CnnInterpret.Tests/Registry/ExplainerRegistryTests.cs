@@ -72,6 +72,45 @@ public sealed class ExplainerRegistryTests
     }
 
     [Fact]
+    public void Lime_kernel_shap_and_gradient_shap_are_registry_methods_that_give_their_views_numbers()
+    {
+        using var engine = new Engine(new Core.Models.ModelRegistry(), ownsModels: true);
+        var lime = engine.Lime(null, Image, new SamplingRequest(Samples: "200", Seed: 3));
+        var limeOptions = new Dictionary<string, string?> { ["samples"] = "200", ["seed"] = "3" };
+        var registry = engine.Attribute(null, Image, new AttributionRequest("lime", Target: lime.Target, Options: limeOptions), render: false);
+        Assert.Equal(MapKind.Superpixel, registry.Method.Kind);
+        Assert.Equal("lime", registry.Method.View);
+        Assert.Equal(lime.Segments.Labels, registry.Segments!.Labels);
+        Assert.Equal(lime.Result.Fit.Weights, registry.Attribution.SegmentValues!);
+        Assert.Equal(lime.Map, registry.Attribution.Map);
+        Assert.Equal(lime.Result.Fit.R2, registry.Attribution.Figures["r2"]);
+        Assert.Equal("auto", registry.Options["baseline"]);
+        Assert.Equal("black", lime.Baseline); // auto: fashion-vgg is drawn on black
+
+        var boot = new Target.Class(9);
+        var shap = engine.KernelShap(null, Image, new SamplingRequest(boot, "300", Seed: 1));
+        var viaRegistry = engine.Attribute(null, Image, new AttributionRequest("kernel-shap", Target: boot,
+            Options: new Dictionary<string, string?> { ["samples"] = "300", ["seed"] = "1" }), render: false).Attribution;
+        Assert.Equal(shap.Targets[0].SegmentValues!, viaRegistry.SegmentValues!);
+        // KernelSHAP's efficiency holds exactly: Σφ = f(x) − f(nothing shown).
+        Assert.Equal(viaRegistry.Figures["fx"] - viaRegistry.Figures["fbaseline"], viaRegistry.SegmentValues!.Sum(), 9);
+
+        // GradientSHAP of the pixels: the SHAP view's numbers too (batches differ: the sum is in a fixed order, in double).
+        var gradient = engine.GradientShap(null, Image, new SamplingRequest(boot, "64", Seed: 2, Baseline: "blur"));
+        var gradientRegistry = engine.Attribute(null, Image, new AttributionRequest("gradient-shap", Target: boot,
+            Options: new Dictionary<string, string?> { ["samples"] = "64", ["seed"] = "2", ["baseline"] = "blur" }), render: false).Attribution;
+        var scale = gradient.Targets[0].Values.Max(Math.Abs);
+        Assert.All(gradient.Targets[0].Values.Zip(gradientRegistry.Attributions!), p => Assert.True(Math.Abs(p.First - p.Second) <= 1e-5 * scale));
+        Assert.Equal(gradient.Targets[0].Fx, gradientRegistry.Figures["fx"], 4);
+
+        var e = Assert.Throws<CnnInterpretException>(() => engine.Attribute(null, Image, new AttributionRequest("lime", "features.0")));
+        Assert.Contains("LIME attributes the input pixels; it takes no layer", e.Message);
+        e = Assert.Throws<CnnInterpretException>(() => engine.Attribute(null, Image,
+            new AttributionRequest("lime", Options: new Dictionary<string, string?> { ["baseline"] = "purple" })));
+        Assert.Contains("'baseline' must be one of auto, gray, mean, blur, black", e.Message);
+    }
+
+    [Fact]
     public async Task The_daemon_lists_the_methods_and_runs_any_of_them_by_name()
     {
         await using var daemon = new DaemonProcess(new Dictionary<string, string> { ["CNN_INTERPRET_CACHE"] = Repo.TempDir() });
@@ -82,6 +121,19 @@ public sealed class ExplainerRegistryTests
         Assert.Equal("layer", gradCam.GetProperty("kind").GetString());
         Assert.True(gradCam.GetProperty("needsLayer").GetBoolean());
         Assert.Contains("kernel-shap", methods.GetProperty("trustMethods").EnumerateArray().Select(m => m.GetString()));
+        // LIME is a registry method shown in the panel's own LIME view, with its options and defaults.
+        var lime = list.Single(m => m.GetProperty("name").GetString() == "lime");
+        Assert.Equal(("superpixel", "lime", "superpixels"), (lime.GetProperty("kind").GetString(), lime.GetProperty("view").GetString(), lime.GetProperty("group").GetString()));
+        var samples = lime.GetProperty("options").EnumerateArray().Single(o => o.GetProperty("name").GetString() == "samples");
+        Assert.Equal((1000, 10, 100000), (samples.GetProperty("default").GetInt32(), samples.GetProperty("minimum").GetInt32(), samples.GetProperty("maximum").GetInt32()));
+        Assert.False(gradCam.TryGetProperty("view", out _)); // null: left out
+        var limeResult = await daemon.ResultAsync("explain/attribution", new { image = Image, method = "lime", options = new { samples = 100, segments = 12 }, raw = true });
+        Assert.Equal("superpixel", limeResult.GetProperty("kind").GetString());
+        var segmentValues = limeResult.GetProperty("segmentValues").EnumerateArray().Select(v => v.GetSingle()).ToArray();
+        var labels = Convert.FromBase64String(limeResult.GetProperty("rawSegments").GetProperty("data").GetString()!);
+        Assert.Equal(28 * 28 * sizeof(int), labels.Length);
+        Assert.Equal(segmentValues.Length, Enumerable.Range(0, 28 * 28).Max(i => BitConverter.ToInt32(labels, 4 * i)) + 1);
+        Assert.Equal(100, limeResult.GetProperty("figures").GetProperty("samples").GetDouble());
 
         var result = await daemon.ResultAsync("explain/attribution", new { image = Image, method = "grad-cam++", layer = "block3", target = 7, raw = true });
         Assert.Equal("grad-cam++", result.GetProperty("method").GetString());
@@ -120,6 +172,14 @@ public sealed class ExplainerRegistryTests
         Assert.InRange(map.Max(), 0.5f, 1f); // normalised at the layer, then upsampled (bilinear need not reach the peak)
         var result = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "result.json"))).RootElement;
         Assert.Equal("layer", result.GetProperty("kind").GetString());
+        // A superpixel method by its registry name writes its map, each segment's value and the segments; the map paints the values.
+        var limeDir = Repo.TempDir();
+        (code, _, stderr) = CliProcess.Run(["explain", Image, "--method", "LIME", "--samples", "50", "--segments", "8", "--out", limeDir], cacheDir: Repo.TempDir());
+        Assert.True(code == 0, stderr);
+        var (limeMap, _) = NpyReader.ReadFloats(Path.Combine(limeDir, "lime.npy"));
+        var (values, _) = NpyReader.ReadFloats(Path.Combine(limeDir, "lime-segment-values.npy"));
+        var labels = NpyReader.Read(Path.Combine(limeDir, "lime-segments.npy")).Ints();
+        Assert.Equal(limeMap, labels.Select(l => values[l]));
         (code, _, stderr) = CliProcess.Run(["explain", Image, "--method", "nope", "--out", Repo.TempDir()], cacheDir: Repo.TempDir());
         Assert.Equal(64, code);
         Assert.Contains("feature-maps, filter-patterns, layer-sweep, lime, kernel-shap, gradient-shap, grad-cam, grad-cam++", stderr);

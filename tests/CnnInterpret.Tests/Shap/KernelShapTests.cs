@@ -41,10 +41,14 @@ public sealed class KernelShapTests
         Assert.Equal(8, small.Samples);
         Assert.Equal(KernelShap.Shapley(3, c => Table[c]), small.Values[0]);
 
-        // 2⁹ = 512 > 300, the fewest samples "auto" can stop at: it samples.
-        var large = KernelShap.Explain(Games.Of(9, Games.Nonlinear), new KernelShapOptions(auto));
+        // 2⁹ = 512 ≤ 1000, what a default run costs: exact too. 2¹¹ = 2048 > 1000: it samples.
+        var nine = KernelShap.Explain(Games.Of(9, Games.Nonlinear), new KernelShapOptions(auto));
+        Assert.True(nine.Exact);
+        Assert.Equal(512, nine.Samples);
+        Assert.Equal(1, nine.Confidence);
+        var large = KernelShap.Explain(Games.Of(11, Games.Nonlinear), new KernelShapOptions(auto));
         Assert.False(large.Exact);
-        Assert.True(large.Samples >= Sampling.AutoMinimum);
+        Assert.True(large.Samples >= Sampling.AutoStart(11));
     }
 
     [Fact]

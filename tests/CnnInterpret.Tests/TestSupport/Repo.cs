@@ -28,6 +28,12 @@ public static class Repo
 
     public static Engine NewEngine() => new(Registry);
 
+    /// <summary>
+    /// An engine with a registry of its own: for tests that change a model's weights in place (the sanity check
+    /// randomises, then restores them), which tests running beside them on <see cref="Registry"/> must never see.
+    /// </summary>
+    public static Engine NewPrivateEngine() => new(new ModelRegistry(Models), ownsModels: true);
+
     public static bool HasFashionMnist => File.Exists("/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz")
                                           || Environment.GetEnvironmentVariable("FASHION_MNIST_DIR") is { Length: > 0 };
 

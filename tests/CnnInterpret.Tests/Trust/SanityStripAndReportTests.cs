@@ -74,7 +74,7 @@ public sealed class SanityStripAndReportTests
     [Fact]
     public void The_sanity_strip_shows_each_stages_rank_correlation()
     {
-        using var engine = Repo.NewEngine();
+        using var engine = Repo.NewPrivateEngine();
         var result = engine.Sanity("fashion-vgg", Path.Combine(Repo.Samples, "bag-0.png"), new TrustRequest("grad-cam"), maxStages: 3);
         using var strip = Image.Load<Rgb24>(result.StripPng);
         var stages = result.Result.Stages;

@@ -85,4 +85,49 @@ public sealed class TrustCliAndDaemonTests
         Assert.Equal(1004, code);
         Assert.Contains("grad-cam", message);
     }
+
+    /// <summary>
+    /// The sanity check randomises the loaded model in place: a prediction asked while it runs must wait for it and see
+    /// the original weights. The prediction's image was predicted before, so with the original weights it is a cache hit
+    /// with the same answer; run beside the randomised model it would miss (the weights' hash changed) and differ.
+    /// </summary>
+    [Fact]
+    public async Task Requests_sent_during_a_sanity_check_wait_for_it_and_see_the_original_weights()
+    {
+        var other = Path.Combine(Repo.Samples, "bag-0.png");
+        await using var daemon = new DaemonProcess();
+        var before = await daemon.ResultAsync("image/predict", new { image = other, topK = 3 });
+        var sanity = await daemon.SendAsync("explain/sanity", new System.Text.Json.Nodes.JsonObject
+        {
+            ["image"] = Image, ["method"] = "lime", ["samples"] = 400, ["stages"] = 3, ["workDoneToken"] = "sanity",
+        });
+        int? predict = null;
+        var answers = new List<JsonElement>();
+        var sanityEnded = false; // its last progress, sent before the weights are restored and the others may start
+        var predictAfterTheEnd = false;
+        while (answers.Count < 2)
+        {
+            var message = await daemon.ReadAsync();
+            if (message.TryGetProperty("id", out var id))
+            {
+                answers.Add(message);
+                if (id.GetInt32() == predict) predictAfterTheEnd = sanityEnded;
+                continue;
+            }
+            var value = message.GetProperty("params").GetProperty("value");
+            if (value.GetProperty("kind").GetString() == "end") sanityEnded = true;
+            else if (predict is null && value.GetProperty("message").GetString()?.StartsWith("randomising", StringComparison.Ordinal) == true)
+                predict = await daemon.SendAsync("image/predict", new { image = other, topK = 3 }); // the first layer is being randomised
+        }
+        Assert.NotNull(predict);
+        Assert.True(predictAfterTheEnd, "the prediction was answered while the sanity check ran");
+        var sanityResult = answers.Single(a => a.GetProperty("id").GetInt32() == sanity).GetProperty("result");
+        Assert.Equal(4, sanityResult.GetProperty("stages").GetArrayLength());
+        var during = answers.Single(a => a.GetProperty("id").GetInt32() == predict).GetProperty("result");
+        Assert.Equal(before.GetProperty("top").ToString(), during.GetProperty("top").ToString());
+        // And after it, the model is the original: the sanity image's own prediction as a fresh daemon gives it.
+        var again = await daemon.ResultAsync("image/predict", new { image = Image, topK = 3 });
+        await using var fresh = new DaemonProcess();
+        Assert.Equal((await fresh.ResultAsync("image/predict", new { image = Image, topK = 3 })).GetProperty("top").ToString(), again.GetProperty("top").ToString());
+    }
 }

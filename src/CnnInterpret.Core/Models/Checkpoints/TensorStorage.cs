@@ -56,6 +56,37 @@ public static partial class TensorStorage
         return raw.ne(0);
     }
 
+    /// <summary>
+    /// Writes <paramref name="tensor"/>'s elements to <paramref name="stream"/> a chunk at a time, straight from libtorch's
+    /// memory (no managed copy of a 400 MB layer); a non-contiguous or non-CPU tensor is copied to a contiguous CPU one first.
+    /// </summary>
+    public static void Write(Stream stream, Tensor tensor)
+    {
+        using var cpu = tensor.detach().cpu().contiguous(); // the same memory for a contiguous CPU tensor
+        var total = cpu.numel() * cpu.ElementSize;
+        var data = total == 0 ? IntPtr.Zero : Data(cpu.Handle);
+        for (long done = 0; done < total; done += Chunk)
+            stream.Write(Span(data, done, (int)Math.Min(Chunk, total - done)));
+    }
+
+    /// <summary>
+    /// Overwrites <paramref name="target"/>'s elements with the next bytes of <paramref name="stream"/> (as <see cref="Write"/>
+    /// wrote them): in place for a contiguous CPU tensor, through one temporary tensor otherwise. Call it under no_grad.
+    /// </summary>
+    public static void ReadInto(Stream stream, Tensor target)
+    {
+        if (target.device_type != DeviceType.CPU || !target.is_contiguous() || target.dtype == ScalarType.Bool)
+        {
+            using var read = Read(stream, target.dtype, target.numel());
+            target.copy_(read.view(target.shape));
+            return;
+        }
+        var total = target.numel() * target.ElementSize;
+        var data = total == 0 ? IntPtr.Zero : Data(target.Handle);
+        for (long done = 0; done < total; done += Chunk)
+            stream.ReadExactly(Span(data, done, (int)Math.Min(Chunk, total - done)));
+    }
+
     private static unsafe Span<byte> Span(IntPtr data, long offset, int length) => new((byte*)data + offset, length);
 
     [LibraryImport("LibTorchSharp", EntryPoint = "THSTensor_data")]

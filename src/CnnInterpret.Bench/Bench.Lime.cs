@@ -9,9 +9,9 @@ using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 using static TorchSharp.torch;
 
-namespace CnnInterpret.Cli;
+namespace CnnInterpret.Bench;
 
-public static partial class Cli
+public static partial class Bench
 {
     private const string LimeChildVariable = "CNN_INTERPRET_BENCH_LIME_CHILD";
 
@@ -158,8 +158,8 @@ public static partial class Cli
     {
         var self = Environment.ProcessPath!;
         var start = Path.GetFileNameWithoutExtension(self) == "dotnet"
-            ? new ProcessStartInfo(self, [typeof(Cli).Assembly.Location, "bench", "--only", "lime"])
-            : new ProcessStartInfo(self, ["bench", "--only", "lime"]);
+            ? new ProcessStartInfo(self, [typeof(Bench).Assembly.Location, "--only", "lime"])
+            : new ProcessStartInfo(self, ["--only", "lime"]);
         start.RedirectStandardOutput = true;
         start.UseShellExecute = false;
         start.Environment[LimeChildVariable] = samples.ToString(CultureInfo.InvariantCulture);

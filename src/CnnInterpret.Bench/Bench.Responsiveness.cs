@@ -3,9 +3,9 @@ using CnnInterpret.Core;
 using CnnInterpret.Core.Caching;
 using CnnInterpret.Core.Models;
 
-namespace CnnInterpret.Cli;
+namespace CnnInterpret.Bench;
 
-public static partial class Cli
+public static partial class Bench
 {
     /// <summary>
     /// Responsiveness under load, in one process: a feature-map request's latency alone and while a long LIME

@@ -9,9 +9,9 @@ using CnnInterpret.Core.Models;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.Processing;
 
-namespace CnnInterpret.Cli;
+namespace CnnInterpret.Bench;
 
-public static partial class Cli
+public static partial class Bench
 {
     /// <summary>
     /// Memory through the real daemon (a child process, spoken to over stdio): resident size after loading each model and
@@ -215,7 +215,7 @@ public static partial class Cli
         return JsonDocument.Parse(stdout).RootElement.GetProperty("forward").GetInt64();
     }
 
-    /// <summary>The daemon as a child (this CLI's <c>serve</c>), over stdio with Content-Length frames; sizes from /proc.</summary>
+    /// <summary>The daemon as a child (the one built beside this bench), over stdio with Content-Length frames; sizes from /proc.</summary>
     private sealed class BenchDaemon : IDisposable
     {
         private readonly Process _process;
@@ -224,7 +224,7 @@ public static partial class Cli
 
         public BenchDaemon(string work)
         {
-            var start = new ProcessStartInfo(Environment.ProcessPath!, [typeof(Cli).Assembly.Location, "serve"])
+            var start = new ProcessStartInfo(Environment.ProcessPath!, [typeof(CnnInterpret.Daemon.DaemonHost).Assembly.Location])
             {
                 RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
             };

@@ -8,9 +8,9 @@ using CnnInterpret.Core.Imaging;
 using CnnInterpret.Core.Models;
 using static TorchSharp.torch;
 
-namespace CnnInterpret.Cli;
+namespace CnnInterpret.Bench;
 
-public static partial class Cli
+public static partial class Bench
 {
     private const string PeerCamLayer = "features.29", PeerPatternLayer = "features.28";
 

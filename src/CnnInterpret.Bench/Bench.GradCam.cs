@@ -7,9 +7,9 @@ using CnnInterpret.Core.Imaging;
 using CnnInterpret.Core.Models;
 using static TorchSharp.torch;
 
-namespace CnnInterpret.Cli;
+namespace CnnInterpret.Bench;
 
-public static partial class Cli
+public static partial class Bench
 {
     /// <summary>
     /// The gradient views' figures, on fashion-vgg and on VGG16's architecture with random weights, each measured in

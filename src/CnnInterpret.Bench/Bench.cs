@@ -5,15 +5,15 @@ using CnnInterpret.Core.Imaging;
 using CnnInterpret.Core.Models;
 using static TorchSharp.torch;
 
-namespace CnnInterpret.Cli;
+namespace CnnInterpret.Bench;
 
-public static partial class Cli
+public static partial class Bench
 {
     /// <summary>
     /// Prints the figures the README and the notes quote, measured in one process: model load time,
     /// forward latency (batch 1) and throughput (batch 64), and what the activations cache saves.
     /// </summary>
-    private static int Bench(CommandLine line, List<string> images)
+    internal static int Run(CommandLine line, List<string> images)
     {
         var modelId = line.Option("model") ?? ModelRegistry.DefaultModelId;
         var runs = line.Int("runs") ?? 50;
@@ -23,6 +23,10 @@ public static partial class Cli
         var patternChannels = line.Int("channels") ?? 64;
         var cacheDirectory = line.Option("cache-dir");
         var samples = line.Int("samples");
+        var photos = line.Int("photos");
+        var fashionImages = line.Int("images");
+        var reference = line.Int("reference");
+        var methods = line.Option("methods");
         line.RejectUnknown();
         // Each section measures one area and prints its own figures; explainers add theirs here.
         var sections = new List<(string Name, Action Run)>
@@ -33,6 +37,7 @@ public static partial class Cli
             ("responsiveness", () => BenchResponsiveness(modelId, json, images)),
             ("peers", () => BenchPeers(json, images, weights, patternChannels)),
             ("memory", () => BenchMemory(json, cacheDirectory, samples ?? 16)),
+            ("convergence", () => BenchConvergence(json, photos, fashionImages, reference, methods)),
         };
         var unknown = only?.Split(',').Except(sections.Select(s => s.Name)).ToList();
         if (unknown is { Count: > 0 })
