@@ -343,7 +343,7 @@ describe("the extension–daemon contract, method by method (real daemon)", () =
     it("explain/attribution: every registry method, every option it declares", async () => {
         assert.ok(methods.available);
         const layer = defaultMethodLayer(model.layers)!;
-        for (const info of methods.methods) {
+        for (const info of attributionMethods()) {
             const view = panelMethods(methods).find((v) => v.name === info.name)!;
             const options = Object.fromEntries(view.fields.map((f) => [f.name, f.value]));
             const message = parseWebviewMessage(
@@ -404,6 +404,22 @@ describe("the extension–daemon contract, method by method (real daemon)", () =
         }
     });
 
+    /**
+     * The registry methods the panel asks for through explain/attribution: those it lists in a group of methods. A method
+     * with a view of its own (LIME, KernelSHAP, GradientSHAP) is asked for through that view's request, covered below.
+     */
+    function attributionMethods(): MethodInfo[] {
+        assert.ok(methods.available);
+        const listed = new Set(panelMethods(methods).map((v) => v.name));
+        const shown = methods.methods.filter((m) => listed.has(m.name));
+        assert.deepEqual(methods.methods.filter((m) => !listed.has(m.name)).map((m) => m.view ?? "none").filter((v) => v !== "lime" && v !== "shap"), [],
+            "every method the panel leaves out of its groups has a view of its own");
+        return shown;
+    }
+
+    /** `samples: "auto"` only: how sure it is, and its note. */
+    const autoReads = ["confidence", "autoNote"];
+
     /** LIME and SHAP views as the panel asks for them (small sample counts: the fields matter, not the numbers). */
     const samplingViews = {
         lime: { tab: "lime", target: 9, options: { samples: 50, seed: 0, segments: 10 } },
@@ -420,6 +436,7 @@ describe("the extension–daemon contract, method by method (real daemon)", () =
             progress: true,
             variants: { model: unknownModel, image: otherImage, target: { value: 5 }, samples: { value: 60 }, seed: { value: 1 }, segments: { value: 14 }, raw },
             read: viewReads("lime"),
+            optionalReads: autoReads,
         });
     });
 
@@ -432,7 +449,7 @@ describe("the extension–daemon contract, method by method (real daemon)", () =
             progress: true,
             variants: { model: unknownModel, image: otherImage, target: { value: 5 }, method: { value: "gradient" }, samples: { value: 60 }, seed: { value: 1 }, segments: { value: 14 }, raw },
             read: viewReads("shap"),
-            optionalReads: ["layer"], // GradientSHAP at a layer only
+            optionalReads: ["layer", ...autoReads], // GradientSHAP at a layer only
         });
         const gradient = explain(samplingViews.gradientShap);
         await holds({
@@ -442,13 +459,13 @@ describe("the extension–daemon contract, method by method (real daemon)", () =
             progress: true,
             variants: { model: unknownModel, image: otherImage, target: { value: 5 }, method: { value: "kernel" }, layer: { value: "features.3" }, samples: { value: 16 }, seed: { value: 1 }, raw },
             read: viewReads("shap"),
+            optionalReads: autoReads,
         });
     });
 
     /** The checks of each kind of view: the view as the panel shows it, then its check. */
     function checkCases(kind: "metrics" | "sanity"): { view?: { method: string; params: Record<string, unknown> }; c: Case }[] {
         assert.ok(methods.available);
-        const registry = methods.methods;
         const reads = checkReads(kind);
         const common = { model: unknownModel, image: otherImage, target: { value: 5 } };
         const sampled = (name: string, view: (typeof samplingViews)[keyof typeof samplingViews], variants: Record<string, Variant>) => ({
@@ -469,7 +486,7 @@ describe("the extension–daemon contract, method by method (real daemon)", () =
             sampled("LIME", samplingViews.lime, { method: { value: "kernel-shap" }, samples: { value: 60 }, seed: { value: 1 }, segments: { value: 14 } }),
             sampled("KernelSHAP", samplingViews.kernelShap, { method: { value: "lime" }, samples: { value: 60 }, seed: { value: 1 }, segments: { value: 14 } }),
             sampled("GradientSHAP", samplingViews.gradientShap, { method: { value: "kernel-shap" }, layer: { value: "features.3" }, samples: { value: 16 }, seed: { value: 1 } }),
-            ...registry.map((info: MethodInfo) => {
+            ...attributionMethods().map((info: MethodInfo, _, registry) => {
                 const view = panelMethods(methods).find((v) => v.name === info.name)!;
                 const options = Object.fromEntries(view.fields.map((f) => [f.name, f.value]));
                 return {
