@@ -26,9 +26,11 @@ public sealed class GradientPropertyTests(ITestOutputHelper output)
     /// Completeness on every sample image. With Captum's default rule (64 Gauss–Legendre steps) our error is Captum's (its
     /// IntegratedGradients on the same weights, tests/fixtures/parity/captum/references.json), which is up to 15%: this
     /// network's gradient jumps along the path. Our default, the adaptive rule, spends the same 64 gradients where the
-    /// path bends: its median completeness error is under 1% and its worst a sixth of Gauss–Legendre's, while its
-    /// attributions stay about as close to the integral's (1024 Gauss–Legendre steps, where every sample is within 1%):
-    /// a little further at the median, closer at the worst.
+    /// path bends: its median completeness error is under 1% and its worst 2%, while its attributions stay about as close
+    /// to the integral's (1024 Gauss–Legendre steps, where every sample is within 1%) as Gauss–Legendre's at the median and
+    /// closer at the worst. The bars sit between these figures and the rule's before it took the path's start just inside
+    /// it (completeness median 0.88%, worst 2.41%, 17 samples under 1%; distance median 2.71%, worst 4.19%), so going back
+    /// fails. Under 1% on every sample at 64 steps is not reached (see the rule's comment).
     /// </summary>
     [Fact]
     public void Integrated_gradients_adaptive_rule_is_closer_to_completeness_and_to_the_integral_than_captums_at_64_steps()
@@ -65,11 +67,16 @@ public sealed class GradientPropertyTests(ITestOutputHelper output)
         }
         static double Median(IEnumerable<double> values) => values.Order().ElementAt(values.Count() / 2);
         output.WriteLine($"median completeness error: adaptive {Median(rows.Select(r => r.Adaptive)):P2}, Gauss–Legendre {Median(rows.Select(r => r.Gauss)):P2}; " +
-                         $"worst: {rows.Max(r => r.Adaptive):P2}, {rows.Max(r => r.Gauss):P2}; median distance: {Median(rows.Select(r => r.AdaptiveDistance)):P2}, {Median(rows.Select(r => r.GaussDistance)):P2}");
-        // Measured: completeness median 0.88% against 2.87%, worst 2.4% against 14.7%; distance median 2.7% against 2.4%, worst 4.2% against 5.7%.
-        Assert.True(Median(rows.Select(r => r.Adaptive)) < 0.01);
-        Assert.True(rows.Max(r => r.Adaptive) < rows.Max(r => r.Gauss) / 3);
-        Assert.True(Median(rows.Select(r => r.AdaptiveDistance)) <= 1.2 * Median(rows.Select(r => r.GaussDistance)));
+                         $"worst: {rows.Max(r => r.Adaptive):P2}, {rows.Max(r => r.Gauss):P2}; under 1%: {rows.Count(r => r.Adaptive < 0.01)}, {rows.Count(r => r.Gauss < 0.01)}; " +
+                         $"distance median: {Median(rows.Select(r => r.AdaptiveDistance)):P2}, {Median(rows.Select(r => r.GaussDistance)):P2}; " +
+                         $"worst: {rows.Max(r => r.AdaptiveDistance):P2}, {rows.Max(r => r.GaussDistance):P2}");
+        // Measured: completeness median 0.86% against 2.87%, worst 1.99% against 14.7%, 18 of 30 under 1% against 5;
+        // distance median 2.53% against 2.44%, worst 4.17% against 5.69%.
+        Assert.True(Median(rows.Select(r => r.Adaptive)) < 0.009);
+        Assert.True(rows.Max(r => r.Adaptive) < 0.022);
+        Assert.True(rows.Count(r => r.Adaptive < 0.01) >= 18);
+        Assert.True(Median(rows.Select(r => r.AdaptiveDistance)) <= 0.026);
+        Assert.True(rows.Max(r => r.AdaptiveDistance) <= 0.0419);
         Assert.True(rows.Max(r => r.AdaptiveDistance) <= rows.Max(r => r.GaussDistance));
     }
 

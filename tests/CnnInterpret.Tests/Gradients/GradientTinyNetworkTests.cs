@@ -70,7 +70,25 @@ public sealed class GradientTinyNetworkTests
         Assert.Equal((1.4 - 2 * 0.6953125) / 1.4, ig.Figures["completenessError"], 5);
     }
 
-    private static CnnModel Kink()
+    /// <summary>
+    /// f = 2·relu(x₁₄ ÷ 2) from 0 to X: the unit sits exactly on its switch at the baseline, where ReLU's gradient is 0,
+    /// and is on everywhere after it, so the slope is 2 on all of (0, 1] and the integral is 1 · 2 = f(X) − f(0). Taken
+    /// at α = 0, that stray gradient would make the first stretch miss its change, and the 9 steps would bisect it four
+    /// times and still count it half over [0, 1/64]: 2 · 127/128. Taken just inside the path, every stretch is straight
+    /// and the answer is exact.
+    /// </summary>
+    [Fact]
+    public void The_adaptive_rule_takes_the_paths_start_just_inside_it()
+    {
+        using var model = Kink(bias: 0);
+        var ig = Run(model, X, "integrated-gradients", new Target.Class(0), Options(("steps", 9), ("baseline", "black")), batchSize: 1);
+        Close(Enumerable.Range(0, 16).Select(k => k == 14 ? 2.0 : 0.0), ig.Attributions!, 1e-6);
+        Assert.Equal(0, ig.Figures["baselineScore"], 6);
+        Assert.Equal(0, ig.Figures["completenessError"], 6);
+    }
+
+    /// <summary>f = 2·relu(x₁₄ ÷ 2 + bias), class 1 = −relu(…): one unit that switches on where x₁₄ = −2·bias.</summary>
+    private static CnnModel Kink(float bias = -0.3f)
     {
         var model = new CnnModel("tiny-kink", "Tiny kink", GradientModels.Identity, ["a", "b"],
         [
@@ -83,7 +101,7 @@ public sealed class GradientTinyNetworkTests
         model.LoadWeights(new Dictionary<string, Tensor>
         {
             ["classifier.0.weight"] = tensor(Enumerable.Range(0, 16).Select(k => k == 14 ? 0.5f : 0f).ToArray(), [1, 16]),
-            ["classifier.0.bias"] = tensor(new[] { -0.3f }),
+            ["classifier.0.bias"] = tensor(new[] { bias }),
             ["classifier.2.weight"] = tensor(new[] { 2f, -1f }, [2, 1]),
             ["classifier.2.bias"] = tensor(new[] { 0f, 0f }),
         }, "tiny-kink", "hand-made weights");
