@@ -22,8 +22,9 @@ public static partial class Bench
     /// default segments and fill: the converged answer is a 10,000-sample run (seed 1); a run has converged when
     /// its segment values have Spearman ≥ 0.9 with it and the same top 8 but one (<see cref="Sampling.Converged"/>).
     /// Time-to-converged is the time of a run of N* samples (seed 0), N* the first multiple of 50 from which every
-    /// longer run up to 1000 samples has converged (any prefix of a run is the run with fewer samples, so one run of
-    /// 1000 in batches of 50 gives them all). Printed per model and method: the median time-to-converged, the median
+    /// longer run up to 1000 samples has converged (for LIME any prefix of a run is the run with fewer samples, so one
+    /// run of 1000 in batches of 50 gives them all; KernelSHAP plans which coalition sizes it enumerates by the samples
+    /// asked for, so it runs each count, from 1000 down until one has not converged). Printed per model and method: the median time-to-converged, the median
     /// time of a 1000-sample run and their ratio, what "auto" chose (samples, time, its confidence, and whether its
     /// answer had in fact converged), and the deletion AUC (lower is better) of auto's answer against the 10k run's.
     /// Photos are few by default (a 10k run of ResNet18 takes minutes on 2 cores): --photos N takes more; --images N
@@ -161,17 +162,24 @@ public static partial class Bench
 
         var reference = Run(scorer, SampleCount.Of(referenceSamples), 1).Values;
 
-        // Every prefix of one run in steps of 50: the estimates of the runs with 50, 100, … samples. KernelSHAP enumerates
-        // every coalition when 2^active ≤ the samples asked for; that run is exact, so the sampled prefixes stop short of it.
+        // The runs with 50, 100, … samples: for LIME the prefixes of one run; for KernelSHAP each on its own (which sizes it
+        // enumerates depends on the samples asked for), from the longest down while they converge. KernelSHAP enumerates
+        // every coalition when 2^active ≤ the samples asked for; that run is exact, so the sampled runs stop short of it.
         var active = scorer.Active.Length;
         var exactAt = method == "kernel-shap" && active < 31 && 1L << active <= ConvergenceBaselineSamples ? 1 << active : int.MaxValue;
-        var prefixSamples = Math.Min(ConvergenceBaselineSamples, exactAt - 1);
-        var prefixes = new List<(int Samples, bool Converged)>();
-        if (prefixSamples >= SampleCount.Min)
-            Run(Scorer(Sampling.AutoStep), SampleCount.Of(prefixSamples), 0,
-                p => prefixes.Add((p.Samples, Sampling.Converged(p.Values[0], reference))));
+        var longest = Math.Min(ConvergenceBaselineSamples, exactAt - 1);
+        var runs = new List<(int Samples, bool Converged)>();
+        if (method == "lime" && longest >= SampleCount.Min)
+            Run(Scorer(Sampling.AutoStep), SampleCount.Of(longest), 0,
+                p => runs.Add((p.Samples, Sampling.Converged(p.Values[0], reference))));
+        else
+            for (var n = longest; n >= SampleCount.Min; n = (n - 1) / Sampling.AutoStep * Sampling.AutoStep)
+            {
+                runs.Insert(0, (n, Sampling.Converged(Run(scorer, SampleCount.Of(n), 0).Values, reference)));
+                if (!runs[0].Converged) break;
+            }
         var firstConverged = double.PositiveInfinity;
-        for (var i = prefixes.Count - 1; i >= 0 && prefixes[i].Converged; i--) firstConverged = prefixes[i].Samples;
+        for (var i = runs.Count - 1; i >= 0 && runs[i].Converged; i--) firstConverged = runs[i].Samples;
         if (double.IsPositiveInfinity(firstConverged) && exactAt <= ConvergenceBaselineSamples) firstConverged = exactAt;
 
         var baseline = Timed(SampleCount.Of(ConvergenceBaselineSamples)).Seconds;

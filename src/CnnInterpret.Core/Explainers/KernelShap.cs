@@ -29,15 +29,25 @@ public sealed record KernelShapResult(
     string? Note = null);
 
 /// <summary>
+/// How a sampled KernelSHAP run covers the coalition sizes (<see cref="KernelShap.Plan"/>): every coalition of sizes
+/// 1…EnumeratedSizes and M−EnumeratedSizes…M−1 (Enumerated of them, rows 2… of the masks), then draws from the sizes
+/// between, which hold SampledMass of the kernel's mass (its mass on size s being (M−1)/(s(M−s))).
+/// </summary>
+public sealed record CoalitionPlan(int EnumeratedSizes, int Enumerated, double SampledMass);
+
+/// <summary>
 /// KernelSHAP over superpixels: Lundberg and Lee, "A Unified Approach to Interpreting Model Predictions",
-/// NeurIPS 2017. Coalitions z are drawn from the Shapley kernel's distribution (size s with probability ∝
-/// (M−1)/(s(M−s)), then a uniform subset of that size), so the regression weights are all 1; with
+/// NeurIPS 2017. As the shap library's KernelExplainer does, the smallest and largest coalition sizes (1 and M−1,
+/// then 2 and M−2, …) are enumerated outright, each with its kernel weight, for as long as a size's share of the
+/// kernel's remaining mass, in samples, covers all its coalitions (<see cref="Plan"/>): for M ≈ 15 sizes 1, 2,
+/// M−2 and M−1 hold about half the kernel's mass in 240 coalitions, and sampling them is what made the estimate
+/// noisy. The other coalitions z are drawn from the kernel's distribution over the sizes left (size s with
+/// probability ∝ (M−1)/(s(M−s)), then a uniform subset of that size) and share that mass equally; with
 /// <see cref="KernelShapOptions.Paired"/> each draw comes with its complement (Covert and Lee, "Improving
-/// KernelSHAP", AISTATS 2021). The values solve min Σ (f(z) − f(∅) − φ·z)² subject to Σφ = f(x) − f(∅)
+/// KernelSHAP", AISTATS 2021). The values solve min Σ w (f(z) − f(∅) − φ·z)² subject to Σφ = f(x) − f(∅)
 /// exactly, by a Lagrange multiplier (the constraint the shap library enforces by eliminating one variable).
 /// When 2^M evaluations fit in the requested samples every coalition is evaluated and the values come from
-/// Shapley's formula itself. Deviation from the shap library: no exhaustive enumeration of the smallest and
-/// largest coalition sizes before sampling. Segments whose hiding changes no pixel
+/// Shapley's formula itself. Segments whose hiding changes no pixel
 /// (<see cref="PerturbationScorer.Active"/>) are dummy players: their value is exactly 0, and leaving them out of
 /// the game changes no other player's value, so coalitions are drawn over the others only. "auto" stops once the
 /// sandwich covariance of the constrained estimate says the ranking has converged with <see cref="Sampling.TargetConfidence"/>.
@@ -57,49 +67,90 @@ public static class KernelShap
             return Exactly(scorer, options, partial, cancellation);
 
         var total = options.Paired ? 2 + (options.Samples.Count - 2) / 2 * 2 : options.Samples.Count;
-        var masks = Masks(m, total, new Random(options.Seed), options.Paired, active);
+        // "auto" enumerates what a default run would: it may stop soon after, and its cap is no budget it plans to spend.
+        var plan = Plan(active.Length, options.Samples.Auto ? Math.Min(total, DefaultSamples) : total);
+        var masks = Masks(m, total, new Random(options.Seed), options.Paired, active, plan);
         var scores = new double[total * targets];
+        double[][] Fit(int[] rows) => Solve(masks, scores, m, targets, rows, Weights(masks, m, active, plan, rows), active);
         var timer = new PartialTimer(options.PartialInterval ?? TimeSpan.FromSeconds(1));
         void AfterBatch(int scored)
         {
             var usable = Usable(scored, options.Paired);
             if (partial is null || usable < 4 || !timer.Due()) return;
-            partial(new AttributionPartial(usable, total, Solve(masks, scores, m, targets, SampleRows(usable), null, active)));
+            partial(new AttributionPartial(usable, total, Fit([.. SampleRows(usable)])));
         }
         double Confidence(int scored)
         {
             var rows = SampleRows(Usable(scored, options.Paired)).ToArray();
-            var values = Solve(masks, scores, m, targets, rows, null, active)[0];
-            return Sampling.Confidence(values, Covariance(masks, scores, m, targets, rows, options.Paired, active, values), options.Seed);
+            var weights = Weights(masks, m, active, plan, rows);
+            var values = Solve(masks, scores, m, targets, rows, weights, active)[0];
+            return Sampling.Confidence(values, Covariance(masks, scores, m, targets, rows, weights, 2 + plan.Enumerated, options.Paired, active, values), options.Seed);
         }
 
-        // AutoStep (50) is even: "auto" checks only whole pairs.
+        // AutoStep (50) is even: "auto" checks only whole pairs, and only once the enumerated coalitions are all in (before
+        // that the sampled ones, whose spread the confidence measures, are none).
+        var minimum = Math.Max(Sampling.AutoStart(active.Length), (2 + plan.Enumerated + Sampling.AutoStep - 1) / Sampling.AutoStep * Sampling.AutoStep);
         var (done, confidence, cancelled) = Sampling.ScoreRows(scorer, masks, scores, options.Samples, total,
-            Sampling.AutoStart(active.Length), Confidence, AfterBatch, cancellation);
+            minimum, Confidence, AfterBatch, cancellation);
         done = Usable(done, options.Paired);
         if (done < 4) throw new OperationCanceledException(cancellation);
-        var stability = Stability(masks, scores, m, targets, done, options.Paired, active);
-        var values = Solve(masks, scores, m, targets, SampleRows(done), null, active);
+        var stability = Stability(masks, scores, m, targets, done, options.Paired, active, plan);
+        var values = Fit([.. SampleRows(done)]);
         return new KernelShapResult(values, Column(scores, targets, 0), Column(scores, targets, 1), done, options.Seed, false, options.Paired, stability, cancelled,
             confidence, Sampling.AutoNote(options.Samples, done, confidence, cancelled));
     }
 
     /// <summary>
-    /// Mask rows [count, m]: row 0 all shown, row 1 all hidden, then coalitions from the Shapley kernel's
-    /// distribution (each followed by its complement when <paramref name="paired"/>), over the
-    /// <paramref name="active"/> players (null: all m); the others stay hidden after row 0.
+    /// What a run of <paramref name="rows"/> mask rows (all shown and all hidden included) does with the coalition sizes of
+    /// <paramref name="players"/> players: it enumerates sizes 1…<see cref="CoalitionPlan.EnumeratedSizes"/> and their
+    /// complements' sizes (<see cref="CoalitionPlan.Enumerated"/> coalitions) and samples the sizes between. As the shap
+    /// library decides it: from the smallest size up, a size and its complement's are enumerated while their share of the
+    /// kernel mass not yet enumerated, times the rows not yet spent, covers every coalition of theirs. The middle size
+    /// is never enumerated: reaching it would mean every coalition fits, and then KernelSHAP evaluates them all anyway.
     /// </summary>
-    public static byte[] Masks(int m, int count, Random random, bool paired, IReadOnlyList<int>? active = null)
+    public static CoalitionPlan Plan(int players, int rows)
+    {
+        double Mass(int s) => (players - 1.0) / (s * (players - s)); // the kernel's mass on coalitions of size s
+        var left = rows - 2.0;
+        var remaining = Enumerable.Range(1, Math.Max(players - 1, 0)).Sum(Mass);
+        int sizes = 0, enumerated = 0;
+        for (var s = 1; s < players - s; s++)
+        {
+            var (mass, count) = (2 * Mass(s), 2 * Binomial(players, s));
+            if (left * mass / remaining < count * (1 - 1e-8)) break;
+            (left, remaining, sizes, enumerated) = (left - count, remaining - mass, s, enumerated + (int)count);
+        }
+        return new CoalitionPlan(sizes, enumerated, remaining);
+    }
+
+    /// <summary>
+    /// Mask rows [count, m]: row 0 all shown, row 1 all hidden, then the coalitions <paramref name="plan"/> enumerates
+    /// (each followed by its complement, the pairs in a seeded random order so that a run cut short has a random subset
+    /// of them), then coalitions drawn from the Shapley kernel's distribution over the sizes left (each followed by its
+    /// complement when <paramref name="paired"/>). Over the <paramref name="active"/> players (null: all m); the others
+    /// stay hidden after row 0. Plan null: <see cref="Plan"/> for <paramref name="count"/> rows.
+    /// </summary>
+    public static byte[] Masks(int m, int count, Random random, bool paired, IReadOnlyList<int>? active = null, CoalitionPlan? plan = null)
     {
         active ??= Enumerable.Range(0, m).ToArray();
         var p = active.Count;
+        plan ??= Plan(p, count);
+        if (2 + plan.Enumerated > count) throw new ArgumentException($"{count} rows cannot hold the {plan.Enumerated} coalitions the plan enumerates.", nameof(plan));
         var masks = new byte[count * m];
         Array.Fill(masks, (byte)1, 0, m);
-        // Cumulative probability of coalition sizes 1…p−1, ∝ (p−1)/(s(p−s)).
-        var cumulative = new double[Math.Max(p - 1, 1)];
-        for (var s = 1; s < p; s++) cumulative[s - 1] = (s > 1 ? cumulative[s - 2] : 0) + 1.0 / (s * (p - s));
+        var row = 2;
+        foreach (var coalition in Enumerable.Range(1, plan.EnumeratedSizes).SelectMany(s => Subsets(p, s)).OrderBy(_ => random.Next()))
+        {
+            foreach (var j in active) masks[(row + 1) * m + j] = 1;
+            foreach (var i in coalition) (masks[row * m + active[i]], masks[(row + 1) * m + active[i]]) = (1, 0);
+            row += 2;
+        }
+        // Cumulative probability of the sampled sizes low…high, ∝ (p−1)/(s(p−s)).
+        int low = plan.EnumeratedSizes + 1, high = p - 1 - plan.EnumeratedSizes;
+        var cumulative = new double[Math.Max(high - low + 1, 1)];
+        for (var s = low; s <= high; s++) cumulative[s - low] = (s > low ? cumulative[s - low - 1] : 0) + 1.0 / (s * (p - s));
         var order = Enumerable.Range(0, p).ToArray();
-        for (var row = 2; row < count; row++)
+        for (; row < count; row++)
         {
             var o = row * m;
             if (paired && row % 2 == 1)
@@ -108,8 +159,8 @@ public static class KernelShap
                 continue;
             }
             var u = random.NextDouble() * cumulative[^1];
-            var size = 1 + Array.FindIndex(cumulative, c => u < c);
-            if (size == 0) size = p - 1;
+            var index = Array.FindIndex(cumulative, c => u < c);
+            var size = index < 0 ? high : low + index;
             for (var i = 0; i < size; i++)
             {
                 var pick = random.Next(i, p);
@@ -120,9 +171,46 @@ public static class KernelShap
         return masks;
     }
 
+    /// <summary>Every subset of size <paramref name="size"/> of 0…<paramref name="n"/>−1, in lexicographic order.</summary>
+    private static IEnumerable<int[]> Subsets(int n, int size)
+    {
+        var subset = Enumerable.Range(0, size).ToArray();
+        while (true)
+        {
+            yield return (int[])subset.Clone();
+            var i = size - 1;
+            while (i >= 0 && subset[i] == n - size + i) i--;
+            if (i < 0) yield break;
+            subset[i]++;
+            for (var j = i + 1; j < size; j++) subset[j] = subset[j - 1] + 1;
+        }
+    }
+
+    private static double Binomial(int n, int k)
+    {
+        double binomial = 1;
+        for (var i = 0; i < k; i++) binomial = binomial * (n - i) / (i + 1);
+        return binomial;
+    }
+
+    /// <summary>
+    /// The regression weights of <paramref name="rows"/> (indexed by row − 2, as <see cref="Solve"/> reads them): an
+    /// enumerated coalition its kernel weight, and the sampled ones among the rows equal shares of the mass the plan
+    /// leaves to sampling (each draw stands for that mass ÷ the draws).
+    /// </summary>
+    private static double[] Weights(byte[] masks, int m, IReadOnlyList<int> active, CoalitionPlan plan, int[] rows)
+    {
+        var firstSampled = 2 + plan.Enumerated;
+        var sampled = rows.Count(r => r >= firstSampled);
+        var weights = new double[rows.Length == 0 ? 0 : rows.Max() - 1];
+        foreach (var row in rows)
+            weights[row - 2] = row >= firstSampled ? plan.SampledMass / sampled : KernelWeight(active.Count, active.Count(j => masks[row * m + j] != 0));
+        return weights;
+    }
+
     /// <summary>
     /// The constrained least squares per target over <paramref name="rows"/>: with A = Σ w z zᵀ and b = Σ w z (f(z) − f(∅))
-    /// (w = 1 for coalitions drawn from the kernel, the kernel weight itself for enumerated ones),
+    /// (w from <see cref="Weights"/>: the kernel weight for enumerated coalitions, equal shares for drawn ones; null: all 1),
     /// φ = A⁻¹(b − λ1) with λ chosen so that Σφ = f(x) − f(∅). Over the <paramref name="active"/> players (null: all);
     /// the others get 0.
     /// </summary>
@@ -166,19 +254,20 @@ public static class KernelShap
     /// <summary>
     /// The sandwich covariance of the first target's constrained values <paramref name="phi"/>, [m, m] (zero for
     /// players left out): with u = A⁻¹b, φ = C·u + const for C = I − A⁻¹1·1ᵀ/(1ᵀA⁻¹1), so Cov φ = C·Cov u·Cᵀ, and
-    /// Cov u is the sandwich of the terms z (f(z) − f(∅) − φ·z), a coalition and its complement one cluster.
+    /// Cov u is the sandwich of the terms w z (f(z) − f(∅) − φ·z) of the sampled rows (from <paramref name="firstSampled"/>
+    /// on; the enumerated ones are no random draw), a coalition and its complement one cluster.
     /// </summary>
-    private static double[,] Covariance(byte[] masks, double[] scores, int m, int targets, int[] rows, bool paired, int[] active, double[] phi)
+    private static double[,] Covariance(byte[] masks, double[] scores, int m, int targets, int[] rows, double[] weights, int firstSampled, bool paired, int[] active, double[] phi)
     {
         var p = active.Length;
-        var (a, _) = Normal(masks, scores, m, targets, rows, null, active);
+        var (a, _) = Normal(masks, scores, m, targets, rows, weights, active);
         var inverse = Sampling.Inverse(a);
         var clusters = new List<double[]>();
-        foreach (var row in rows)
+        foreach (var row in rows.Where(r => r >= firstSampled))
         {
             if (!(paired && row % 2 == 1 && clusters.Count > 0)) clusters.Add(new double[p]);
-            var residual = scores[row * targets] - scores[targets];
-            for (var j = 0; j < m; j++) if (masks[row * m + j] != 0) residual -= phi[j];
+            var residual = weights[row - 2] * (scores[row * targets] - scores[targets]);
+            for (var j = 0; j < m; j++) if (masks[row * m + j] != 0) residual -= weights[row - 2] * phi[j];
             var term = clusters[^1];
             for (var j = 0; j < p; j++) if (masks[row * m + active[j]] != 0) term[j] += residual;
         }
@@ -251,12 +340,7 @@ public static class KernelShap
     }
 
     /// <summary>The Shapley kernel's weight of a coalition of <paramref name="size"/> of <paramref name="m"/>: (M−1)/(C(M,s)·s·(M−s)).</summary>
-    public static double KernelWeight(int m, int size)
-    {
-        double binomial = 1;
-        for (var i = 0; i < size; i++) binomial = binomial * (m - i) / (i + 1);
-        return (m - 1) / (binomial * size * (m - size));
-    }
+    public static double KernelWeight(int m, int size) => (m - 1) / (Binomial(m, size) * size * (m - size));
 
     /// <summary>Shapley's formula for a game over <paramref name="m"/> players given as v(coalition bits).</summary>
     public static double[] Shapley(int m, Func<int, double> value)
@@ -279,14 +363,21 @@ public static class KernelShap
         return phi;
     }
 
-    /// <summary>Agreement of the top segments (first target) between the even and the odd draws (pairs stay together).</summary>
-    private static double Stability(byte[] masks, double[] scores, int m, int targets, int count, bool paired, IReadOnlyList<int> active)
+    /// <summary>
+    /// Agreement of the top segments (first target) between the even and the odd draws (pairs stay together), the
+    /// enumerated coalitions in both (they are no draw; while a run is still enumerating, they are split too).
+    /// </summary>
+    private static double Stability(byte[] masks, double[] scores, int m, int targets, int count, bool paired, IReadOnlyList<int> active, CoalitionPlan plan)
     {
         var unit = paired ? 2 : 1;
         var rows = SampleRows(Usable(count, paired)).ToArray();
-        var even = Solve(masks, scores, m, targets, rows.Where(r => (r - 2) / unit % 2 == 0), null, active)[0];
-        var odd = Solve(masks, scores, m, targets, rows.Where(r => (r - 2) / unit % 2 == 1), null, active)[0];
-        return Sampling.Agreement(even, odd);
+        var firstSampled = count > 2 + plan.Enumerated ? 2 + plan.Enumerated : 2;
+        double[] Half(int h)
+        {
+            var half = rows.Where(r => r < firstSampled || (r - firstSampled) / unit % 2 == h).ToArray();
+            return Solve(masks, scores, m, targets, half, Weights(masks, m, active, plan, half), active)[0];
+        }
+        return Sampling.Agreement(Half(0), Half(1));
     }
 
     private static IEnumerable<int> SampleRows(int count) => Enumerable.Range(2, Math.Max(0, count - 2));
