@@ -156,7 +156,8 @@ public static class Sampling
     /// </summary>
     public static double Confidence(double[] estimate, double[,] covariance, int seed)
     {
-        var free = Enumerable.Range(0, estimate.Length).Where(j => covariance[j, j] > 0).ToArray();
+        // NaN is no zero variance: an infinite sandwich (too few clusters for the unknowns) turns NaN through ∞ − ∞.
+        var free = Enumerable.Range(0, estimate.Length).Where(j => !(covariance[j, j] <= 0)).ToArray();
         if (free.Length == 0) return 1;
         if (free.Any(j => !double.IsFinite(covariance[j, j]))) return 0;
         var sub = new double[free.Length, free.Length];

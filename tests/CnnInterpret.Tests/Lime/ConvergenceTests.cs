@@ -184,6 +184,10 @@ public sealed class ConvergenceTests
         for (var j = 0; j < 10; j++) small[j, j] = 1e-6;
         Assert.Equal(1, Sampling.Confidence(estimate, small, 0));
         Assert.Equal(Sampling.Confidence(estimate, large, 3), Sampling.Confidence(estimate, large, 3));
+        // Too few clusters for the unknowns: the sandwich is infinite, and NaN once ∞ − ∞ meets it. Not "certain".
+        var unknown = new double[10, 10];
+        for (var j = 0; j < 10; j++) unknown[j, j] = double.NaN;
+        Assert.Equal(0, Sampling.Confidence(estimate, unknown, 0));
     }
 
     private sealed record Outcome(double[] Values, int Samples, double Confidence, string? Note);

@@ -49,6 +49,10 @@ public sealed class KernelShapTests
         var large = KernelShap.Explain(Games.Of(11, Games.Nonlinear), new KernelShapOptions(auto));
         Assert.False(large.Exact);
         Assert.True(large.Samples >= Sampling.AutoStart(11));
+        // It enumerates sizes 1, 2, 9 and 10 as a default run would (132 coalitions) and checks from 150 rows on, when only
+        // 8 drawn pairs are in: fewer than the 12 unknowns' sandwich needs, so it may not stop there.
+        Assert.Equal(132, KernelShap.Plan(11, KernelShap.DefaultSamples).Enumerated);
+        Assert.True((large.Samples - 2 - 132) / 2 > 12, $"stopped at {large.Samples}");
     }
 
     [Fact]
