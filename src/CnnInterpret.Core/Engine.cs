@@ -72,7 +72,7 @@ public sealed partial class Engine(ModelRegistry models, ActivationCache? cache 
 
         ImageActivations Compute()
         {
-            using var decoded = ImageLoader.Decode(bytes, imagePath, ImageLimits, model.Input.Background);
+            using var decoded = ImageLoader.Decode(bytes, imagePath, ImageLimits, model.Input.Background, hash);
             using var input = ImagePreprocessor.Prepare(decoded.Pixels, model.Input);
             cancellation.ThrowIfCancellationRequested();
             Interlocked.Increment(ref _forwardPasses);
