@@ -8,7 +8,7 @@ public static partial class Cli
     /// <summary>
     /// explain --method kernel-shap|gradient-shap [--target N] [--samples N|auto] [--segments N] [--seed S] [--layer L]
     /// [--baseline B] [--score probability|logit] [--batch-size N] [--memory-budget MIB] --out DIR. KernelSHAP writes
-    /// segments.npy, shap-values.npy [S], shap.npy [H,W]; GradientSHAP writes gradient-shap.npy ([C,H,W] of the input
+    /// segments.npy, shap-values.npy [S], shap.npy [H,W] (also as kernel-shap.npy); GradientSHAP writes gradient-shap.npy ([C,H,W] of the input
     /// or the layer); both write shap.png and result.json. Without --target the two most probable classes are
     /// explained: the files above hold the first, "-second" files the second. Every raw array is always written.
     /// </summary>
@@ -32,8 +32,12 @@ public static partial class Cli
             {
                 NpyWriter.Write(Path.Combine(outDir, $"shap-values{suffix}.npy"), t.SegmentValues!.Select(v => (float)v).ToArray(), [result.Segments.Count]);
                 Add($"shap-values{suffix}.npy", "npy", $"float32 [{result.Segments.Count}]: the Shapley value of segment i (entry i) for {who}; they sum to fx − fbaseline");
-                NpyWriter.Write(Path.Combine(outDir, $"shap{suffix}.npy"), t.Map, [result.MapHeight, result.MapWidth]);
-                Add($"shap{suffix}.npy", "npy", $"float32 [{result.MapHeight}, {result.MapWidth}]: each pixel's segment value for {who}");
+                // shap.npy is the older name; kernel-shap.npy follows every method's <method>.npy. Both stay: outside tools read either.
+                foreach (var name in new[] { "shap", "kernel-shap" })
+                {
+                    NpyWriter.Write(Path.Combine(outDir, $"{name}{suffix}.npy"), t.Map, [result.MapHeight, result.MapWidth]);
+                    Add($"{name}{suffix}.npy", "npy", $"float32 [{result.MapHeight}, {result.MapWidth}]: each pixel's segment value for {who}");
+                }
             }
             else
             {

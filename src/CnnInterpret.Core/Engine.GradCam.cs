@@ -47,7 +47,7 @@ public sealed partial class Engine
             using (var decoded = ImageLoader.Decode(bytes, imagePath, ImageLimits, model.Input.Background, hash))
                 input = ImagePreprocessor.Prepare(decoded.Pixels, model.Input);
             cancellation.ThrowIfCancellationRequested();
-            return batch = tensor(input.Data, input.BatchShape);
+            return batch = NativeTensor.From<float>(input.Data, input.BatchShape);
         }
         try
         {
@@ -55,7 +55,7 @@ public sealed partial class Engine
             if (cached is not null)
             {
                 var a = cached.Layers[info.Name];
-                layerOutput = tensor(a.Data, [1, .. a.Shape.Select(d => (long)d)]);
+                layerOutput = NativeTensor.From<float>(a.Data, [1, .. a.Shape.Select(d => (long)d)]);
             }
             else Interlocked.Increment(ref _forwardPasses);
             var pass = CamPass.Run(model, [info], target, Input, layerOutput, cached?.Logits);

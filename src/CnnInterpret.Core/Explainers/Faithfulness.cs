@@ -60,11 +60,11 @@ public static class Faithfulness
         var channels = start.Length / plane;
         var shape = model.Input.InputShape;
         var scores = new double[counts.Length];
+        var batch = new float[Math.Min(batchSize, counts.Length) * start.Length]; // one buffer for every batch: no large-object garbage per batch
         for (var first = 0; first < counts.Length; first += batchSize)
         {
             cancellation.ThrowIfCancellationRequested();
             var n = Math.Min(batchSize, counts.Length - first);
-            var batch = new float[n * start.Length];
             for (var b = 0; b < n; b++)
             {
                 var image = batch.AsSpan(b * start.Length, start.Length);
@@ -75,7 +75,7 @@ public static class Faithfulness
             }
             using var scope = NewDisposeScope();
             using var _ = no_grad();
-            var (logits, captured) = model.Forward(tensor(batch, [n, shape[0], shape[1], shape[2]]), target.Captures);
+            var (logits, captured) = model.Forward(NativeTensor.From<float>(batch.AsSpan(0, n * start.Length), n, shape[0], shape[1], shape[2]), target.Captures);
             var values = target is Target.Class c_ ? nn.functional.softmax(logits, 1)[.., c_.Index] : target.Score(logits, captured);
             var managed = values.to_type(ScalarType.Float64).data<double>().ToArray();
             Array.Copy(managed, 0, scores, first, n);

@@ -100,6 +100,8 @@ public static class FilterPatterns
                     var gradient = zeros_like(image.Parameters);
                     for (long from = 0; from < batch.Length; from += chunk)
                     {
+                        // A chunk's activations go as soon as its gradient is in: the step's scope would keep every chunk's alive at once.
+                        using var chunkScope = NewDisposeScope();
                         var to = Math.Min(batch.Length, from + chunk);
                         var pixels = image.Pixels(from, to);
                         var objective = Objective(model, layer, reluInput, transform ? image.Augment(pixels, step) : pixels, index.narrow(0, from, to - from)).sum();

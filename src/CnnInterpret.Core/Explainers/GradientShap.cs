@@ -77,8 +77,8 @@ public static class GradientShap
         using var scope = NewDisposeScope();
         var inputShape = model.Input.InputShape.Select(d => (long)d).ToArray();
         var captures = targets.SelectMany(t => t.Captures).ToHashSet();
-        var x = tensor(input, [1, .. inputShape]);
-        var references = stack(baselines.Select(b => tensor(b, inputShape)).ToArray());
+        var x = NativeTensor.From<float>(input, [1, .. inputShape]);
+        var references = stack(baselines.Select(b => NativeTensor.From<float>(b, inputShape)).ToArray());
 
         // The space attributed: the image, or the layer's activation of the image and of each baseline.
         Tensor origin, bases;

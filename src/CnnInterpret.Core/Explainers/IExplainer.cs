@@ -114,7 +114,7 @@ public sealed class ExplainContext(CnnModel model, float[] input, Target target,
     public LayerInfo RequireLayer() => Layer ?? throw new InvalidOperationException("A layer method was run without a layer.");
 
     /// <summary>The input as a [1,C,H,W] tensor in the current dispose scope.</summary>
-    public Tensor InputTensor() => tensor(Input, [1, Channels, Height, Width]);
+    public Tensor InputTensor() => NativeTensor.From<float>(Input, 1, Channels, Height, Width);
 
     /// <summary>
     /// How many images of the input's size go in one forward batch: enough to keep the matrix units busy, few

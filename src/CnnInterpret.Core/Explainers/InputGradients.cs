@@ -67,7 +67,7 @@ internal static class InputGradients
     {
         using var scope = NewDisposeScope();
         using var _ = no_grad();
-        var batch = tensor(images.SelectMany(i => i).ToArray(), [images.Length, context.Channels, context.Height, context.Width]);
+        var batch = NativeTensor.From<float>(images.SelectMany(i => i).ToArray(), images.Length, context.Channels, context.Height, context.Width);
         return context.Score(batch).contiguous().data<float>().ToArray();
     }
 
@@ -87,7 +87,7 @@ internal static class InputGradients
         using var scope = NewDisposeScope();
         using var _ = enable_grad();
         var size = context.Input.Length;
-        var x = tensor(points.AsSpan(0, n * size).ToArray(), [n, context.Channels, context.Height, context.Width]).requires_grad_(true);
+        var x = NativeTensor.From<float>(points.AsSpan(0, n * size), n, context.Channels, context.Height, context.Width).requires_grad_(true);
         var scores = context.Score(x);
         // allow_unused: a score that does not depend on the pixels has no gradient; it is zero.
         var gradient = autograd.grad([scores.sum()], [x], allow_unused: true)[0];

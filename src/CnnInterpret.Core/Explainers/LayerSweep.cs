@@ -45,7 +45,7 @@ public static class LayerSweep
         cancellation.ThrowIfCancellationRequested();
         using var scope = NewDisposeScope();
         var shape = model.Input.InputShape;
-        var pass = CamPass.Run(model, layers, target, () => tensor(input, [1, shape[0], shape[1], shape[2]]));
+        var pass = CamPass.Run(model, layers, target, () => NativeTensor.From<float>(input, 1, shape[0], shape[1], shape[2]));
         var maps = new List<LayerMap>();
         for (var i = 0; i < layers.Count; i++)
         {

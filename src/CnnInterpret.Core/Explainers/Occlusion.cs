@@ -52,12 +52,12 @@ public sealed class Occlusion : IExplainer
             original = context.Score(context.InputTensor()).to_type(ScalarType.Float64).item<double>();
 
         var batchSize = context.BatchSize;
+        var batch = new float[Math.Min(batchSize, total) * x.Length]; // one buffer for every batch: no large-object garbage per batch
         for (var first = 0; first < total; first += batchSize)
         {
             context.Cancellation.ThrowIfCancellationRequested();
             context.Report(first, total, $"occlusion: windows {first + 1}–{Math.Min(total, first + batchSize)} of {total}");
             var n = Math.Min(batchSize, total - first);
-            var batch = new float[n * x.Length];
             for (var b = 0; b < n; b++)
             {
                 var image = batch.AsSpan(b * x.Length, x.Length);
@@ -70,7 +70,7 @@ public sealed class Occlusion : IExplainer
             double[] scores;
             using (var _ = no_grad())
             using (NewDisposeScope())
-                scores = context.Score(tensor(batch, [n, channels, height, width])).to_type(ScalarType.Float64).data<double>().ToArray();
+                scores = context.Score(NativeTensor.From<float>(batch.AsSpan(0, n * x.Length), n, channels, height, width)).to_type(ScalarType.Float64).data<double>().ToArray();
             for (var b = 0; b < n; b++)
             {
                 var (top, left) = (rows[(first + b) / columns.Length], columns[(first + b) % columns.Length]);

@@ -84,9 +84,9 @@ public sealed class PerturbationScorer(int segments, int targets, int batchSize,
         {
             using var scope = NewDisposeScope();
             using var _ = no_grad();
-            var z = tensor(masks[(start * s)..((start + count) * s)], [count, s]).to_type(ScalarType.Float32);
-            var pixels = z.index_select(1, tensor(labels)).reshape(count, 1, shape[1], shape[2]);
-            var x = tensor(fill, [1, .. shape]) + tensor(difference, [1, .. shape]) * pixels;
+            var z = NativeTensor.From<byte>(masks.AsSpan(start * s, count * s), count, s).to_type(ScalarType.Float32);
+            var pixels = z.index_select(1, NativeTensor.From<long>(labels, labels.Length)).reshape(count, 1, shape[1], shape[2]);
+            var x = NativeTensor.From<float>(fill, [1, .. shape]) + NativeTensor.From<float>(difference, [1, .. shape]) * pixels;
             var (logits, captured) = model.Forward(x, captures);
             return Scores(targets, kind, logits, captured).to_type(ScalarType.Float64).contiguous().data<double>().ToArray();
         }, inert);

@@ -84,7 +84,7 @@ public static class Road
             var n = Math.Min(batchSize, images.Count - first);
             using var scope = NewDisposeScope();
             using var _ = no_grad();
-            var batch = tensor(images.Skip(first).Take(n).SelectMany(i => i).ToArray(), [n, shape[0], shape[1], shape[2]]);
+            var batch = NativeTensor.From<float>(images.Skip(first).Take(n).SelectMany(i => i).ToArray(), n, shape[0], shape[1], shape[2]);
             var (logits, captured) = model.Forward(batch, target.Captures);
             var values = target is Target.Class c ? nn.functional.softmax(logits, 1)[.., c.Index] : target.Score(logits, captured);
             Array.Copy(values.to_type(ScalarType.Float64).data<double>().ToArray(), 0, scores, first, n);

@@ -62,9 +62,14 @@ public sealed class LayerSequence : Module<Tensor, Tensor>, ILayerGraph
             // An in-place layer must not overwrite a tensor someone else holds: the caller's input, or the
             // previous layer's captured output (which would then show, and take gradients as, this layer's output).
             if (_inPlace[i] && (i == start || capture.Contains(_layers[i - 1].Name))) x = x.clone();
+            var input = x;
             // Inside a guided-backprop request a ReLU module runs as GuidedRelu (not in place: it makes a new tensor).
             x = module is TorchSharp.Modules.ReLU && GuidedRelu.Active ? GuidedRelu.Relu(x) : module.forward(x);
             if (capture.Contains(name)) captured[name] = x;
+            // The previous layer's output is nobody's once this layer has read it (unless captured, or the caller's own input):
+            // let it go now, as PyTorch does, not when the caller's dispose scope ends. Without gradients a batch then holds two
+            // layers' outputs instead of all of them; with gradients autograd keeps its own references to what it saved.
+            if (i > start && !ReferenceEquals(input, x) && !capture.Contains(_layers[i - 1].Name)) input.Dispose();
         }
         return x;
     }

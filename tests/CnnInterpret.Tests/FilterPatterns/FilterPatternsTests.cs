@@ -312,23 +312,14 @@ public sealed class FilterPatternsMemoryTests
     {
         var engine = new Engine(Repo.Registry) { PatternCache = new FilterPatternCache(Repo.TempDir()) };
         engine.FilterPatterns("fashion-vgg", "features.5", [0], new FilterPatternOptions(Steps: 2, UseCache: false)); // warm-up
-        Settle(); // other tests' undisposed tensors are finalised by the GC at any time: not while we count
-        var before = torch.Tensor.TotalCount;
+        var before = LiveTensors.Count();
         foreach (var preset in new[] { "readable", "classic" })
         {
             engine.FilterPatterns("fashion-vgg", "features.5", [0, 1, 2], new FilterPatternOptions(preset, Steps: 3));
             engine.FilterPatterns("fashion-vgg", "features.5", [0, 1, 2], new FilterPatternOptions(preset, Steps: 3)); // cache hit
             Assert.Throws<CnnInterpretException>(() => engine.FilterPatterns("fashion-vgg", "features.5", [99]));
         }
-        Settle();
-        Assert.Equal(before, torch.Tensor.TotalCount);
-    }
-
-    private static void Settle()
-    {
-        GC.Collect();
-        GC.WaitForPendingFinalizers();
-        GC.Collect();
+        Assert.Equal(before, LiveTensors.Count());
     }
 }
 

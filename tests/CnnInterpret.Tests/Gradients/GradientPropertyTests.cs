@@ -223,22 +223,13 @@ public sealed class GradientMemoryTests
         var image = Path.Combine(Repo.Samples, "shirt-0.png");
         string[] methods = ["saliency", "gradient-x-input", "integrated-gradients", "smoothgrad", "guided-backprop", "guided-grad-cam"];
         foreach (var method in methods) engine.Attribute(null, image, new AttributionRequest(method), render: false); // warm-up
-        Settle();
-        var before = torch.Tensor.TotalCount;
+        var before = LiveTensors.Count();
         for (var round = 0; round < 3; round++)
             foreach (var method in methods)
             {
                 engine.Attribute(null, image, new AttributionRequest(method, Options: method == "smoothgrad" ? Options(("base", "integrated-gradients"), ("samples", 3)) : null), render: false);
                 Assert.Throws<CnnInterpretException>(() => engine.Attribute(null, image, new AttributionRequest(method, Target: new Target.Class(12)), render: false));
             }
-        Settle();
-        Assert.Equal(before, torch.Tensor.TotalCount);
-    }
-
-    private static void Settle()
-    {
-        GC.Collect();
-        GC.WaitForPendingFinalizers();
-        GC.Collect();
+        Assert.Equal(before, LiveTensors.Count());
     }
 }

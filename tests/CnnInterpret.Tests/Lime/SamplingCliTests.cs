@@ -50,7 +50,9 @@ public sealed class SamplingCliTests
         var s = result.GetProperty("segments").GetInt32();
         var values = NpyReader.Read(Path.Combine(dir, "shap-values.npy"));
         Assert.Equal([s], values.Shape);
-        Assert.Equal([28, 28], NpyReader.Read(Path.Combine(dir, "shap.npy")).Shape);
+        var map = NpyReader.Read(Path.Combine(dir, "shap.npy"));
+        Assert.Equal([28, 28], map.Shape);
+        Assert.Equal(map.Floats(), NpyReader.Read(Path.Combine(dir, "kernel-shap.npy")).Floats()); // <method>.npy, as every method writes
         Assert.Equal([28, 28], NpyReader.Read(Path.Combine(dir, "segments.npy")).Shape);
         Assert.False(File.Exists(Path.Combine(dir, "shap-values-second.npy"))); // one target asked for
         var fx = result.GetProperty("fx").GetDouble();

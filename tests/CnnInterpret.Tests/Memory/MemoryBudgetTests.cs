@@ -22,7 +22,7 @@ public sealed class MemoryBudgetTests
     public void The_budget_splits_into_models_caches_and_an_eighth_per_batch()
     {
         Assert.Equal(MemoryBudget.Bytes / 8, MemoryBudget.BatchBytes);
-        Assert.Equal(MemoryBudget.Bytes / 5, MemoryBudget.CacheBytes);
+        Assert.Equal(MemoryBudget.Bytes / 10, MemoryBudget.CacheBytes);
         Assert.Equal(MemoryBudget.Bytes, MemoryBudget.ModelBytes + MemoryBudget.CacheBytes + MemoryBudget.BatchBytes);
     }
 
@@ -62,6 +62,28 @@ public sealed class MemoryBudgetTests
         Assert.Equal([false, true, true, false], bools.data<bool>().ToArray());
 
         Assert.Throws<EndOfStreamException>(() => TensorStorage.Read(new MemoryStream(new byte[10]), ScalarType.Float32, 3));
+    }
+
+    [Fact]
+    public void A_native_tensor_holds_its_values_in_libtorchs_memory_and_leaves_no_managed_copy_behind()
+    {
+        var values = Enumerable.Range(0, 1 << 20).Select(i => i * 0.5f - 7).ToArray(); // 4 MB: an image batch's size
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        using (var t = NativeTensor.From<float>(values, 2, 512, 1024))
+        {
+            // TorchSharp's tensor(array) clones the 4 MB into a pinned managed array; this copies it into native memory.
+            Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 64 << 10,
+                $"{GC.GetAllocatedBytesForCurrentThread() - before} managed bytes allocated for a 4 MB tensor");
+            Assert.Equal([2L, 512, 1024], t.shape);
+            Assert.Equal(values[^1], t[1, 511, 1023].item<float>());
+            Assert.Equal(values, t.data<float>().ToArray());
+        }
+        using var labels = NativeTensor.From<long>([3L, -1, long.MaxValue], 3);
+        Assert.Equal([3L, -1, long.MaxValue], labels.data<long>().ToArray());
+        using var masks = NativeTensor.From<byte>([0, 1, 1, 0, 255, 2], 2, 3);
+        Assert.Equal((byte)255, masks[1, 1].item<byte>());
+        Assert.Throws<ArgumentException>(() => NativeTensor.From<float>([1f, 2f, 3f], 2, 2));
+        Assert.Throws<ArgumentException>(() => NativeTensor.From<int>([1, 2], 2));
     }
 
     [Fact]

@@ -10,6 +10,33 @@ namespace CnnInterpret.Tests.Models;
 public sealed class FashionVggTests
 {
     [Fact]
+    public void A_forward_pass_lets_each_layers_output_go_once_the_next_has_read_it_and_keeps_what_was_captured()
+    {
+        var model = Repo.FashionVgg;
+        using var outer = NewDisposeScope();
+        var input = randn(3, 1, 28, 28, generator: new Generator(5));
+        var everything = model.Forward(input, model.Layers.Select(l => l.Name).ToHashSet());
+
+        using var scope = NewDisposeScope();
+        var (logits, captured) = model.Forward(input, new HashSet<string> { "features.9" });
+        // 24 layers ran; alive in the caller's scope: the captured output, the logits, and the clone an in-place ReLU
+        // makes of a captured input — not one tensor per layer, which a batch of perturbed VGG16 images would pay for.
+        Assert.InRange(scope.DisposablesCount, 2, 4);
+        Assert.Equal(everything.Captured["features.9"].data<float>().ToArray(), captured["features.9"].data<float>().ToArray());
+        Assert.Equal(everything.Logits.data<float>().ToArray(), logits.data<float>().ToArray());
+
+        // With gradients autograd keeps what the backward needs: the input's gradient is the same either way.
+        using var grad = enable_grad();
+        var x = input.detach().requires_grad_(true);
+        var (scores, _) = model.Forward(x);
+        var g = autograd.grad([scores[.., 3].sum()], [x])[0];
+        var y = input.detach().requires_grad_(true);
+        var all = model.Forward(y, model.Layers.Select(l => l.Name).ToHashSet()).Logits;
+        var h = autograd.grad([all[.., 3].sum()], [y])[0];
+        Assert.Equal(h.data<float>().ToArray(), g.data<float>().ToArray());
+    }
+
+    [Fact]
     public void Every_layer_has_the_expected_activation_shape()
     {
         var expected = new (string Name, string Display, int[] Shape)[]

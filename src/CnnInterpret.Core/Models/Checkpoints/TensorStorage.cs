@@ -26,9 +26,8 @@ public static partial class TensorStorage
         try
         {
             var total = count * tensor.ElementSize;
-            var data = tensor.numel() == 0 ? IntPtr.Zero : Data(tensor.Handle);
             for (long done = 0; done < total; done += Chunk)
-                stream.ReadExactly(Span(data, done, (int)Math.Min(Chunk, total - done)));
+                stream.ReadExactly(NativeTensor.Bytes(tensor, done, (int)Math.Min(Chunk, total - done)));
             if (!bools) return tensor;
             using var bytes = tensor;
             return bytes.ne(0);
@@ -50,7 +49,7 @@ public static partial class TensorStorage
             tensor.Dispose();
             throw new InvalidDataException($"{bytes.Length} bytes cannot hold {count} elements of {type}");
         }
-        if (count > 0) bytes.CopyTo(Span(Data(tensor.Handle), 0, bytes.Length));
+        if (count > 0) bytes.CopyTo(NativeTensor.Bytes(tensor, 0, bytes.Length));
         if (!bools) return tensor;
         using var raw = tensor;
         return raw.ne(0);
@@ -64,9 +63,8 @@ public static partial class TensorStorage
     {
         using var cpu = tensor.detach().cpu().contiguous(); // the same memory for a contiguous CPU tensor
         var total = cpu.numel() * cpu.ElementSize;
-        var data = total == 0 ? IntPtr.Zero : Data(cpu.Handle);
         for (long done = 0; done < total; done += Chunk)
-            stream.Write(Span(data, done, (int)Math.Min(Chunk, total - done)));
+            stream.Write(NativeTensor.Bytes(cpu, done, (int)Math.Min(Chunk, total - done)));
     }
 
     /// <summary>
@@ -82,15 +80,9 @@ public static partial class TensorStorage
             return;
         }
         var total = target.numel() * target.ElementSize;
-        var data = total == 0 ? IntPtr.Zero : Data(target.Handle);
         for (long done = 0; done < total; done += Chunk)
-            stream.ReadExactly(Span(data, done, (int)Math.Min(Chunk, total - done)));
+            stream.ReadExactly(NativeTensor.Bytes(target, done, (int)Math.Min(Chunk, total - done)));
     }
-
-    private static unsafe Span<byte> Span(IntPtr data, long offset, int length) => new((byte*)data + offset, length);
-
-    [LibraryImport("LibTorchSharp", EntryPoint = "THSTensor_data")]
-    private static partial IntPtr Data(IntPtr tensor);
 
     /// <summary>
     /// A read-only memory map of a file's first 2 GiB, as <see cref="ReadOnlyMemory{T}"/>: the pickles of a legacy
