@@ -60,7 +60,7 @@ public static partial class Bench
             using var picture = ImageLoader.Load(image, background: model.Input.Background);
             using var prepared = ImagePreprocessor.Prepare(picture.Pixels, model.Input);
             Tensor activation;
-            using (no_grad()) activation = model.ForwardTo(tensor(prepared.Data, prepared.BatchShape), camLayer);
+            using (no_grad()) activation = model.ForwardTo(NativeTensor.From<float>(prepared.Data, prepared.BatchShape), camLayer); // as the engine makes its input
             var leaf = activation.detach().requires_grad_(true);
             var (logits, _) = model.ForwardFrom(camLayer, leaf);
             autograd.grad([logits[0].max()], [leaf]);
