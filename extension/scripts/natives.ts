@@ -10,6 +10,7 @@ import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { binaryKind, describeTarget, HEADER_BYTES, type BinaryKind, type Target } from "../src/binaries";
+import { readHeader } from "../src/fileHeader";
 
 /** The platforms `npm run package -- --target` builds, by VS Code's names. */
 export const TARGETS = ["linux-x64", "win32-x64", "darwin-arm64", "win32-arm64"] as const;
@@ -311,15 +312,7 @@ export function filesOnDisk(dir: string): DaemonFile[] {
                 out.push({
                     name: rel,
                     size: fs.statSync(full).size,
-                    head: () => {
-                        const fd = fs.openSync(full, "r");
-                        try {
-                            const b = Buffer.alloc(HEADER_BYTES);
-                            return b.subarray(0, fs.readSync(fd, b, 0, HEADER_BYTES, 0));
-                        } finally {
-                            fs.closeSync(fd);
-                        }
-                    },
+                    head: () => readHeader(full),
                     read: () => fs.readFileSync(full),
                 });
             }

@@ -8,7 +8,8 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { binaryKind, describeTarget, HEADER_BYTES, runsOn, targetName, type Target } from "./binaries";
+import { binaryKind, describeTarget, runsOn, targetName, type Target } from "./binaries";
+import { readHeader } from "./fileHeader";
 
 export type DaemonSource = "setting" | "environment" | "bundled";
 
@@ -141,13 +142,7 @@ export interface FileProbe {
 export const fileProbe: FileProbe = {
     header(p) {
         try {
-            const fd = fs.openSync(p, "r");
-            try {
-                const buf = Buffer.alloc(HEADER_BYTES);
-                return buf.subarray(0, fs.readSync(fd, buf, 0, HEADER_BYTES, 0));
-            } finally {
-                fs.closeSync(fd);
-            }
+            return readHeader(p);
         } catch {
             return undefined;
         }
