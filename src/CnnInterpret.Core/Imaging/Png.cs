@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
@@ -31,6 +32,9 @@ public static class Png
     /// <paramref name="scale"/>×<paramref name="scale"/> block (nearest neighbour, as <see cref="Overlay.Enlarged"/>),
     /// without making the enlarged picture first.
     /// </summary>
+    // Optimised from the first call (here and in the loops below): a daemon writes a few PNGs per click, so tiered
+    // compilation would run these loops unoptimised for the first thirty or so.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static byte[] Encode(ReadOnlySpan<Rgb24> pixels, int width, int height, int scale = 1)
     {
         if (width <= 0 || height <= 0 || scale <= 0 || pixels.Length != width * height)
@@ -72,6 +76,7 @@ public static class Png
     }
 
     /// <summary><paramref name="difference"/> = <paramref name="row"/> − <paramref name="above"/>, byte by byte (wrapping).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Subtract(ReadOnlySpan<byte> row, ReadOnlySpan<byte> above, Span<byte> difference)
     {
         var i = 0;
@@ -92,6 +97,7 @@ public static class Png
     }
 
     /// <summary>PNG's CRC-32 (ISO 3309, the polynomial 0xEDB88320 reflected), over the chunk's type and data.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static uint Crc(uint crc, ReadOnlySpan<byte> bytes)
     {
         foreach (var b in bytes) crc = CrcTable[(crc ^ b) & 0xFF] ^ (crc >> 8);
