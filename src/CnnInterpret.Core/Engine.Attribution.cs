@@ -117,8 +117,6 @@ public sealed partial class Engine
         }
         var max = map.Max();
         var scaled = max > 0 ? map.Select(v => Math.Max(0, v) / max).ToArray() : new float[map.Length];
-        using var blended = Overlay.Blend(display, scaled, height, width, overlay);
-        using var plain = Overlay.Heatmap(scaled, height, width, overlay);
-        return (ChannelGrid.ToPng(blended), ChannelGrid.ToPng(plain));
+        return (Overlay.BlendPng(display, scaled, height, width, overlay), Overlay.HeatmapPng(scaled, height, width, overlay));
     }
 }

@@ -44,7 +44,7 @@ public sealed partial class Engine
         Tensor Input()
         {
             if (batch is not null) return batch;
-            using (var decoded = ImageLoader.Decode(bytes, imagePath, ImageLimits, model.Input.Background))
+            using (var decoded = ImageLoader.Decode(bytes, imagePath, ImageLimits, model.Input.Background, hash))
                 input = ImagePreprocessor.Prepare(decoded.Pixels, model.Input);
             cancellation.ThrowIfCancellationRequested();
             return batch = NativeTensor.From<float>(input.Data, input.BatchShape);
@@ -78,10 +78,6 @@ public sealed partial class Engine
         return Render(picture, heatmap, height, width, options);
     }
 
-    private static (byte[] Overlay, byte[] Heatmap) Render(Image<Rgb24> picture, float[] heatmap, int height, int width, OverlayOptions? options)
-    {
-        using var blended = Overlay.Blend(picture, heatmap, height, width, options);
-        using var plain = Overlay.Heatmap(heatmap, height, width, options);
-        return (ChannelGrid.ToPng(blended), ChannelGrid.ToPng(plain));
-    }
+    private static (byte[] Overlay, byte[] Heatmap) Render(Image<Rgb24> picture, float[] heatmap, int height, int width, OverlayOptions? options) =>
+        (Overlay.BlendPng(picture, heatmap, height, width, options), Overlay.HeatmapPng(heatmap, height, width, options));
 }

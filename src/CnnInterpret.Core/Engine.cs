@@ -3,7 +3,6 @@ using CnnInterpret.Core.Caching;
 using CnnInterpret.Core.Explainers;
 using CnnInterpret.Core.Imaging;
 using CnnInterpret.Core.Models;
-using SixLabors.ImageSharp;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -72,7 +71,7 @@ public sealed partial class Engine(ModelRegistry models, ActivationCache? cache 
 
         ImageActivations Compute()
         {
-            using var decoded = ImageLoader.Decode(bytes, imagePath, ImageLimits, model.Input.Background);
+            using var decoded = ImageLoader.Decode(bytes, imagePath, ImageLimits, model.Input.Background, hash);
             using var input = ImagePreprocessor.Prepare(decoded.Pixels, model.Input);
             cancellation.ThrowIfCancellationRequested();
             Interlocked.Increment(ref _forwardPasses);
@@ -102,9 +101,7 @@ public sealed partial class Engine(ModelRegistry models, ActivationCache? cache 
     {
         var layers = model.Layers.ToDictionary(l => l.Name,
             l => new Activation(captured[l.Name].detach()[0].contiguous().data<float>().ToArray(), l.OutputShape));
-        using var png = new MemoryStream();
-        input.Display.SaveAsPng(png);
-        return new ImageActivations(hash, logits.detach()[0].contiguous().data<float>().ToArray(), layers, png.ToArray());
+        return new ImageActivations(hash, logits.detach()[0].contiguous().data<float>().ToArray(), layers, Png.Encode(input.Display));
     }
 
     /// <summary>Times <paramref name="runs"/> uncached forward passes of one image (batch 1), in milliseconds.</summary>

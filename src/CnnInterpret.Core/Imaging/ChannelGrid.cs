@@ -93,10 +93,5 @@ public static class ChannelGrid
         return min > max ? (0, 0) : (min, max);
     }
 
-    public static byte[] ToPng(Image<Rgb24> image)
-    {
-        using var stream = new MemoryStream();
-        image.SaveAsPng(stream);
-        return stream.ToArray();
-    }
+    public static byte[] ToPng(Image<Rgb24> image) => Png.Encode(image);
 }

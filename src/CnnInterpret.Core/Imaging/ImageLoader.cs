@@ -83,7 +83,8 @@ public static class ImageLoader
         return File.ReadAllBytes(path);
     }
 
-    public static DecodedImage Decode(byte[] bytes, string name, ImageLimits? limits = null, int[]? background = null)
+    /// <param name="contentHash">The bytes' sha256 (lowercase hex) when the caller has already computed it (a cache key): not hashed again.</param>
+    public static DecodedImage Decode(byte[] bytes, string name, ImageLimits? limits = null, int[]? background = null, string? contentHash = null)
     {
         limits ??= ImageLimits.Default;
         IImageInfo? info;
@@ -136,7 +137,7 @@ public static class ImageLoader
             while (image.Frames.Count > 1) image.Frames.RemoveFrame(image.Frames.Count - 1);
             image.Mutate(x => x.AutoOrient());
             var rgb = Flatten(image, background ?? [255, 255, 255]);
-            return new DecodedImage(rgb, Convert.ToHexStringLower(SHA256.HashData(bytes)), format.Name);
+            return new DecodedImage(rgb, contentHash ?? Convert.ToHexStringLower(SHA256.HashData(bytes)), format.Name);
         }
     }
 

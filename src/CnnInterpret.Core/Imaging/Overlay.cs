@@ -24,6 +24,51 @@ public static class Overlay
     public static Image<Rgb24> Blend(Image<Rgb24> picture, ReadOnlySpan<float> heatmap, int height, int width, OverlayOptions? options = null)
     {
         options = (options ?? new OverlayOptions()).Validate();
+        return Enlarged(Blended(picture, heatmap, height, width, options), height, width, options.MinSize);
+    }
+
+    /// <summary><see cref="Blend"/> as a PNG, written without making the enlarged picture.</summary>
+    public static byte[] BlendPng(Image<Rgb24> picture, ReadOnlySpan<float> heatmap, int height, int width, OverlayOptions? options = null)
+    {
+        options = (options ?? new OverlayOptions()).Validate();
+        return Png.Encode(Blended(picture, heatmap, height, width, options), width, height, Scale(height, width, options.MinSize));
+    }
+
+    /// <summary>The heatmap alone.</summary>
+    public static Image<Rgb24> Heatmap(ReadOnlySpan<float> heatmap, int height, int width, OverlayOptions? options = null)
+    {
+        options = (options ?? new OverlayOptions()).Validate();
+        return Enlarged(Coloured(heatmap, height, width, options), height, width, options.MinSize);
+    }
+
+    /// <summary><see cref="Heatmap"/> as a PNG, written without making the enlarged picture.</summary>
+    public static byte[] HeatmapPng(ReadOnlySpan<float> heatmap, int height, int width, OverlayOptions? options = null)
+    {
+        options = (options ?? new OverlayOptions()).Validate();
+        return Png.Encode(Coloured(heatmap, height, width, options), width, height, Scale(height, width, options.MinSize));
+    }
+
+    /// <summary>An image of <paramref name="pixels"/> [H·W], enlarged by a whole factor (nearest neighbour, so pixels stay true) until the longer side reaches <paramref name="minSize"/>.</summary>
+    public static Image<Rgb24> Enlarged(Rgb24[] pixels, int height, int width, int minSize)
+    {
+        var scale = Scale(height, width, minSize);
+        if (scale == 1) return Image.LoadPixelData<Rgb24>(pixels, width, height);
+        var large = new Rgb24[height * scale * width * scale];
+        var rowLength = width * scale;
+        for (var y = 0; y < height; y++)
+        {
+            var row = large.AsSpan(y * scale * rowLength, rowLength);
+            for (var x = 0; x < width; x++) row.Slice(x * scale, scale).Fill(pixels[y * width + x]);
+            for (var copy = 1; copy < scale; copy++) row.CopyTo(large.AsSpan((y * scale + copy) * rowLength, rowLength));
+        }
+        return Image.LoadPixelData<Rgb24>(large, rowLength, height * scale);
+    }
+
+    /// <summary>The whole factor that brings the longer side to at least <paramref name="minSize"/>.</summary>
+    private static int Scale(int height, int width, int minSize) => Math.Max(1, (int)Math.Ceiling((double)minSize / Math.Max(width, height)));
+
+    private static Rgb24[] Blended(Image<Rgb24> picture, ReadOnlySpan<float> heatmap, int height, int width, OverlayOptions options)
+    {
         if (picture.Width != width || picture.Height != height || heatmap.Length != height * width)
             throw new ArgumentException($"The picture is {picture.Width}×{picture.Height}, the heatmap {width}×{height} ({heatmap.Length} values).");
         var colormap = Colormap.Get(options.Colormap);
@@ -35,33 +80,15 @@ public static class Overlay
             Rgb24 p = pixels[i], c = colormap.Map(heatmap[i]);
             pixels[i] = new Rgb24(Mix(p.R, c.R, opacity), Mix(p.G, c.G, opacity), Mix(p.B, c.B, opacity));
         }
-        return Enlarged(pixels, height, width, options.MinSize);
+        return pixels;
     }
 
-    /// <summary>The heatmap alone.</summary>
-    public static Image<Rgb24> Heatmap(ReadOnlySpan<float> heatmap, int height, int width, OverlayOptions? options = null)
+    private static Rgb24[] Coloured(ReadOnlySpan<float> heatmap, int height, int width, OverlayOptions options)
     {
-        options = (options ?? new OverlayOptions()).Validate();
         var colormap = Colormap.Get(options.Colormap);
         var pixels = new Rgb24[height * width];
         for (var i = 0; i < pixels.Length; i++) pixels[i] = colormap.Map(heatmap[i]);
-        return Enlarged(pixels, height, width, options.MinSize);
-    }
-
-    /// <summary>An image of <paramref name="pixels"/> [H·W], enlarged by a whole factor (nearest neighbour, so pixels stay true) until the longer side reaches <paramref name="minSize"/>.</summary>
-    public static Image<Rgb24> Enlarged(Rgb24[] pixels, int height, int width, int minSize)
-    {
-        var scale = Math.Max(1, (int)Math.Ceiling((double)minSize / Math.Max(width, height)));
-        if (scale == 1) return Image.LoadPixelData<Rgb24>(pixels, width, height);
-        var large = new Rgb24[height * scale * width * scale];
-        var rowLength = width * scale;
-        for (var y = 0; y < height; y++)
-        {
-            var row = large.AsSpan(y * scale * rowLength, rowLength);
-            for (var x = 0; x < width; x++) row.Slice(x * scale, scale).Fill(pixels[y * width + x]);
-            for (var copy = 1; copy < scale; copy++) row.CopyTo(large.AsSpan((y * scale + copy) * rowLength, rowLength));
-        }
-        return Image.LoadPixelData<Rgb24>(large, rowLength, height * scale);
+        return pixels;
     }
 
     private static byte Mix(byte picture, byte colour, double opacity) => (byte)Math.Round((1 - opacity) * picture + opacity * colour);
