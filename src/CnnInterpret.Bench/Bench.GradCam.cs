@@ -46,7 +46,7 @@ public static partial class Bench
         {
             using var scope = NewDisposeScope();
             var clock = Stopwatch.StartNew();
-            var x = tensor(input.Data, input.BatchShape).requires_grad_(true);
+            var x = input.ToBatch().requires_grad_(true);
             var (logits, _) = model.Forward(x);
             autograd.grad([logits[0].max()], [x]);
             return clock.Elapsed.TotalMilliseconds;
@@ -60,7 +60,7 @@ public static partial class Bench
             using var picture = ImageLoader.Load(image, background: model.Input.Background);
             using var prepared = ImagePreprocessor.Prepare(picture.Pixels, model.Input);
             Tensor activation;
-            using (no_grad()) activation = model.ForwardTo(NativeTensor.From<float>(prepared.Data, prepared.BatchShape), camLayer); // as the engine makes its input
+            using (no_grad()) activation = model.ForwardTo(prepared.ToBatch(), camLayer); // as the engine makes its input
             var leaf = activation.detach().requires_grad_(true);
             var (logits, _) = model.ForwardFrom(camLayer, leaf);
             autograd.grad([logits[0].max()], [leaf]);

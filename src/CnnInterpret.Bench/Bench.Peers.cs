@@ -50,12 +50,12 @@ public static partial class Bench
             {
                 using var scope = NewDisposeScope();
                 using var _ = no_grad();
-                model.Forward(tensor(input.Data, input.BatchShape).expand(8, -1, -1, -1).contiguous());
+                model.Forward(input.ToBatch().expand(8, -1, -1, -1).contiguous());
             }),
             ["forwardBackward"] = MedianOf(runs, () =>
             {
                 using var scope = NewDisposeScope();
-                var x = tensor(input.Data, input.BatchShape).requires_grad_(true);
+                var x = input.ToBatch().requires_grad_(true);
                 autograd.grad([model.ForwardTo(x, pattern.Name)[0, 0].mean()], [x]);
             }),
             ["gradCamNewImage"] = MedianOf(runs, () => engine.GradCam(model, image, PeerCamLayer, render: false)),

@@ -70,7 +70,7 @@ public static partial class Bench
         using (var _ = no_grad())
         using (var scope = NewDisposeScope())
         {
-            var x = tensor(input.Data, input.BatchShape).expand(batch, -1, -1, -1).contiguous();
+            var x = input.ToBatch().expand(batch, -1, -1, -1).contiguous();
             model.Forward(x);
             clock.Restart();
             for (var i = 0; i < 5; i++) model.Forward(x);

@@ -47,7 +47,7 @@ public sealed partial class Engine
             using (var decoded = ImageLoader.Decode(bytes, imagePath, ImageLimits, model.Input.Background, hash))
                 input = ImagePreprocessor.Prepare(decoded.Pixels, model.Input);
             cancellation.ThrowIfCancellationRequested();
-            return batch = NativeTensor.From<float>(input.Data, input.BatchShape);
+            return batch = input.ToBatch();
         }
         try
         {

@@ -78,13 +78,13 @@ public sealed partial class Engine(ModelRegistry models, ActivationCache? cache 
             var names = model.Layers.Select(l => l.Name).ToHashSet();
             if (graph is not null)
             {
-                var (logits, captured) = model.Forward(NativeTensor.From<float>(input.Data, input.BatchShape), names);
+                var (logits, captured) = model.Forward(input.ToBatch(), names);
                 graph(logits, captured);
                 return ToActivations(model, logits, captured, input, hash);
             }
             using var scope = NewDisposeScope();
             using var _ = no_grad();
-            var run = model.Forward(NativeTensor.From<float>(input.Data, input.BatchShape), names);
+            var run = model.Forward(input.ToBatch(), names);
             return ToActivations(model, run.Logits, run.Captured, input, hash);
         }
     }
@@ -113,7 +113,7 @@ public sealed partial class Engine(ModelRegistry models, ActivationCache? cache 
         {
             using var scope = NewDisposeScope();
             var clock = Stopwatch.StartNew();
-            model.Forward(NativeTensor.From<float>(input.Data, input.BatchShape));
+            model.Forward(input.ToBatch());
             times[i] = clock.Elapsed.TotalMilliseconds;
         }
         return times;

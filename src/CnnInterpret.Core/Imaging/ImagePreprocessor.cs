@@ -18,6 +18,9 @@ public sealed class ModelInput(float[] data, int[] shape, Image<Rgb24> display) 
 
     public long[] BatchShape => [1, .. Shape.Select(d => (long)d)];
 
+    /// <summary>A batch of this one image, [1,C,H,W], in libtorch's memory (see <see cref="NativeTensor"/>); the caller's scope owns it.</summary>
+    public TorchSharp.torch.Tensor ToBatch() => NativeTensor.From<float>(Data, BatchShape);
+
     public void Dispose() => Display.Dispose();
 }
 
